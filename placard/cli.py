@@ -1,0 +1,78 @@
+"""Command line: build (default), serve, new. Reads the clock once, here, and passes it in."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import BuildError
+from .pipeline import BuildReport, Project, build
+
+
+def parse_now(text: str | None) -> datetime:
+    """The build time: --now for reproducible builds, else the clock (the only place it is read)."""
+    if text is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="build.py", description="Build the campaign site from content/ into output/.")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: current folder)")
+    parser.add_argument("--now", help="build as if it were this time (ISO 8601), for reproducible builds")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("build", help="build the site into output/ (the default)")
+    serve = sub.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on every save")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    new = sub.add_parser("new", help="start a new post, event or page from a complete example")
+    new.add_argument("kind", choices=["post", "event", "page"])
+    new.add_argument("title")
+    return parser
+
+
+def print_summary(report: BuildReport, out=sys.stdout) -> None:
+    """Say what was built and what was held back, so nothing disappears silently."""
+    print(f"Built {report.pages} pages ({report.files} files) into output/ in {report.milliseconds} ms.", file=out)
+    site = report.site
+    print(f"  {len(site.posts)} posts, {len(site.events)} events, {len(site.pages)} pages, {len(site.entities)} entities with {sum(len(e.ties) for e in site.entities)} ties.", file=out)
+    if site.held_back:
+        print(f"  Held back {len(site.held_back)}:", file=out)
+        for held in site.held_back:
+            print(f"    {held.path}: {held.reason}", file=out)
+
+
+def print_problems(error: BuildError, out=sys.stderr) -> None:
+    """Print every problem, one per line, and what happened to output/."""
+    for problem in error.problems:
+        print(problem, file=out)
+    count = len(error.problems)
+    print(f"Build failed: {count} problem{'s' if count != 1 else ''}. output/ was not changed.", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; content problems exit 1 with messages, never a traceback."""
+    args = make_parser().parse_args(argv)
+    project = Project(args.root.resolve())
+    now = parse_now(args.now)
+    try:
+        if args.command == "new":
+            from .scaffold import write_new_item
+
+            path = write_new_item(project.content, args.kind, args.title, now)
+            print(f"Wrote {path.relative_to(project.root).as_posix()} (a draft: remove 'draft: true' to publish).")
+            return 0
+        if args.command == "serve":
+            from .serve import serve
+
+            return serve(project, host=args.host, port=args.port, open_browser=args.open)
+        print_summary(build(project, now))
+        return 0
+    except BuildError as error:
+        print_problems(error)
+        return 1

@@ -1,0 +1,483 @@
+"""Load stage: read site.yml and content/, validate every file once, return a typed Site.
+
+Every problem in every file is collected (BuildError lists them all); past this module nothing
+re-checks the content.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Callable
+
+from .documents import Document, DocumentError, LinedDict, LinedList, read_document
+from .errors import FieldError, Problems
+from .models import (
+    ENTITY_KINDS,
+    EVENT_KINDS,
+    EVENT_STATUSES,
+    RELATIONS,
+    Entity,
+    Event,
+    HeldBack,
+    Origin,
+    Page,
+    Post,
+    Reply,
+    Site,
+    SiteConfig,
+    Source,
+    Tie,
+)
+from .schema import (
+    Field,
+    choice,
+    list_of,
+    parse_bool,
+    parse_date,
+    parse_datetime_tz,
+    parse_int,
+    parse_local_datetime,
+    parse_partial_date,
+    parse_slug,
+    parse_text,
+    parse_timezone,
+    parse_url,
+    parse_uuid,
+    validate_fields,
+)
+
+SECTIONS = {"news": "post", "events": "event", "pages": "page", "links": "entity"}
+LANGUAGES = ("en", "ru", "kk")
+
+COMMON = {
+    "draft": Field(parse_bool, default=False),
+    "lang": Field(choice(*LANGUAGES), default=None),
+    "translation_key": Field(parse_slug),
+}
+
+CONFIG_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "tagline": Field(parse_text, required=True),
+    "description": Field(parse_text, required=True),
+    "base_url": Field(parse_url, required=True),
+    "language": Field(choice(*LANGUAGES), default="en"),
+    "languages": Field(list_of(choice(*LANGUAGES)), default=None),
+    "timezone": Field(parse_timezone, required=True),
+    "organisation": Field(parse_text),
+    "contact": Field(parse_text),
+    "copyright": Field(parse_text),
+    "mirrors": Field(list_of(parse_url), default=()),
+}
+
+REPLY_SCHEMA = {
+    "author": Field(parse_text, required=True),
+    "date": Field(parse_datetime_tz, required=True),
+    "body": Field(parse_text, required=True),
+}
+
+POST_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True, help=" (lowercase-words-with-hyphens; it fixes the page's address)"),
+    "date": Field(parse_datetime_tz, required=True),
+    "author": Field(parse_text, required=True),
+    "summary": Field(parse_text),
+    "tags": Field(list_of(parse_text), default=()),
+    "replies": Field(lambda v: v, default=()),
+    "updated": Field(parse_datetime_tz),
+    "source_note": Field(parse_text),
+    **COMMON,
+}
+
+PAGE_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True),
+    "summary": Field(parse_text),
+    "menu": Field(parse_int),
+    "publish": Field(parse_datetime_tz),
+    **COMMON,
+}
+
+EVENT_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True),
+    "uid": Field(parse_uuid, required=True),
+    "sequence": Field(parse_int, default=0),
+    "starts": Field(parse_text, required=True, help=" (YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event)"),
+    "ends": Field(parse_text),
+    "timezone": Field(parse_timezone, required=True, help=" (e.g. Europe/London)"),
+    "ambiguous_time": Field(choice("earlier", "later")),
+    "kind": Field(choice(*EVENT_KINDS), default="static-protest"),
+    "status": Field(choice(*EVENT_STATUSES), default="scheduled"),
+    "previous_start": Field(parse_local_datetime),
+    "updated": Field(parse_datetime_tz),
+    "venue": Field(parse_text),
+    "address": Field(parse_text),
+    "city": Field(parse_text),
+    "country": Field(parse_text),
+    "address_on_request": Field(parse_bool, default=False),
+    "summary": Field(parse_text),
+    "organizer": Field(parse_text),
+    "accessibility": Field(parse_text),
+    "what_to_bring": Field(parse_text),
+    "contact": Field(parse_text),
+    "safety": Field(parse_text),
+    "posts": Field(list_of(parse_slug), default=()),
+    "publish": Field(parse_datetime_tz),
+    **COMMON,
+}
+
+SOURCE_SCHEMA = {
+    "post": Field(parse_slug),
+    "url": Field(parse_url),
+    "title": Field(parse_text),
+    "publisher": Field(parse_text),
+    "published": Field(parse_partial_date),
+    "accessed": Field(parse_date),
+    "archived": Field(parse_url),
+}
+
+TIE_SCHEMA = {
+    "relation": Field(choice(*RELATIONS), required=True),
+    "object": Field(parse_slug, required=True, help=" (the slug of the other entity)"),
+    "role": Field(parse_text),
+    "since": Field(parse_partial_date),
+    "until": Field(parse_partial_date),
+    "note": Field(parse_text),
+    "sources": Field(lambda v: v, required=True, help=" (at least one: '- post: <slug>' or '- url: https://...')"),
+}
+
+ENTITY_SCHEMA = {
+    "name": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True),
+    "type": Field(choice(*ENTITY_KINDS), required=True),
+    "aliases": Field(list_of(parse_text), default=()),
+    "country": Field(parse_text),
+    "website": Field(parse_url),
+    "ties": Field(lambda v: v, default=()),
+    **COMMON,
+}
+
+
+def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
+    """Read and validate site.yml."""
+    problems = Problems()
+    try:
+        from .documents import decode_bytes, parse_yaml
+
+        raw = parse_yaml(decode_bytes(file.read_bytes()))
+    except FileNotFoundError:
+        problems.add(display, None, "", "the site settings file is missing; copy site.yml from the README")
+        problems.raise_if_any()
+    except DocumentError as exc:
+        problems.add(display, exc.line, "", exc.message)
+        problems.raise_if_any()
+    if not isinstance(raw, LinedDict):
+        problems.add(display, 1, "", "site.yml must be a list of 'key: value' lines")
+        problems.raise_if_any()
+    values = validate_fields(raw, CONFIG_SCHEMA, display, problems)
+    problems.raise_if_any()
+    values["base_url"] = values["base_url"].rstrip("/") + "/"
+    values["languages"] = values["languages"] or (values["language"],)
+    if values["language"] not in values["languages"]:
+        problems.add(display, raw.lines.get("language"), "language", "must be one of the 'languages' listed")
+    problems.raise_if_any()
+    return SiteConfig(**values)
+
+
+def iter_content_files(content_dir: Path) -> list[Path]:
+    """Every file under content/, in a stable order, skipping editor backups and hidden files."""
+    files = []
+    for file in sorted(content_dir.rglob("*")):
+        rel = file.relative_to(content_dir)
+        if any(part.startswith(".") for part in rel.parts) or file.name.endswith("~") or not file.is_file():
+            continue
+        files.append(file)
+    return files
+
+
+def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False) -> Site:
+    """Read every content file, validate it, and decide what this build publishes."""
+    problems = Problems()
+    loaded: dict[str, list] = {kind: [] for kind in SECTIONS.values()}
+    for file in iter_content_files(content_dir):
+        display = display_path(file, root)
+        section = file.relative_to(content_dir).parts[0] if len(file.relative_to(content_dir).parts) > 1 else ""
+        if file.suffix.lower() != ".md":
+            continue  # assets next to content are copied by the output stage
+        if section not in SECTIONS:
+            problems.add(display, None, "", f"Markdown files belong in one of content/{'/, content/'.join(SECTIONS)}/; move this file")
+            continue
+        try:
+            doc = read_document(file, display)
+        except DocumentError as exc:
+            problems.add(display, exc.line, "", exc.message)
+            continue
+        item = LOADERS[SECTIONS[section]](doc, config, problems)
+        if item is not None:
+            loaded[item.kind].append(item)
+    problems.raise_if_any()
+    published, held = select_published(loaded, now, preview)
+    check_references(published, problems)
+    problems.raise_if_any()
+    return Site(
+        config=config,
+        now=now,
+        posts=tuple(sorted(published["post"], key=lambda p: (p.date, p.slug), reverse=True)),
+        events=tuple(sorted(published["event"], key=lambda e: (e.starts, e.slug))),
+        pages=tuple(sorted(published["page"], key=lambda p: (p.menu if p.menu is not None else 999, p.slug))),
+        entities=tuple(sorted(published["entity"], key=lambda e: e.name.lower())),
+        held_back=tuple(held),
+        preview=preview,
+    )
+
+
+def display_path(file: Path, root: Path) -> str:
+    """The path campaigners see in messages: relative to the project, with forward slashes."""
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def as_datetime(value: datetime | date, config: SiteConfig) -> datetime:
+    """A date alone means midnight in the site's time zone."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(0, 0), tzinfo=config.timezone)
+
+
+def load_post(doc: Document, config: SiteConfig, problems: Problems) -> Post | None:
+    """Validate a news post."""
+    values = validate_fields(doc.meta, POST_SCHEMA, doc.path, problems)
+    if values is None:
+        return None
+    replies = load_replies(doc, values.pop("replies"), config, problems)
+    if replies is None:
+        return None
+    values["date"] = as_datetime(values["date"], config)
+    if values["updated"] is not None:
+        values["updated"] = as_datetime(values["updated"], config)
+    values["lang"] = values["lang"] or config.language
+    if not doc.body.strip():
+        problems.add(doc.path, doc.body_line, "body", "the post has no text; write it below the closing '---'")
+        return None
+    return Post(**values, replies=replies, body=doc.body, origin=Origin(doc.path), body_line=doc.body_line)
+
+
+def load_replies(doc: Document, raw: Any, config: SiteConfig, problems: Problems) -> tuple[Reply, ...] | None:
+    """Validate the replies kept under a post."""
+    if not raw:
+        return ()
+    if not isinstance(raw, LinedList):
+        problems.add(doc.path, doc.meta.lines.get("replies"), "replies", "must be a list of replies, each starting with '- author: ...'")
+        return None
+    replies = []
+    for index, (item, line) in enumerate(zip(raw, raw.lines), 1):
+        prefix = f"replies[{index}]."
+        if not isinstance(item, LinedDict):
+            problems.add(doc.path, line, prefix[:-1], "each reply needs author:, date: and body: lines")
+            continue
+        values = validate_fields(item, REPLY_SCHEMA, doc.path, problems, prefix)
+        if values is not None:
+            replies.append(Reply(author=values["author"], date=as_datetime(values["date"], config), body=values["body"], line=line))
+    return tuple(replies) if len(replies) == len(raw) else None
+
+
+def load_page(doc: Document, config: SiteConfig, problems: Problems) -> Page | None:
+    """Validate a standalone page."""
+    values = validate_fields(doc.meta, PAGE_SCHEMA, doc.path, problems)
+    if values is None:
+        return None
+    if values["publish"] is not None:
+        values["publish"] = as_datetime(values["publish"], config)
+    values["lang"] = values["lang"] or config.language
+    return Page(**values, body=doc.body, origin=Origin(doc.path), body_line=doc.body_line)
+
+
+def resolve_local(value: datetime, zone, ambiguous: str | None, field: str) -> datetime:
+    """Attach a zone to a wall-clock time, refusing times that do not exist or happen twice."""
+    first = value.replace(tzinfo=zone, fold=0)
+    second = value.replace(tzinfo=zone, fold=1)
+    # A wall time in a spring-forward gap does not survive a round trip through UTC.
+    roundtrip = first.astimezone(zone).replace(tzinfo=None)
+    if roundtrip != value and second.astimezone(zone).replace(tzinfo=None) != value:
+        raise FieldError(
+            f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks go forward then; "
+            "pick a time an hour later or earlier"
+        )
+    if first.utcoffset() != second.utcoffset():
+        if ambiguous is None:
+            raise FieldError(
+                f"{value:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go back); add "
+                "'ambiguous_time: earlier' (summer time) or 'ambiguous_time: later' (winter time)"
+            )
+        return second if ambiguous == "later" else first
+    return first
+
+
+def parse_event_time(text: str, zone, ambiguous: str | None, field: str) -> tuple[datetime, bool]:
+    """Read `starts`/`ends`: a local date and time, or a date alone for an all-day event."""
+    try:
+        day = parse_date(text)
+        return datetime.combine(day, time(0, 0), tzinfo=zone), True
+    except FieldError:
+        pass
+    return resolve_local(parse_local_datetime(text), zone, ambiguous, field), False
+
+
+def load_event(doc: Document, config: SiteConfig, problems: Problems) -> Event | None:
+    """Validate an event, its times in its own zone, and its status."""
+    values = validate_fields(doc.meta, EVENT_SCHEMA, doc.path, problems)
+    if values is None:
+        return None
+    zone, ambiguous = values["timezone"], values.pop("ambiguous_time")
+    lines = doc.meta.lines
+    ok = True
+    try:
+        values["starts"], all_day = parse_event_time(values["starts"], zone, ambiguous, "starts")
+    except FieldError as exc:
+        problems.add(doc.path, lines.get("starts"), "starts", str(exc))
+        return None
+    if values["ends"] is not None:
+        try:
+            ends, ends_all_day = parse_event_time(values["ends"], zone, ambiguous, "ends")
+            if ends_all_day != all_day:
+                raise FieldError("write both starts and ends as dates (all-day) or both as date and time")
+            if ends < values["starts"] or (ends == values["starts"] and not all_day):
+                raise FieldError(
+                    f"ends before it starts ({values['ends']} is not after {doc.meta['starts']}); check the date and time"
+                )
+            values["ends"] = ends
+        except FieldError as exc:
+            problems.add(doc.path, lines.get("ends"), "ends", str(exc))
+            ok = False
+    if values["status"] == "rescheduled" and values["previous_start"] is None:
+        problems.add(doc.path, lines.get("status"), "previous_start", "a rescheduled event needs 'previous_start: YYYY-MM-DD HH:MM' (the old start) so people who saw it know it moved")
+        ok = False
+    if values["previous_start"] is not None:
+        values["previous_start"] = values["previous_start"].replace(tzinfo=zone)
+    for key in ("updated", "publish"):
+        if values[key] is not None:
+            values[key] = as_datetime(values[key], config)
+    if not ok:
+        return None
+    values["lang"] = values["lang"] or config.language
+    values["kind_of_event"] = values.pop("kind")
+    return Event(**values, all_day=all_day, body=doc.body, origin=Origin(doc.path), body_line=doc.body_line)
+
+
+def load_source(raw: Any, path: str, line: int, prefix: str, problems: Problems) -> Source | None:
+    """Validate one source: a post on this site, or an external publication with url and title."""
+    if isinstance(raw, str):
+        problems.add(path, line, prefix, "a source needs keys: 'post: <slug>' or 'url:' with 'title:' and 'publisher:'")
+        return None
+    values = validate_fields(raw, SOURCE_SCHEMA, path, problems, prefix + ".")
+    if values is None:
+        return None
+    if values["post"] and values["url"]:
+        problems.add(path, line, prefix, "give either 'post:' or 'url:', not both (make two sources)")
+        return None
+    if not values["post"] and not values["url"]:
+        problems.add(path, line, prefix, "says neither where it was published ('url: https://...') nor which post on this site ('post: <slug>')")
+        return None
+    if values["url"] and not values["title"]:
+        problems.add(path, line, prefix + ".title", "an external source needs the title of the article or document")
+        return None
+    return Source(**values)
+
+
+def load_ties(doc: Document, subject: str, raw: Any, problems: Problems) -> tuple[Tie, ...] | None:
+    """Validate the ties listed in an entity file: every one needs a source."""
+    if not raw:
+        return ()
+    if not isinstance(raw, LinedList):
+        problems.add(doc.path, doc.meta.lines.get("ties"), "ties", "must be a list of ties, each starting with '- relation: ...'")
+        return None
+    ties = []
+    for index, (item, line) in enumerate(zip(raw, raw.lines), 1):
+        prefix = f"ties[{index}]"
+        if not isinstance(item, LinedDict):
+            problems.add(doc.path, line, prefix, "each tie needs relation:, object: and sources: lines")
+            continue
+        values = validate_fields(item, TIE_SCHEMA, doc.path, problems, prefix + ".")
+        if values is None:
+            continue
+        raw_sources = values.pop("sources")
+        if not isinstance(raw_sources, LinedList) or not raw_sources:
+            problems.add(doc.path, item.lines.get("sources"), prefix + ".sources", "needs at least one source: a list item '- post: <slug>' or '- url: https://...'; a tie without a source is never published")
+            continue
+        sources = [
+            load_source(s, doc.path, sline, f"{prefix}.sources[{n}]", problems)
+            for n, (s, sline) in enumerate(zip(raw_sources, raw_sources.lines), 1)
+        ]
+        if any(s is None for s in sources):
+            continue
+        if values["since"] and values["until"] and values["until"] < values["since"][: len(values["until"])]:
+            problems.add(doc.path, item.lines.get("until"), prefix + ".until", f"{values['until']} is before since ({values['since']}); swap them or fix the year")
+            continue
+        ties.append(Tie(subject=subject, sources=tuple(sources), line=line, **values))
+    return tuple(ties) if len(ties) == len(raw) else None
+
+
+def load_entity(doc: Document, config: SiteConfig, problems: Problems) -> Entity | None:
+    """Validate an entity of the corporate-links register and its ties."""
+    values = validate_fields(doc.meta, ENTITY_SCHEMA, doc.path, problems)
+    if values is None:
+        return None
+    ties = load_ties(doc, values["slug"], values.pop("ties"), problems)
+    if ties is None:
+        return None
+    values["lang"] = values["lang"] or config.language
+    values["entity_kind"] = values.pop("type")
+    return Entity(**values, ties=ties, body=doc.body, origin=Origin(doc.path), body_line=doc.body_line)
+
+
+LOADERS: dict[str, Callable[[Document, SiteConfig, Problems], Any]] = {
+    "post": load_post,
+    "event": load_event,
+    "page": load_page,
+    "entity": load_entity,
+}
+
+
+def select_published(loaded: dict[str, list], now: datetime, preview: bool) -> tuple[dict[str, list], list[HeldBack]]:
+    """Split items into those this build publishes and those held back, with the reason."""
+    published: dict[str, list] = {kind: [] for kind in loaded}
+    held: list[HeldBack] = []
+    for kind, items in loaded.items():
+        for item in items:
+            when = item.date if kind == "post" else getattr(item, "publish", None)
+            if item.draft and not preview:
+                held.append(HeldBack(item.origin.path, "draft: true (shown only in the preview)"))
+            elif when is not None and when > now:
+                held.append(HeldBack(item.origin.path, f"scheduled for {when.isoformat(timespec='minutes')}; a build after then publishes it"))
+            else:
+                published[kind].append(item)
+    return published, held
+
+
+def check_references(published: dict[str, list], problems: Problems) -> None:
+    """Site-wide checks: unique slugs per section, and references to items that exist."""
+    for kind, items in published.items():
+        seen: dict[str, str] = {}
+        for item in items:
+            key = (item.lang, item.slug)
+            if key in seen:
+                problems.add(item.origin.path, None, "slug", f"'{item.slug}' is also used by {seen[key]}; every {kind} needs its own slug")
+            seen[key] = item.origin.path
+    posts = {p.slug for p in published["post"]}
+    entities = {e.slug for e in published["entity"]}
+    for event in published["event"]:
+        for slug in event.posts:
+            if slug not in posts:
+                problems.add(event.origin.path, None, "posts", f"no published post has slug '{slug}'")
+    for entity in published["entity"]:
+        for n, tie in enumerate(entity.ties, 1):
+            if tie.object not in entities:
+                problems.add(entity.origin.path, tie.line, f"ties[{n}].object", f"no entity has slug '{tie.object}'; add content/links/{tie.object}.md or fix the slug")
+            if tie.object == entity.slug:
+                problems.add(entity.origin.path, tie.line, f"ties[{n}].object", "an entity cannot be tied to itself")
+            for m, source in enumerate(tie.sources, 1):
+                if source.post and source.post not in posts:
+                    problems.add(entity.origin.path, tie.line, f"ties[{n}].sources[{m}].post", f"no published post has slug '{source.post}'")

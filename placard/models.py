@@ -1,0 +1,218 @@
+"""Typed, validated content: what the rest of the pipeline may rely on without re-checking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+# Relation vocabulary for ties: key -> (label from the subject, label from the object).
+RELATIONS: dict[str, tuple[str, str]] = {
+    "owns": ("owns", "owned by"),
+    "invests-in": ("invests in", "receives investment from"),
+    "listed-on": ("listed on", "lists"),
+    "lends-to": ("lends to", "borrows from"),
+    "lobbies-for": ("lobbies for", "lobbied for by"),
+    "employs": ("employs", "employed by"),
+    "trades": ("trades", "traded by"),
+    "member-of": ("member of", "has member"),
+    "chairman-of": ("chairman of", "chaired by"),
+    "director-of": ("director of", "directed by"),
+    "controls": ("controls", "controlled by"),
+    "other": ("linked to", "linked to"),
+}
+ENTITY_KINDS = ("person", "company", "public-body", "government", "organisation")
+EVENT_KINDS = ("static-protest", "march", "meeting", "online", "vigil", "other")
+EVENT_STATUSES = ("scheduled", "cancelled", "postponed", "rescheduled", "moved-online")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an item came from, for messages: the file shown to campaigners and its line."""
+
+    path: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """The site-wide settings from site.yml."""
+
+    title: str
+    tagline: str
+    description: str
+    base_url: str
+    language: str
+    timezone: ZoneInfo
+    organisation: str | None
+    contact: str | None = None
+    copyright: str | None = None
+    languages: tuple[str, ...] = ("en",)
+    mirrors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply kept under the post it answers (a static archive of a thread, no comment form)."""
+
+    author: str
+    date: datetime | date
+    body: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Post:
+    """A news post."""
+
+    slug: str
+    title: str
+    date: datetime
+    author: str
+    body: str
+    origin: Origin
+    body_line: int
+    summary: str | None = None
+    tags: tuple[str, ...] = ()
+    replies: tuple[Reply, ...] = ()
+    updated: datetime | None = None
+    source_note: str | None = None
+    draft: bool = False
+    lang: str = "en"
+    translation_key: str | None = None
+    kind: str = field(default="post", init=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A standalone page such as About."""
+
+    slug: str
+    title: str
+    body: str
+    origin: Origin
+    body_line: int
+    summary: str | None = None
+    menu: int | None = None
+    draft: bool = False
+    publish: datetime | None = None
+    lang: str = "en"
+    translation_key: str | None = None
+    kind: str = field(default="page", init=False)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A protest, march or meeting: its own times and place, separate from any publication date."""
+
+    slug: str
+    title: str
+    uid: str
+    starts: datetime  # aware, in `timezone`; midnight for all-day events
+    ends: datetime | None
+    timezone: ZoneInfo
+    all_day: bool
+    kind_of_event: str
+    status: str
+    body: str
+    origin: Origin
+    body_line: int
+    venue: str | None = None
+    address: str | None = None
+    city: str | None = None
+    country: str | None = None
+    address_on_request: bool = False
+    summary: str | None = None
+    sequence: int = 0
+    previous_start: datetime | None = None
+    updated: datetime | None = None
+    organizer: str | None = None
+    accessibility: str | None = None
+    what_to_bring: str | None = None
+    contact: str | None = None
+    safety: str | None = None
+    posts: tuple[str, ...] = ()
+    draft: bool = False
+    publish: datetime | None = None
+    lang: str = "en"
+    translation_key: str | None = None
+    kind: str = field(default="event", init=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Evidence for a tie: a post on this site, or an external publication."""
+
+    post: str | None = None
+    url: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    published: str | None = None
+    accessed: str | None = None
+    archived: str | None = None
+
+
+@dataclass(frozen=True)
+class Tie:
+    """One sourced claim: `subject` <relation> `object`, with optional role and dates."""
+
+    subject: str
+    relation: str
+    object: str
+    sources: tuple[Source, ...]
+    line: int
+    role: str | None = None
+    since: str | None = None
+    until: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A person, company, public body, government or organisation in the corporate-links register."""
+
+    slug: str
+    name: str
+    entity_kind: str
+    body: str
+    origin: Origin
+    body_line: int
+    ties: tuple[Tie, ...] = ()
+    aliases: tuple[str, ...] = ()
+    country: str | None = None
+    website: str | None = None
+    draft: bool = False
+    lang: str = "en"
+    translation_key: str | None = None
+    kind: str = field(default="entity", init=False)
+
+    @property
+    def title(self) -> str:
+        """Entities are titled by their name."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """An item not published by this build, and why: builds never drop anything silently."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything loaded and validated; the renderer's only input besides templates."""
+
+    config: SiteConfig
+    now: datetime
+    posts: tuple[Post, ...]  # newest first
+    events: tuple[Event, ...]  # soonest first
+    pages: tuple[Page, ...]
+    entities: tuple[Entity, ...]
+    held_back: tuple[HeldBack, ...] = ()
+    preview: bool = False
+
+    def items(self) -> tuple:
+        """Every published item, in a stable order."""
+        return self.posts + self.events + self.pages + self.entities

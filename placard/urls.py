@@ -1,0 +1,58 @@
+"""Where each item lands in output/, and relative links between output files.
+
+Every internal link is relative, so one build works at a domain root, under any sub-path,
+and from file://. Absolute URLs come only from `base_url`, only where a standard needs one.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from slugify import slugify
+
+SECTION_DIRS = {"post": "news", "event": "calendar", "page": "", "entity": "links"}
+
+
+def lang_prefix(lang: str, default: str) -> str:
+    """The folder a language's pages live under; the default language stays at the root."""
+    return "" if lang == default else f"{lang}/"
+
+
+def path_of(item, default_lang: str = "en") -> str:
+    """The output file of an item's page (entities live on the register page, under an anchor)."""
+    prefix = lang_prefix(item.lang, default_lang)
+    if item.kind == "entity":
+        return f"{prefix}links/index.html"
+    section = SECTION_DIRS[item.kind]
+    return f"{prefix}{section + '/' if section else ''}{item.slug}/index.html"
+
+
+def anchor_of(item) -> str:
+    """The fragment an item is addressed by on a shared page (entities), or ''."""
+    return f"#{item.slug}" if item.kind == "entity" else ""
+
+
+def tag_slug(tag: str) -> str:
+    """The URL slug of a tag name."""
+    return slugify(tag) or "tag"
+
+
+def relative_url(from_path: str, to_path: str, index_html: bool = False) -> str:
+    """A link from one output file to another; folder-style unless `index_html` (for file://)."""
+    fragment = ""
+    if "#" in to_path:
+        to_path, fragment = to_path.split("#", 1)
+        fragment = "#" + fragment
+    if not to_path:
+        return fragment or "./"
+    rel = posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
+    if not index_html and (rel == "index.html" or rel.endswith("/index.html")):
+        rel = rel[: -len("index.html")] or "./"
+    return rel + fragment
+
+
+def absolute_url(base_url: str, path: str) -> str:
+    """The public address of an output file, from `base_url` alone (feeds, sitemap, canonical)."""
+    if path == "index.html" or path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return base_url + path
