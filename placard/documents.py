@@ -94,6 +94,8 @@ def parse_yaml(text: str, first_line: int = 1) -> object:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "stream end" in (exc.problem or "") + (exc.context or ""):
+            mark = exc.context_mark  # an unclosed bracket or quote: point at where it was opened
         line = mark.line + first_line if mark else None
         raise DocumentError(line, explain_yaml_error(exc, text)) from None
     except yaml.YAMLError as exc:
@@ -116,7 +118,7 @@ def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> str:
         return "a line is not in the form 'key: value'; check for a missing colon or an unclosed quote"
     if "found undefined alias" in problem or "found character '*'" in problem:
         return "a value starts with '*'; put it in double quotes"
-    if "found unexpected end of stream" in problem or "found unexpected end" in problem:
+    if "end of stream" in problem or "stream end" in problem:
         return "a quote or bracket is opened but never closed"
     return f"the front matter is not valid YAML: {problem}; check quotes and indentation"
 

@@ -1,0 +1,59 @@
+"""End-to-end: the fixture site builds, failed builds leave output/ alone, the seed site builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import NOW, REPO, build_errors, make_project, snapshot
+
+from placard.pipeline import Project, build, build_site
+
+
+def test_fixture_site_builds_every_page_type(project):
+    report = build(project, NOW)
+    out = project.output
+    for rel in ["index.html", "news/index.html", "news/first-post/index.html", "calendar/index.html",
+                "calendar/demo/index.html", "links/index.html", "about/index.html", "tags/zhanaozen/index.html",
+                "feed.xml", "sitemap.xml", "robots.txt", "404.html", "style.css"]:
+        assert (out / rel).is_file(), rel
+    assert report.pages == 14
+
+
+def test_drafts_and_future_posts_are_held_back_with_reasons(project):
+    report = build(project, NOW)
+    reasons = {h.path: h.reason for h in report.site.held_back}
+    assert reasons["content/news/draft-post.md"].startswith("draft: true")
+    assert reasons["content/news/future-post.md"].startswith("scheduled for 2030-01-01")
+    assert not (project.output / "news/not-ready").exists()
+    assert not (project.output / "news/scheduled-post").exists()
+
+
+def test_drafts_appear_in_preview_marked(project):
+    _, output = build_site(project, NOW, preview=True)
+    page = output.files["news/not-ready/index.html"].decode()
+    assert "Draft: not published" in page
+
+
+def test_failed_build_leaves_previous_output_untouched(project):
+    build(project, NOW)
+    before = snapshot(project.output)
+    (project.content / "news/broken.md").write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
+    errors = build_errors(project)
+    assert errors and errors[0].startswith("content/news/broken.md:2:")
+    assert snapshot(project.output) == before
+
+
+def test_links_are_relative(project):
+    build(project, NOW)
+    html = (project.output / "news/second-post/index.html").read_text()
+    assert 'href="../first-post/"' in html
+    assert 'href="../../style.css"' in html
+    assert "https://example.org/campaign/news/second-post/" in html  # canonical only
+
+
+def test_seed_site_builds(tmp_path):
+    project = Project(REPO)
+    site, output = build_site(project, NOW)
+    assert len(site.posts) == 3 and len(site.events) == 1
+    assert sum(len(e.ties) for e in site.entities) >= 5
+    assert "calendar/london-demonstration-2011-12-21/index.html" in output.files
