@@ -78,3 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as error:
         print_problems(error)
         return 1
+    except OSError as error:
+        where = error.filename or project.output
+        print(f"{where}: could not write the site: {error.strerror or error}. output/ was not changed "
+              "(check the disk has space and the folder is writable).", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted. output/ was not changed.", file=sys.stderr)
+        return 130

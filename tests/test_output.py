@@ -14,7 +14,7 @@ def test_paths_outside_output_are_refused(bad):
 def test_a_path_written_twice_is_refused():
     output = Output()
     output.add("a/index.html", "one", "content/news/a.md")
-    with pytest.raises(OutputPathError, match="content/news/a.md and content/news/b.md"):
+    with pytest.raises(OutputPathError, match="both this file and content/news/a.md would be written to a/index.html"):
         output.add("a/./index.html", "two", "content/news/b.md")
 
 
