@@ -49,8 +49,11 @@ def test_symlink_outside_the_project_is_refused(tmp_path):
 
 
 def _prepare(tmp_path):
+    """A built project whose next build changes every page (so every file is written again)."""
     project = make_project(tmp_path)
     build(project, NOW)
+    config = project.config_file.read_text(encoding="utf-8")
+    project.config_file.write_text(config.replace("title: Test campaign", "title: Renamed campaign"), encoding="utf-8")
     return project, snapshot(project.output)
 
 

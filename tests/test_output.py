@@ -39,3 +39,13 @@ def test_failed_write_keeps_old_site(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert (out / "index.html").read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["output"]
+
+
+def test_unchanged_files_keep_their_inode_and_mtime(tmp_path):
+    out = tmp_path / "output"
+    write_output({"same.html": b"same", "changed.html": b"one"}, out)
+    same, changed = (out / "same.html").stat(), (out / "changed.html").stat()
+    write_output({"same.html": b"same", "changed.html": b"two"}, out)
+    assert (out / "same.html").stat().st_ino == same.st_ino
+    assert (out / "same.html").stat().st_mtime_ns == same.st_mtime_ns
+    assert (out / "changed.html").read_bytes() == b"two" and (out / "changed.html").stat().st_ino != changed.st_ino
