@@ -521,10 +521,10 @@ async def run_until_stopped(server: PreviewServer, host: str, port: int, open_br
 
 
 def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          clock: Clock = system_clock, log: Log = print_flush) -> int:
+          clock: Clock | None = None, log: Log = print_flush) -> int:
     """`build.py serve`: preview the site with live reload until Ctrl-C; exit status 0."""
     logging.getLogger("tornado.access").disabled = True
-    server = PreviewServer(project, make_builder(project, clock), log)
+    server = PreviewServer(project, make_builder(project, clock or system_clock), log)
     try:
         asyncio.run(run_until_stopped(server, host, port, open_browser))
     except KeyboardInterrupt:
