@@ -61,6 +61,7 @@ class Failure:
 
     title: str
     problems: tuple[Problem, ...]
+    kept_last_good: bool = True  # False when no build has worked yet: there is nothing older to show
 
 
 @dataclass(frozen=True)
@@ -95,21 +96,23 @@ def rebuild(build: Builder, previous: Preview, log: Log) -> Preview:
     """Run one build; on any failure log it and keep the previous site, with the failure attached."""
     started = time.perf_counter()
     generation = previous.generation + 1
+    kept = bool(previous.files)
+    still = "Still serving the last good site" if kept else "Nothing to show until it builds"
     try:
         output = build()
     except BuildError as error:
         count = len(error.problems)
         for problem in error.problems:
             log(str(problem))
-        log(f"Rebuild failed: {count} problem{'s' if count != 1 else ''}. Still serving the last good site; fix and save to retry.")
-        title = f"The site could not be rebuilt: {count} problem{'s' if count != 1 else ''}"
-        return Preview(previous.files, Failure(title, tuple(error.problems)), generation)
+        log(f"Rebuild failed: {count} problem{'s' if count != 1 else ''}. {still}; fix and save to retry.")
+        title = f"The site could not be {'re' if kept else ''}built: {count} problem{'s' if count != 1 else ''}"
+        return Preview(previous.files, Failure(title, tuple(error.problems), kept), generation)
     except Exception as error:  # a bug in placard must not stop the preview; the details go to the terminal
         log("".join(traceback.format_exception(error)).rstrip())
-        log("Rebuild failed with an unexpected error (above). Still serving the last good site.")
+        log(f"Rebuild failed with an unexpected error (above). {still}.")
         message = (f"{type(error).__name__}: {error}. This is probably a bug in placard, not in your files; "
                    "the details are in the terminal. Undo your last change or ask for help.")
-        return Preview(previous.files, Failure("The preview hit an unexpected error", (Problem("", None, "", message),)), generation)
+        return Preview(previous.files, Failure("The preview hit an unexpected error", (Problem("", None, "", message),), kept), generation)
     preview = Preview(dict(output.files), None, generation)
     log(f"rebuilt {preview.pages} pages in {round((time.perf_counter() - started) * 1000)} ms")
     return preview
@@ -147,8 +150,8 @@ def render_overlay(failure: Failure) -> str:
         'box-shadow:0 4px 16px rgba(0,0,0,.3)">'
         f'<h2 style="margin:0 0 .5em;font-size:1.2em;color:#b3261e">{html.escape(failure.title)}</h2>'
         f'<ul style="margin:0 0 .8em;padding-left:1.2em">{"".join(items)}</ul>'
-        '<p style="margin:0">You are looking at the last version that worked. Fix the file and save: '
-        "this page updates by itself. Nothing has been published or deleted."
+        f'<p style="margin:0">{"You are looking at the last version that worked. " if failure.kept_last_good else ""}'
+        "Fix the file and save: this page updates by itself. Nothing has been published or deleted."
         ' <button type="button" onclick="this.parentNode.parentNode.remove()">Hide</button></p></div>'
     )
 

@@ -59,7 +59,8 @@ def test_failed_rebuild_keeps_last_good_site_and_lists_problems(project):
     bad = rebuild(build_fn, good, lines.append)
     assert bad.files == good.files
     assert bad.generation == good.generation + 1  # still a new generation: the browser must reload
-    assert bad.failure.title == "The site could not be rebuilt: 1 problem"
+    assert bad.failure.title == "The site could not be rebuilt: 1 problem" and bad.failure.kept_last_good
+    assert "You are looking at the last version that worked." in render_overlay(bad.failure)
     (problem,) = bad.failure.problems
     assert (problem.path, problem.line) == ("content/news/broken.md", 2)
     assert any(line.startswith("content/news/broken.md:2:") for line in lines)
@@ -71,7 +72,9 @@ def test_fixing_the_file_clears_the_failure(project):
     broken = project.content / "news/broken.md"
     broken.write_text(BROKEN_YAML, encoding="utf-8")
     bad = rebuild(build_fn, Preview({}), lines.append)
-    assert bad.failure and bad.files == {}
+    assert bad.files == {} and bad.failure.title == "The site could not be built: 1 problem"
+    assert not bad.failure.kept_last_good and "Nothing to show until it builds" in lines[-1]
+    assert "last version that worked" not in render_overlay(bad.failure)
     broken.write_text(FIXED_POST, encoding="utf-8")
     fixed = rebuild(build_fn, bad, lines.append)
     assert fixed.failure is None, lines
