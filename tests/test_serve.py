@@ -131,6 +131,44 @@ def test_preview_never_writes_output_and_build_never_gets_preview_additions(proj
     assert preview.files["about/index.html"].replace(b'<p class="preview-banner">Preview: drafts are shown here and never published.</p>', b"") == built["about/index.html"]
 
 
+def test_saves_are_debounced_and_a_change_during_a_rebuild_is_never_dropped(tmp_path):
+    from placard.pipeline import Project
+    from placard.serve import PreviewServer
+
+    builds: list[float] = []
+
+    def slow_build():
+        builds.append(time.monotonic())
+        time.sleep(0.15)
+        return build_site_stub()
+
+    async def scenario() -> list[int]:
+        server = PreviewServer(Project(tmp_path), slow_build, lambda line: None, debounce=0.05)
+        for _ in range(3):  # an editor saving in three steps: one rebuild
+            server.schedule()
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.12)  # the rebuild is now running
+        generations = [server.state.preview.generation]
+        server.schedule()  # a save during the rebuild
+        for _ in range(100):  # bounded wait for both rebuilds
+            if server.state.preview.generation == 2 and not server.building:
+                break
+            await asyncio.sleep(0.02)
+        generations.append(server.state.preview.generation)
+        return generations
+
+    assert asyncio.run(scenario()) == [0, 2]
+    assert len(builds) == 2 and builds[1] - builds[0] >= 0.15  # the second waited for the first
+
+
+def build_site_stub():
+    from placard.output import Output
+
+    output = Output()
+    output.add("index.html", "<html><head></head><body></body></html>")
+    return output
+
+
 # --- what the browser gets ------------------------------------------------------------------
 
 
@@ -271,6 +309,7 @@ def test_serve_end_to_end(tmp_path):
             about.write_text(about.read_text().replace("About the", "Changed: about the"), encoding="utf-8")
             await next_reload(ws)
             assert "Changed: about the" in fetch(base + "about/")[1]
+            assert fetch(base + "__placard__/build")[1] == "2"  # what a page loaded meanwhile compares with
             about.write_text("---\ntitle: [oops\n---\nBody\n", encoding="utf-8")
             await next_reload(ws)  # a failed rebuild reloads too, to show the overlay
             status, broken = fetch(base + "about/")
