@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(project, host=args.host, port=args.port, open_browser=args.open)
+            return serve(project, host=args.host, port=args.port, open_browser=args.open, clock=(lambda: now) if args.now else None)
         print_summary(build(project, now))
         return 0
     except BuildError as error:

@@ -7,6 +7,7 @@ Campaigners link to other items with `post:slug`, `event:slug`, `entity:slug` or
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable
 
@@ -22,6 +23,7 @@ REF_IN_SOURCE = re.compile(r"\]\(\s*<?((?:post|event|entity|page|section):[^)\s>
 REF_IN_HTML = re.compile(r'(href|src)="((?:post|event|entity|page|section):[^"]*)"')
 
 
+@functools.lru_cache(maxsize=4096)  # pure, so the preview re-converts only the bodies that changed
 def convert_markdown(text: str) -> str:
     """Markdown to HTML with Python-Markdown (`extra`, `sane_lists`, `toc`)."""
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")

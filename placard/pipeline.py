@@ -13,7 +13,7 @@ from .feeds import plan_feeds
 from .markup import check_html, check_refs, convert_markdown
 from .models import Site
 from .output import Output, OutputPathError, write_output
-from .render import RenderOptions, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
+from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,13 @@ class BuildReport:
     milliseconds: int
 
 
-def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions()) -> tuple[Site, Output]:
+def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
+               template_cache: TemplateCache | None = None) -> tuple[Site, Output]:
     """Load, validate and render the whole site in memory; raises BuildError listing every problem."""
     config = load_config(project.config_file)
     site = load_site(project.root, project.content, config, now, preview)
     bodies = convert_bodies(site)
-    env = load_templates(project.templates)
+    env = load_templates(project.templates, template_cache)
     try:
         output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
         add_tree(output, project, project.static)
