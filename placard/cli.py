@@ -59,10 +59,11 @@ def print_problems(error: BuildError, out=sys.stderr) -> None:
     print(f"Build failed: {count} problem{'s' if count != 1 else ''}. output/ was not changed.", file=out)
 
 
-def run_check(folder: Path, offline: bool, out=sys.stdout) -> int:
+def run_check(folder: Path, offline: bool, out=None) -> int:
     """Audit a built folder; print one line per finding and the page weights; 1 if anything is wrong."""
     from .check import check_site
 
+    out = out or sys.stdout
     if not folder.is_dir():
         print(f"{folder}: no built site here; run `python build.py` first", file=out)
         return 1
