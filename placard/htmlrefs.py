@@ -45,6 +45,7 @@ class Scan:
     headings: list[tuple[int, int]] = field(default_factory=list)  # (line, level)
     lang: str | None = None
     images_without_alt: list[int] = field(default_factory=list)
+    images: list[tuple[int, str, str | None, set[str]]] = field(default_factory=list)  # (line, src, alt, classes)
     refresh: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -94,8 +95,10 @@ class _Parser(HTMLParser):
             scan.lang = values.get("lang")
         if re.fullmatch(r"h[1-6]", tag):
             scan.headings.append((line, int(tag[1])))
-        if tag == "img" and "alt" not in values:
-            scan.images_without_alt.append(line)
+        if tag == "img":
+            scan.images.append((line, values.get("src", ""), values.get("alt"), set(values.get("class", "").split())))
+            if "alt" not in values:
+                scan.images_without_alt.append(line)
         if tag == "style":
             self.in_style = line
         for name, value in values.items():

@@ -10,7 +10,8 @@ from pathlib import Path
 from .content import load_config, load_site
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
-from .markup import check_refs, convert_markdown
+from .images import ImageError, strip_metadata
+from .markup import check_embeds, check_refs, convert_markdown
 from .models import Site
 from .output import Output, OutputPathError, write_output
 from .render import RenderOptions, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
@@ -58,7 +59,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     config = load_config(project.config_file)
     site = load_site(project.root, project.content, config, now, preview)
     bodies = convert_bodies(site)
-    env = load_templates(project.templates)
+    env = load_templates(project.templates, project.static)
     try:
         output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
         add_tree(output, project.static, "static/")
@@ -87,8 +88,10 @@ def convert_bodies(site: Site) -> dict[str, str]:
     for item in site.items():
         check_refs(item, targets, problems)
         bodies[item_key(item)] = convert_markdown(item.body)
+        check_embeds(item.origin.path, item.body, bodies[item_key(item)], item.body_line, problems)
         for index, reply in enumerate(getattr(item, "replies", ())):
             bodies[f"{item_key(item)}:reply:{index}"] = convert_markdown(reply.body)
+            check_embeds(item.origin.path, reply.body, bodies[f"{item_key(item)}:reply:{index}"], reply.line, problems)
     problems.raise_if_any()
     return bodies
 
@@ -103,8 +106,13 @@ def add_tree(output: Output, folder: Path, origin: str) -> None:
 
 
 def add_content_assets(output: Output, project: Project) -> None:
-    """Copy non-Markdown files from content/ (images, PDFs) to the same place in the site."""
+    """Copy non-Markdown files from content/ (images, PDFs) to the same place, photos without EXIF/GPS."""
+    problems = Problems()
     for file in sorted(project.content.rglob("*")):
         rel = file.relative_to(project.content)
         if file.is_file() and file.suffix.lower() != ".md" and not any(p.startswith(".") for p in rel.parts):
-            output.add(rel.as_posix(), file.read_bytes(), "content/" + rel.as_posix())
+            try:
+                output.add(rel.as_posix(), strip_metadata(file.read_bytes()), "content/" + rel.as_posix())
+            except ImageError as exc:
+                problems.add("content/" + rel.as_posix(), None, "", str(exc))
+    problems.raise_if_any()
