@@ -337,3 +337,12 @@ def test_serve_end_to_end(tmp_path):
     assert not project.output.exists()
     after = snapshot(project.content)
     assert set(after) == set(before)  # nothing deleted from content/
+
+
+def test_preview_relaxes_the_csp_only_in_served_pages():
+    from placard.serve import PREVIEW_CSP, Preview, inject_preview
+
+    page = b'<html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'"></head><body>x</body></html>'
+    served = inject_preview(page, Preview(files={}, generation=3))
+    assert PREVIEW_CSP in served and b"default-src 'none'" not in served
+    assert b"<script>" in served and b"<script>" not in page
