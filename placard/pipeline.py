@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .calendar import render_calendar
 from .content import load_config, load_site
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
@@ -61,6 +62,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     env = load_templates(project.templates)
     try:
         output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
+        add_files(output, render_calendar(site), "calendar")
         add_tree(output, project.static, "static/")
         add_content_assets(output, project)
     except TemplateProblem as exc:
@@ -91,6 +93,12 @@ def convert_bodies(site: Site) -> dict[str, str]:
             bodies[f"{item_key(item)}:reply:{index}"] = convert_markdown(reply.body)
     problems.raise_if_any()
     return bodies
+
+
+def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
+    """Add files made by a stage other than the templates (e.g. the .ics feeds)."""
+    for path, data in files.items():
+        output.add(path, data, origin)
 
 
 def add_tree(output: Output, folder: Path, origin: str) -> None:
