@@ -7,6 +7,7 @@ re-checks the content.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from datetime import timezone as dt_timezone
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -300,9 +301,12 @@ def resolve_local(value: datetime, zone, ambiguous: str | None, field: str) -> d
     """Attach a zone to a wall-clock time, refusing times that do not exist or happen twice."""
     first = value.replace(tzinfo=zone, fold=0)
     second = value.replace(tzinfo=zone, fold=1)
-    # A wall time in a spring-forward gap does not survive a round trip through UTC.
-    roundtrip = first.astimezone(zone).replace(tzinfo=None)
-    if roundtrip != value and second.astimezone(zone).replace(tzinfo=None) != value:
+    # A wall time in a spring-forward gap does not survive a round trip through UTC. (Through UTC
+    # explicitly: astimezone() to the datetime's own tzinfo returns it unchanged.)
+    def survives(candidate: datetime) -> bool:
+        return candidate.astimezone(dt_timezone.utc).astimezone(zone).replace(tzinfo=None) == value
+
+    if not survives(first) and not survives(second):
         raise FieldError(
             f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks go forward then; "
             "pick a time an hour later or earlier"
