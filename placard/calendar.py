@@ -237,7 +237,10 @@ def event_json_ld(event: Event, config: SiteConfig) -> dict:
             "name": event.venue or event.city or "Address on request",
             "address": {k: v for k, v in address.items() if v is not None},
         }
-    data["organizer"] = {"@type": "Organization", "name": event.organizer or config.organisation or config.title, "url": config.base_url}
+    if event.organizer:  # another group: we do not know its address, so we do not claim one
+        data["organizer"] = {"@type": "Organization", "name": event.organizer}
+    else:
+        data["organizer"] = {"@type": "Organization", "name": config.organisation or config.title, "url": config.base_url}
     if event.previous_start is not None and event.status == "rescheduled":
         data["previousStartDate"] = event.previous_start.isoformat(timespec="seconds")
     return data
