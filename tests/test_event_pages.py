@@ -85,7 +85,7 @@ def test_event_page_has_h_event_status_banner_and_calendar_links(tmp_path):
         assert f'class="{cls}' in html or f" {cls}" in html, cls
     assert 'class="status-banner status-rescheduled" role="status"' in html
     assert "first planned for <time datetime=\"2027-07-10T12:00:00+01:00\">10 July 2027, 12:00 BST</time>" in html
-    assert 'Last updated <time datetime="2027-07-01T09:30:00+01:00">1 July 2027, 09:30' in html
+    assert 'Last updated <time datetime="2027-07-01T09:30:00+01:00">1 July 2027, 09:30 BST' in html
     assert '<time class="dt-start" datetime="2027-07-17T12:00:00+01:00">17 July 2027, 12:00 BST</time>' in html
     assert 'href="event.ics" download' in html
     assert 'href="webcal://example.org/campaign/calendar.ics"' in html
@@ -102,9 +102,10 @@ def test_event_page_has_h_event_status_banner_and_calendar_links(tmp_path):
 
 
 def test_cancelled_event_page_offers_no_google_or_outlook_links(tmp_path):
-    _, output = build_events(tmp_path, {"a": event_md("a", UID_A, "2027-07-10 12:00", status="cancelled", sequence="1")})
+    _, output = build_events(tmp_path, {"a": event_md("a", UID_A, "2027-07-10 12:00", "Asia/Almaty", status="cancelled", sequence="1", updated="2027-07-01")})
     html = output.files["calendar/a/index.html"].decode()
     assert "This event will not take place." in html
+    assert 'Last updated <time datetime="2027-07-01T00:00:00+01:00">1 July 2027</time>.' in html  # a date alone stays a date
     assert "calendar.google.com" not in html and "outlook.live.com" not in html
     assert 'href="event.ics"' in html  # so calendars that have it can take the cancellation
 
