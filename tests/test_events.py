@@ -82,3 +82,13 @@ def test_every_event_problem_is_reported_at_once(tmp_path):
     }, fixture="none")
     errors = build_errors(project)
     assert [e.split(":")[0] for e in errors] == ["content/events/a.md", "content/events/b.md"]
+
+
+def test_docs_describe_every_event_field():
+    from conftest import REPO
+
+    from placard.content import EVENT_SCHEMA
+
+    docs = (REPO / "docs/events.md").read_text(encoding="utf-8")
+    missing = [key for key in EVENT_SCHEMA if f"`{key}`" not in docs]
+    assert not missing, f"docs/events.md does not describe: {missing}"
