@@ -7,6 +7,7 @@ minutes, `2011-12-21` read as a date where text was meant) at the root instead o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def parse_yaml(text: str, first_line: int = 1) -> object:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and "stream end" in (exc.problem or "") + (exc.context or ""):
+        if exc.context_mark is not None and re.search("stream end|end of stream", (exc.problem or "") + (exc.context or "")):
             mark = exc.context_mark  # an unclosed bracket or quote: point at where it was opened
         line = mark.line + first_line if mark else None
         raise DocumentError(line, explain_yaml_error(exc, text)) from None
