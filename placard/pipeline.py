@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .calendar import render_calendar
 from .content import check_inside, display_path, iter_content_files, load_config, load_site
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
@@ -63,6 +64,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     env = load_templates(project.templates, project.static, template_cache)
     try:
         output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
+        add_files(output, render_calendar(site), "calendar")
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
     except TemplateProblem as exc:
@@ -97,6 +99,12 @@ def convert_bodies(site: Site) -> dict[str, str]:
             check_embeds(item.origin.path, reply.body, html, reply.line, problems)
     problems.raise_if_any()
     return bodies
+
+
+def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
+    """Add files made by a stage other than the templates (e.g. the .ics feeds)."""
+    for path, data in files.items():
+        output.add(path, data, origin)
 
 
 def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:

@@ -21,6 +21,7 @@ import jinja2
 from babel.dates import format_date, format_datetime, format_time
 from markupsafe import Markup
 
+from .calendar import event_page_context, flyer_context, flyer_path, webcal_url
 from .errors import Problem
 from .markup import rebase_assets, resolve_links
 from .models import RELATIONS, Site
@@ -188,7 +189,7 @@ def plan_pages(site: Site) -> list[PageSpec]:
     specs = [
         PageSpec(f"{prefix}index.html", "home.html", {"upcoming": upcoming_events(site)}),
         PageSpec(f"{prefix}news/index.html", "news.html", {"posts": site.posts}),
-        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": upcoming_events(site), "past": past_events(site)}),
+        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": upcoming_events(site), "past": past_events(site), "webcal": webcal_url(site.config)}),
         PageSpec(f"{prefix}links/index.html", "links.html", {"entities": site.entities}),
         PageSpec(f"{prefix}tags/index.html", "tags.html", {"tags": tags_of(site)}),
         PageSpec("404.html", "404.html", {"standalone": True}),
@@ -199,18 +200,21 @@ def plan_pages(site: Site) -> list[PageSpec]:
         specs.append(PageSpec(f"{prefix}tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}))
     for kind, items, template in (("post", site.posts, "post.html"), ("event", site.events, "event.html"), ("page", site.pages, "page.html")):
         for item in items:
-            specs.append(PageSpec(path_of(item, default), template, {kind: item, "item": item}, item.origin.path))
+            extra = event_page_context(item, site) if kind == "event" else {}
+            specs.append(PageSpec(path_of(item, default), template, {kind: item, "item": item, **extra}, item.origin.path))
+    for event in site.events:
+        specs.append(PageSpec(flyer_path(event, default), "flyer.html", {"event": event, "item": event, **flyer_context(event, site)}, event.origin.path))
     return specs
 
 
 def upcoming_events(site: Site) -> list:
     """Events that have not ended at build time, soonest first."""
-    return [e for e in site.events if (e.ends or e.starts) >= site.now]
+    return [e for e in site.events if e.finishes > site.now]
 
 
 def past_events(site: Site) -> list:
     """Events that ended before build time, newest first."""
-    return sorted((e for e in site.events if (e.ends or e.starts) < site.now), key=lambda e: e.starts, reverse=True)
+    return sorted((e for e in site.events if e.finishes <= site.now), key=lambda e: (e.starts, e.slug), reverse=True)
 
 
 def tags_of(site: Site) -> dict[str, list]:
