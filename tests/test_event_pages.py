@@ -158,5 +158,5 @@ def test_flyer_has_title_time_place_and_inline_qr(tmp_path):
     assert "Kazakh-British Chamber of Commerce, 62 South Audley Street, London, United Kingdom" in html
     assert "Banners, warm clothes" in html
     assert re.search(r'<svg [^>]*viewBox="0 0 \d+ \d+"', html) and "<title>QR code: https://example.org/campaign/calendar/rally/</title>" in html
-    assert "@page { size: A4" in html
+    assert 'href="../../../flyer.css"' in html and "@page { size: A4" in output.files["flyer.css"].decode()
     assert "<img" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
