@@ -11,7 +11,8 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from .documents import Document, DocumentError, LinedDict, LinedList, read_document
+from .cache import Store, digest_bytes, digest_value
+from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import FieldError, Problems
 from .models import (
     ENTITY_KINDS,
@@ -206,8 +207,11 @@ def check_inside(file: Path, root: Path) -> str | None:
     return None
 
 
-def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False) -> Site:
-    """Read every content file, validate it, and decide what this build publishes."""
+def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False, cache: Store | None = None) -> Site:
+    """Read every content file, validate it, and decide what this build publishes.
+
+    With a cache, a file whose bytes (and site.yml) are unchanged is not parsed and validated again."""
+    config_key = digest_value(config) if cache is not None else None
     problems = Problems()
     loaded: dict[str, list] = {kind: [] for kind in SECTIONS.values()}
     if not content_dir.is_dir():
@@ -225,12 +229,7 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         if section not in SECTIONS:
             problems.add(display, None, "", f"Markdown files belong in one of content/{'/, content/'.join(SECTIONS)}/; move this file")
             continue
-        try:
-            doc = read_document(file, display)
-        except DocumentError as exc:
-            problems.add(display, exc.line, "", exc.message)
-            continue
-        item = LOADERS[SECTIONS[section]](doc, config, problems)
+        item = load_item(file, display, SECTIONS[section], config, problems, cache, config_key)
         if item is not None:
             loaded[item.kind].append(item)
     problems.raise_if_any()
@@ -247,6 +246,27 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         held_back=tuple(held),
         preview=preview,
     )
+
+
+def load_item(file: Path, display: str, kind: str, config: SiteConfig, problems: Problems,
+              cache: Store | None = None, config_key: bytes | None = None) -> Any:
+    """One content file as a validated item, or None with its problems recorded."""
+    data = file.read_bytes()
+    key = digest_bytes(display.encode("utf-8"), data, config_key) if cache is not None and config_key is not None else None
+    if key is not None:
+        item = cache.get_item(display, key)
+        if item is not None:
+            return item
+    try:
+        doc = parse_document(display, decode_bytes(data))
+    except DocumentError as exc:
+        problems.add(display, exc.line, "", exc.message)
+        return None
+    found = len(problems.items)
+    item = LOADERS[kind](doc, config, problems)
+    if key is not None and item is not None and len(problems.items) == found:
+        cache.put_items([(display, key, item)])
+    return item
 
 
 def display_path(file: Path, root: Path) -> str:

@@ -7,16 +7,19 @@ Campaigners link to other items with `post:slug`, `event:slug`, `entity:slug` or
 
 from __future__ import annotations
 
-import functools
+import multiprocessing
 import posixpath
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Callable
 
 import markdown
-from html.parser import HTMLParser
 
-from .errors import Problems
-from .htmlrefs import external_fetches, scan_html
+from .errors import Problem, Problems
+from .htmlrefs import Scan, _Parser, is_external
 
 EXTENSIONS = ["extra", "sane_lists", "toc"]
 EXTENSION_CONFIGS = {"toc": {"permalink": False}}
@@ -26,11 +29,59 @@ DECORATIVE = "decorative"  # `![](border.png){.decorative}`: an image that carri
 REF_IN_HTML = re.compile(r'(href|src)="((?:post|event|entity|page|section):[^"]*)"')
 
 
-@functools.lru_cache(maxsize=4096)  # pure, so the preview re-converts only the bodies that changed
+POOL_MIN_BODIES = 100  # fewer bodies convert faster in this process than a pool starts
+POOL_WORKERS = 2
+POOL_CHUNK = 64
+_local = threading.local()
+
+
 def convert_markdown(text: str) -> str:
-    """Markdown to HTML with Python-Markdown (`extra`, `sane_lists`, `toc`)."""
-    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
-    return md.convert(text)
+    """Markdown to HTML with Python-Markdown (`extra`, `sane_lists`, `toc`).
+
+    Pure: the same text always gives the same HTML, so results are cached by the text's digest
+    (placard.cache). One converter per thread, reset between documents: building one costs about
+    a sixth of a conversion, and reset() clears all per-document state (footnotes, abbreviations,
+    the raw-HTML stash, the table of contents)."""
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+    try:
+        return md.reset().convert(text)
+    except BaseException:
+        _local.md = None  # never reuse a converter a failure may have left half-way
+        raise
+
+
+@dataclass(frozen=True)
+class BodySource:
+    """One Markdown body to convert, with where it is for messages."""
+
+    path: str
+    text: str
+    line: int
+
+
+def convert_checked(source: BodySource) -> tuple[str, list[Problem]]:
+    """Convert one body and check the HTML (unsafe markup, external embeds, missing alt text)."""
+    html = convert_markdown(source.text)
+    problems = Problems()
+    check_body(source.path, source.text, source.line, html, problems)
+    return html, problems.items
+
+
+def convert_chunk(sources: list[BodySource]) -> list[tuple[str, list[Problem]]]:
+    """convert_checked for a chunk of bodies (one round trip to a worker process)."""
+    return [convert_checked(source) for source in sources]
+
+
+def convert_many(sources: list[BodySource]) -> list[tuple[str, list[Problem]]]:
+    """convert_checked for every body, in order; on two worker processes when there are many."""
+    if len(sources) <= POOL_MIN_BODIES:
+        return convert_chunk(sources)
+    chunks = [sources[i:i + POOL_CHUNK] for i in range(0, len(sources), POOL_CHUNK)]
+    # forkserver: workers start clean (no copy of this process's memory or threads, e.g. the preview's)
+    with ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        return [result for chunk in pool.map(convert_chunk, chunks) for result in chunk]
 
 
 def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:
@@ -61,16 +112,35 @@ def source_line(text: str, needle: str, first_line: int) -> int:
 
 def check_embeds(path: str, text: str, html: str, first_line: int, problems: Problems) -> None:
     """Refuse bodies that make visitors' browsers contact another host, and images without alt text."""
-    for ref in external_fetches(html):
+    scanner = _SafetyScanner()
+    scanner.feed(html)
+    scanner.close()
+    report_embeds(path, text, first_line, scanner.scan, problems)
+
+
+def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: Problems) -> None:
+    """The external fetches and images without alt text found in a body's HTML, as problems."""
+    for ref in scan.refs:
+        if not (ref.fetched and is_external(ref.url)):
+            continue
         what = "an image" if ref.where.startswith("<img") else f"a {ref.where} reference"
         problems.add(path, source_line(text, ref.url, first_line), "body",
                      f"embeds {what} from another site ({ref.url}); every visitor's browser would contact that site. "
                      "Download the file into content/ (e.g. content/news/photo.jpg) and write ![what it shows](photo.jpg)")
-    for _line, src, alt, classes in scan_html(html).images:
+    for _line, src, alt, classes in scan.images:
         if alt is None or (not alt.strip() and DECORATIVE not in classes):
             problems.add(path, source_line(text, src, first_line), "body",
                          f"the image '{src}' has no alt text; describe it: ![Police lines in the square]({src}), "
                          f"or if it is only decoration write ![]({src}){{.{DECORATIVE}}}")
+
+
+def check_body(path: str, source: str, first_line: int, html: str, problems: Problems) -> None:
+    """check_html and check_embeds on one parse of the HTML."""
+    scanner = _SafetyScanner()
+    scanner.feed(html)
+    scanner.close()
+    report_safety(path, source, first_line, scanner.findings, problems)
+    report_embeds(path, source, first_line, scanner.scan, problems)
 
 
 ASSET_IN_HTML = re.compile(r'(src|href)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')
@@ -110,14 +180,16 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlin
 UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 
 
-class _SafetyScanner(HTMLParser):
-    """Find scripts, inline event handlers and script URLs in HTML (entities already decoded)."""
+class _SafetyScanner(_Parser):
+    """Find scripts, inline event handlers and script URLs in HTML (entities already decoded),
+    while collecting references and images for check_embeds in the same pass."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.findings: list[tuple[str, str]] = []  # (message, text to look for in the source)
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        super().handle_starttag(tag, attrs)
         if tag in UNSAFE_TAGS:
             self.findings.append((UNSAFE_TAGS[tag], f"<{tag}"))
         for name, value in attrs:
@@ -128,7 +200,8 @@ class _SafetyScanner(HTMLParser):
                 scheme = squashed.split(":", 1)[0]
                 self.findings.append((f"a '{scheme}:' address in {name}= on <{tag}>: link to a normal web address instead", scheme[:4]))
 
-    handle_startendtag = handle_starttag
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.handle_starttag(tag, attrs)
 
 
 def find_line(source: str, first_line: int, needle: str) -> int:
@@ -144,5 +217,56 @@ def check_html(path: str, source: str, first_line: int, html: str, problems: Pro
     scanner = _SafetyScanner()
     scanner.feed(html)
     scanner.close()
-    for message, needle in scanner.findings:
+    report_safety(path, source, first_line, scanner.findings, problems)
+
+
+def report_safety(path: str, source: str, first_line: int, findings: list[tuple[str, str]], problems: Problems) -> None:
+    """Unsafe markup found in a body's HTML, as problems at the line that wrote it."""
+    for message, needle in findings:
         problems.add(path, find_line(source, first_line, needle), "body", message)
+
+
+class Bodies(Mapping):
+    """Item key -> body HTML. Bodies converted earlier come from the cache (loaded when a page
+    needs one); `digest` names a body by its Markdown text, which fixes its HTML."""
+
+    def __init__(self, sources: dict[str, BodySource], cache=None) -> None:
+        from .cache import digest_text
+
+        self.sources = sources
+        self.digests = {key: digest_text(source.text) for key, source in sources.items()}
+        self.cache = cache
+        known = cache.known_bodies() if cache is not None else set()
+        self.cached = {key for key, digest in self.digests.items() if digest in known}
+        self.html: dict[str, str] = {}
+
+    def missing(self) -> list[str]:
+        """Keys of the bodies that must be converted, in a stable order."""
+        return [key for key in self.sources if key not in self.cached]
+
+    def add(self, key: str, html: str, clean: bool) -> None:
+        """A freshly converted body; clean ones go to the cache (and are read back from it when needed)."""
+        if clean and self.cache is not None:
+            self.cache.put_bodies([(self.digests[key], html)])
+            self.cached.add(key)
+        else:
+            self.html[key] = html
+
+    def digest(self, key: str) -> bytes:
+        return self.digests[key]
+
+    def __getitem__(self, key: str) -> str:
+        if key in self.html:
+            return self.html[key]
+        if key not in self.cached:
+            raise KeyError(key)
+        try:
+            return self.cache.get_body(self.digests[key])
+        except Exception:  # an unreadable cache entry: the body converts the same again
+            return convert_markdown(self.sources[key].text)
+
+    def __iter__(self):
+        return iter(self.sources)
+
+    def __len__(self) -> int:
+        return len(self.sources)

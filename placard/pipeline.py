@@ -12,10 +12,12 @@ from .content import check_inside, display_path, iter_content_files, load_config
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
 from .images import ImageError, strip_metadata
-from .markup import check_embeds, check_html, check_refs, convert_markdown
+from .cache import MemoryStore, Store, open_store
+from .index import SiteIndex, index_site
+from .markup import Bodies, BodySource, check_refs, convert_many
 from .models import Site
 from .output import Output, OutputPathError, write_output
-from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
+from .render import PageSpec, RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, plan_pages, render_site
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,18 @@ class BuildReport:
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
-               template_cache: TemplateCache | None = None) -> tuple[Site, Output]:
-    """Load, validate and render the whole site in memory; raises BuildError listing every problem."""
+               template_cache: TemplateCache | None = None, cache: Store | None = None) -> tuple[Site, Output]:
+    """Load, validate and render the whole site in memory; raises BuildError listing every problem.
+
+    With a cache (placard.cache), only what changed since the cached builds is parsed, converted and rendered."""
     config = load_config(project.config_file)
-    site = load_site(project.root, project.content, config, now, preview)
-    bodies = convert_bodies(site)
+    site = load_site(project.root, project.content, config, now, preview, cache)
+    index = index_site(site)
+    bodies = convert_bodies(site, index, cache)
     env = load_templates(project.templates, project.static, template_cache)
     try:
-        output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
+        pages = plan_pages(site, index)
+        output = render_site(site, bodies, env, pages + plan_feeds(site, pages), options, index, cache)
         add_files(output, render_calendar(site), "calendar")
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
@@ -71,34 +77,56 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
         raise BuildError([exc.problem]) from None
     except OutputPathError as exc:
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
+    keep_cache(cache, site, bodies, output)
     return site, output
 
 
-def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions()) -> BuildReport:
-    """Build the site and swap it into output/; on any problem output/ is left untouched."""
+def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True) -> BuildReport:
+    """Build the site and swap it into output/; on any problem output/ is left untouched.
+
+    The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
     started = time.perf_counter()
-    site, output = build_site(project, now, preview, options)
-    write_output(output.files, project.output)
+    cache = open_store(project.root) if use_cache else None
+    try:
+        site, output = build_site(project, now, preview, options, cache=cache)
+        write_output(output.files, project.output)
+    finally:
+        if cache is not None:
+            cache.close()
     pages = sum(1 for path in output.files if path.endswith(".html"))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000))
 
 
-def convert_bodies(site: Site) -> dict[str, str]:
-    """Convert every Markdown body (and reply) to HTML, checking links to other items."""
+def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:
+    """Convert every Markdown body (and reply) to HTML, checking it and its links to other items.
+
+    Bodies already in the cache are not converted again; many bodies convert on two processes."""
+    index = index or index_site(site)
     problems = Problems()
-    targets = link_targets(site)
-    bodies: dict[str, str] = {}
+    sources: dict[str, BodySource] = {}
     for item in site.items():
-        check_refs(item, targets, problems)
-        bodies[item_key(item)] = html = convert_markdown(item.body)
-        check_html(item.origin.path, item.body, item.body_line, html, problems)
-        check_embeds(item.origin.path, item.body, html, item.body_line, problems)
-        for index, reply in enumerate(getattr(item, "replies", ())):
-            bodies[f"{item_key(item)}:reply:{index}"] = html = convert_markdown(reply.body)
-            check_html(item.origin.path, reply.body, reply.line, html, problems)
-            check_embeds(item.origin.path, reply.body, html, reply.line, problems)
+        check_refs(item, index.targets, problems)
+        sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
+        for number, reply in enumerate(getattr(item, "replies", ())):
+            sources[f"{item_key(item)}:reply:{number}"] = BodySource(item.origin.path, reply.body, reply.line)
+    bodies = Bodies(sources, cache)
+    missing = bodies.missing()
+    for key, (html, found) in zip(missing, convert_many([sources[key] for key in missing])):
+        problems.items.extend(found)
+        bodies.add(key, html, clean=not found)
     problems.raise_if_any()
     return bodies
+
+
+def keep_cache(cache: Store | None, site: Site, bodies: Bodies, output: Output) -> None:
+    """After a good build: forget cache entries it did not use, and commit the rest at once."""
+    if cache is None:
+        return
+    try:
+        cache.prune({item.origin.path for item in site.items()} | {held.path for held in site.held_back}, set(bodies.digests.values()), set(output.files))
+        cache.commit()
+    except Exception:  # the cache only saves time: a build never fails because of it
+        pass
 
 
 def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
@@ -113,9 +141,9 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
         return
     problems = Problems()
     for file in iter_content_files(folder):
-        rel = file.relative_to(folder).as_posix()
         if skip_markdown and file.suffix.lower() == ".md":
             continue
+        rel = file.relative_to(folder).as_posix()
         outside = check_inside(file, project.root)
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)

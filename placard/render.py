@@ -14,15 +14,17 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_time
 from markupsafe import Markup
 
+from .cache import Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, start_trace, stop_trace
 from .calendar import event_page_context, flyer_context, flyer_path, webcal_url
 from .errors import Problem
+from .index import SiteIndex, index_site
 from .markup import rebase_assets, resolve_links
 from .models import RELATIONS, Site
 from .output import Output
@@ -86,6 +88,7 @@ def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: j
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.context_class = TracingContext  # notes what each page reads, for the page cache
     env.filters.update(
         date_long=filter_date_long,
         datetime_long=filter_datetime_long,
@@ -182,86 +185,85 @@ def item_key(item) -> str:
     return f"{item.kind}:{item.lang}:{item.slug}"
 
 
-def plan_pages(site: Site) -> list[PageSpec]:
+def plan_pages(site: Site, index: SiteIndex | None = None) -> list[PageSpec]:
     """Every HTML page of the site with its template and variables."""
+    index = index or index_site(site)
     default = site.config.language
     prefix = lang_prefix(default, default)
     specs = [
-        PageSpec(f"{prefix}index.html", "home.html", {"upcoming": upcoming_events(site)}),
+        PageSpec(f"{prefix}index.html", "home.html", {"upcoming": index.upcoming}),
         PageSpec(f"{prefix}news/index.html", "news.html", {"posts": site.posts}),
-        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": upcoming_events(site), "past": past_events(site), "webcal": webcal_url(site.config)}),
+        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": index.upcoming, "past": index.past, "webcal": webcal_url(site.config)}),
         PageSpec(f"{prefix}links/index.html", "links.html", {"entities": site.entities}),
-        PageSpec(f"{prefix}tags/index.html", "tags.html", {"tags": tags_of(site)}),
+        PageSpec(f"{prefix}tags/index.html", "tags.html", {"tags": index.tags}),
         PageSpec("404.html", "404.html", {"standalone": True}),
     ]
     if site.config.mirrors:
         specs.append(PageSpec(f"{prefix}mirrors/index.html", "mirrors.html", {}))
-    for tag, posts in tags_of(site).items():
+    for tag, posts in index.tags.items():
         specs.append(PageSpec(f"{prefix}tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}))
     for kind, items, template in (("post", site.posts, "post.html"), ("event", site.events, "event.html"), ("page", site.pages, "page.html")):
         for item in items:
-            extra = event_page_context(item, site) if kind == "event" else {}
+            extra = event_page_context(item, site) if kind == "event" else {"called_events": index.events_calling.get(item.slug, ())} if kind == "post" else {}
             specs.append(PageSpec(path_of(item, default), template, {kind: item, "item": item, **extra}, item.origin.path))
     for event in site.events:
         specs.append(PageSpec(flyer_path(event, default), "flyer.html", {"event": event, "item": event, **flyer_context(event, site)}, event.origin.path))
     return specs
 
 
-def upcoming_events(site: Site) -> list:
+def upcoming_events(site: Site) -> tuple:
     """Events that have not ended at build time, soonest first."""
-    return [e for e in site.events if e.finishes > site.now]
+    return index_site(site).upcoming
 
 
-def past_events(site: Site) -> list:
+def past_events(site: Site) -> tuple:
     """Events that ended before build time, newest first."""
-    return sorted((e for e in site.events if e.finishes <= site.now), key=lambda e: (e.starts, e.slug), reverse=True)
+    return index_site(site).past
 
 
-def tags_of(site: Site) -> dict[str, list]:
+def tags_of(site: Site):
     """Tag name -> posts with that tag, tags sorted by name."""
-    tags: dict[str, list] = {}
-    for post in site.posts:
-        for tag in post.tags:
-            tags.setdefault(tag, []).append(post)
-    return dict(sorted(tags.items(), key=lambda kv: kv[0].lower()))
+    return index_site(site).tags
 
 
-def make_resolver(site: Site, page_path: str, options: RenderOptions):
-    """Resolve `kind:slug` references from one page."""
-    targets = link_targets(site)
+def make_resolver(index: SiteIndex, page_path: str, options: RenderOptions, trace: "Trace | None" = None):
+    """Resolve `kind:slug` references from one page (through the site's one link table)."""
+    targets = index.targets
 
     def resolve(ref: str) -> str:
+        if trace is not None:
+            trace.refs.add(ref)
         return relative_url(page_path, targets[ref], options.index_html)
 
     return resolve
 
 
-def link_targets(site: Site) -> dict[str, str]:
-    """`kind:slug` -> output path (with anchor) for every published item."""
-    default = site.config.language
-    prefix = lang_prefix(default, default)
-    targets = {f"section:{name}": f"{prefix}{name}/index.html" for name in ("news", "calendar", "links", "tags")}
-    targets["section:home"] = f"{prefix}index.html"
-    targets.update({f"{item.kind}:{item.slug}": path_of(item, default) + anchor_of(item) for item in site.items()})
-    return targets
+def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: Mapping[str, str], options: RenderOptions = RenderOptions(),
+                index: SiteIndex | None = None, trace: Trace | None = None) -> str:
+    """Render one page; template errors become a TemplateProblem naming template and line.
 
-
-def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: dict[str, str], options: RenderOptions) -> str:
-    """Render one page; template errors become a TemplateProblem naming template and line."""
-    resolve = make_resolver(site, spec.path, options)
+    With a `trace`, every input the page reads beyond its own variables is noted in it (placard.cache)."""
+    index = index or index_site(site)
+    resolve = make_resolver(index, spec.path, options, trace)
 
     def finish(item, html: str) -> Markup:
         source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
         return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), resolve))
 
+    def read_body(key: str) -> str:
+        if trace is not None:
+            trace.bodies.add(key)
+        return bodies[key]
+
     def body(item) -> Markup:
-        return finish(item, bodies[item_key(item)])
+        return finish(item, read_body(item_key(item)))
 
     def reply_body(item, index: int) -> Markup:
-        return finish(item, bodies[f"{item_key(item)}:reply:{index}"])
+        return finish(item, read_body(f"{item_key(item)}:reply:{index}"))
 
+    onion = onion_base(site.config)
     context = {
-        "site": site,
+        "site": TracedSite(site, trace) if trace is not None else site,
         "config": site.config,
         "page_path": spec.path,
         "lang": spec.context.get("item").lang if spec.context.get("item") else site.config.language,
@@ -269,21 +271,25 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: dic
         "body": body,
         "reply_body": reply_body,
         "link": lambda ref: resolve(ref),
-        "entity_named": {entity.slug: entity for entity in site.entities},
+        "entity_named": index.entity_named,
         "now": site.now,
         "canonical": absolute_url(site.config.base_url, spec.path),
         "standalone": False,
         "csp": content_security_policy(env.globals["inline_stylesheet"] if spec.context.get("standalone") else None),
-        "onion_location": absolute_url(onion_base(site.config), spec.path) if onion_base(site.config) and not spec.context.get("standalone") else None,
+        "onion_location": absolute_url(onion, spec.path) if onion and not spec.context.get("standalone") else None,
         "absolute": lambda target: absolute_url(site.config.base_url, target if isinstance(target, str) else path_of(target, site.config.language)),
         **spec.context,
     }
+    token = start_trace(trace) if trace is not None else None
     try:
         return env.get_template(spec.template).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(Problem(f"templates/{exc.name or spec.template}", exc.lineno, "", f"template syntax error: {exc.message}")) from None
     except Exception as exc:  # any error raised by template code is the template's problem
         raise TemplateProblem(template_runtime_problem(exc, spec)) from None
+    finally:
+        if token is not None:
+            stop_trace(token)
 
 
 def template_runtime_problem(exc: Exception, spec: PageSpec) -> Problem:
@@ -297,10 +303,84 @@ def template_runtime_problem(exc: Exception, spec: PageSpec) -> Problem:
     return Problem(f"templates/{name}", line, "", f"{message}{while_rendering}")
 
 
-def render_site(site: Site, bodies: dict[str, str], env: jinja2.Environment, specs: list[PageSpec], options: RenderOptions = RenderOptions()) -> Output:
-    """Render the given pages into an Output map."""
+def render_site(site: Site, bodies: Mapping[str, str], env: jinja2.Environment, specs: list[PageSpec], options: RenderOptions = RenderOptions(),
+                index: SiteIndex | None = None, cache: Store | None = None) -> Output:
+    """Render the given pages into an Output map; with a cache, pages whose every input is unchanged are reused."""
+    index = index or index_site(site)
+    inputs = PageInputs(site, index, bodies, env, options) if cache is not None else None
     output = Output()
     for spec in specs:
-        text = render_page(env, spec, site, bodies, options)
-        output.add(spec.path, mark_outbound_links(text) if spec.path.endswith(".html") else text, spec.origin or spec.template)
+        base = inputs.base(spec) if inputs else None
+        data = reuse_page(cache, inputs, spec, base) if base is not None else None
+        if data is None:
+            trace = Trace() if inputs else None
+            text = render_page(env, spec, site, bodies, options, index, trace)
+            data = (mark_outbound_links(text) if spec.path.endswith(".html") else text).encode("utf-8")
+            if base is not None:
+                remember_page(cache, inputs, spec, base, trace, data)
+        output.add(spec.path, data, spec.origin or spec.template)
     return output
+
+
+def reuse_page(cache: Store, inputs: "PageInputs", spec: PageSpec, base: bytes) -> bytes | None:
+    """The cached bytes of a page if it was rendered from exactly these inputs, else None."""
+    entry = cache.get_page(spec.path)
+    if entry is None or entry.base != base:
+        return None
+    if all(inputs.of(dep) == seen for dep, seen in entry.deps):
+        return entry.data
+    return None
+
+
+def remember_page(cache: Store, inputs: "PageInputs", spec: PageSpec, base: bytes, trace: Trace, data: bytes) -> None:
+    """Keep a freshly rendered page with the digests of everything it read (unless one cannot be digested)."""
+    deps = tuple((dep, inputs.of(dep)) for dep in trace.deps())
+    if all(seen is not None for _dep, seen in deps):
+        cache.put_pages([(spec.path, PageEntry(base, deps, data))])
+
+
+class PageInputs:
+    """Digests of what pages are rendered from, each computed at most once per build."""
+
+    def __init__(self, site: Site, index: SiteIndex, bodies: Mapping[str, str], env: jinja2.Environment, options: RenderOptions) -> None:
+        self.site, self.index, self.bodies = site, index, bodies
+        self.digester = Digester()
+        templates = templates_digest(env)
+        self.shared = digest_bytes(templates, self.digester.of((site.config, options)) or b"?")
+        self.memo: dict[tuple[str, str], bytes | None] = {}
+
+    def base(self, spec: PageSpec) -> bytes | None:
+        """The page's own key: the templates, config and options, its path, template and variables."""
+        own = self.digester.of((spec.path, spec.template, spec.origin, spec.context))
+        return digest_bytes(self.shared, own) if own is not None else None
+
+    def of(self, dep: tuple[str, str]) -> bytes | None:
+        """The current digest of one dependency noted by a trace; None if it cannot be digested."""
+        if dep not in self.memo:
+            self.memo[dep] = self.compute(*dep)
+        return self.memo[dep]
+
+    def compute(self, kind: str, name: str) -> bytes | None:
+        if kind == "name":
+            values = {"site": "attributes tracked one by one", "now": self.site.now, "entity_named": self.index.entity_named}
+            return self.digester.of(values[name]) if name in values else None
+        if kind == "site":
+            value = getattr(self.site, name, None)
+            return None if callable(value) else self.digester.of(value)
+        if kind == "body":
+            if name not in self.bodies:
+                return None
+            digest = getattr(self.bodies, "digest", None)
+            return digest(name) if digest else digest_text(self.bodies[name])
+        if kind == "ref":
+            return digest_text(self.index.targets.get(name, "\0missing"))
+        return None
+
+
+def templates_digest(env: jinja2.Environment) -> bytes:
+    """Digest of every template's source and of the globals templates read (e.g. the inline stylesheet)."""
+    parts = []
+    for name in sorted(env.list_templates()):
+        parts += [name.encode("utf-8"), env.loader.get_source(env, name)[0].encode("utf-8")]
+    parts.append(str(env.globals.get("inline_stylesheet", "")).encode("utf-8"))
+    return digest_bytes(*parts)

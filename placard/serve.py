@@ -38,6 +38,7 @@ from tornado.websocket import WebSocketHandler
 
 from .errors import BuildError, Problem
 from .output import Output
+from .cache import MemoryStore
 from .pipeline import Project, build_site
 from .render import TemplateCache
 
@@ -83,11 +84,16 @@ def system_clock() -> datetime:
 
 
 def make_builder(project: Project, clock: Clock = system_clock) -> Builder:
-    """The build callable: a preview build (drafts shown, marked) in memory, templates compiled once."""
-    cache = TemplateCache()
+    """The build callable: a preview build (drafts shown, marked) in memory, templates compiled once.
+
+    The loaded items, converted bodies and rendered pages stay in memory between rebuilds
+    (placard.cache.MemoryStore): a rebuild re-reads every file but parses, converts and renders
+    only what a change affects (the edited post, the lists, feeds and pages that show it)."""
+    templates = TemplateCache()
+    store = MemoryStore()
 
     def build() -> Output:
-        return build_site(project, clock(), preview=True, template_cache=cache)[1]
+        return build_site(project, clock(), preview=True, template_cache=templates, cache=store)[1]
 
     return build
 

@@ -107,8 +107,8 @@ def test_template_error_names_template_and_line(project):
 def test_builder_reads_the_injected_clock_at_every_rebuild(project):
     times = iter([NOW, NOW + timedelta(days=400)])
     build_fn = make_builder(project, lambda: next(times))
-    first = build_fn().files["index.html"].decode()
-    second = build_fn().files["index.html"].decode()
+    first = build_fn().files["calendar/index.html"].decode()  # "Correct as of <build date>"
+    second = build_fn().files["calendar/index.html"].decode()
     assert "26 November 2026" in first and "31 December 2027" in second
 
 

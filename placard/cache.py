@@ -1,0 +1,349 @@
+"""Build cache: what earlier builds computed, reused only when every input is provably the same.
+
+Three layers, each keyed on everything that affects its result:
+  items  - a content file parsed and validated: its path, its bytes, site.yml's bytes;
+  bodies - a Markdown body converted and checked (only clean bodies are kept): the Markdown text;
+  pages  - a rendered page: its template set, its path, template and variables, plus the digest of
+           every other input the template actually read while rendering it (a trace: which `site`
+           attributes, whether `now`, which bodies and which `kind:slug` links). A page is reused
+           only if all of those still have the same digest, so a page that never reads `now` is not
+           re-rendered when the clock moves, and one that does always is.
+Every layer also depends on the code: the cache records placard's version, a digest of its source
+and the versions of the libraries that shape the output, and is ignored entirely when any differs
+(or when its format version differs). Two stores share one interface: MemoryStore (the preview
+server keeps it between rebuilds) and SqliteStore (`.cache/` beside site.yml, for `build.py`):
+SQLite commits atomically, so a crash never leaves a half-written cache, and a file it cannot read
+is deleted and rebuilt, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copyreg
+import hashlib
+import pickle
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable
+
+import jinja2.runtime
+
+FORMAT_VERSION = 1
+CACHE_DIR = ".cache"
+CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
+LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
+
+
+def digest_bytes(*parts: bytes) -> bytes:
+    """A 20-byte BLAKE2b digest of the parts, each length-prefixed so boundaries count."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()
+
+
+def digest_text(text: str) -> bytes:
+    """Digest of a string (a Markdown body, a path)."""
+    return digest_bytes(text.encode("utf-8", "surrogatepass"))
+
+
+class _HashWriter:
+    """A file-like sink that hashes what pickle writes instead of keeping it."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.blake2b(digest_size=20)
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return len(data)
+
+
+class _Pickler(pickle.Pickler):
+    """pickle that also takes read-only mappings (the site index) and stands an item's digest in for
+    the item (so a list of 10,000 posts costs 10,000 look-ups once each post has been digested)."""
+
+    dispatch_table = copyreg.dispatch_table.copy()
+    dispatch_table[MappingProxyType] = lambda m: (dict, (dict(m),))
+
+    def __init__(self, file: Any, digester: "Digester | None", root: Any) -> None:
+        super().__init__(file, protocol=5)
+        self.digester, self.root = digester, root
+
+    def persistent_id(self, obj: Any) -> Any:
+        if self.digester is not None and obj is not self.root and type(obj).__name__ in ITEM_TYPES and hasattr(obj, "origin"):
+            return self.digester.item(obj)
+        return None
+
+
+ITEM_TYPES = frozenset({"Post", "Event", "Page", "Entity"})
+
+
+def digest_value(value: Any, digester: "Digester | None" = None) -> bytes | None:
+    """Digest of a value through pickle (equal pickles mean equal values); None if it cannot be pickled."""
+    sink = _HashWriter()
+    try:
+        _Pickler(sink, digester, value).dump(value)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+    return sink.hash.digest()
+
+
+class Digester:
+    """digest_value with each content item digested once per build (items are frozen)."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, tuple[Any, bytes | None]] = {}
+
+    def item(self, obj: Any) -> bytes:
+        hit = self.items.get(id(obj))
+        if hit is None or hit[0] is not obj:
+            hit = self.items[id(obj)] = (obj, digest_value(obj, self))
+        if hit[1] is None:
+            raise pickle.PicklingError("an item that cannot be digested")
+        return hit[1]
+
+    def of(self, value: Any) -> bytes | None:
+        return digest_value(value, self)
+
+
+def code_version() -> str:
+    """Everything outside the project that shapes the output: placard's source, Python and library versions."""
+    from . import __version__
+
+    h = hashlib.blake2b(digest_size=20)
+    for file in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    versions = []
+    for name in LIBRARIES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=none")
+    return f"placard {__version__}; python {sys.version.split()[0]}; {' '.join(versions)}; source {h.hexdigest()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracing what a page reads while it renders
+
+
+@dataclass
+class Trace:
+    """The inputs one page read beyond its own variables: names, `site` attributes, bodies, links."""
+
+    names: set[str] = field(default_factory=set)
+    site_attrs: set[str] = field(default_factory=set)
+    bodies: set[str] = field(default_factory=set)
+    refs: set[str] = field(default_factory=set)
+
+    def deps(self) -> list[tuple[str, str]]:
+        """The dependencies to check next time, in a stable order."""
+        found = [("name", n) for n in self.names & TRACKED_NAMES]
+        found += [("site", a) for a in self.site_attrs] + [("body", b) for b in self.bodies] + [("ref", r) for r in self.refs]
+        return sorted(found)
+
+
+# Context names whose value is not fixed by the page's own key (path, template, variables, config,
+# options, templates): reading one makes it a dependency of the page.
+TRACKED_NAMES = frozenset({"site", "now", "entity_named"})
+_CURRENT: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("placard_trace", default=None)
+
+
+class TracingContext(jinja2.runtime.Context):
+    """Jinja2's template context, noting every top-level name a template (or a macro it imports) reads."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        trace = _CURRENT.get()
+        if trace is not None:
+            trace.names.add(key)
+        return super().resolve_or_missing(key)
+
+
+class TracedSite:
+    """The Site as templates see it while a page renders: every attribute read is noted."""
+
+    __slots__ = ("_site", "_trace")
+
+    def __init__(self, site: Any, trace: Trace) -> None:
+        object.__setattr__(self, "_site", site)
+        object.__setattr__(self, "_trace", trace)
+
+    def __getattr__(self, name: str) -> Any:
+        self._trace.site_attrs.add(name)
+        return getattr(self._site, name)
+
+
+def start_trace(trace: Trace) -> contextvars.Token:
+    """Record into `trace` until `stop_trace`."""
+    return _CURRENT.set(trace)
+
+
+def stop_trace(token: contextvars.Token) -> None:
+    _CURRENT.reset(token)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stores
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    """A rendered page and what it was rendered from."""
+
+    base: bytes  # digest of template set, path, template, variables, config, options
+    deps: tuple[tuple[tuple[str, str], bytes], ...]  # (dependency, its digest then)
+    data: bytes
+
+
+class MemoryStore:
+    """The cache in memory (the preview server keeps one between rebuilds)."""
+
+    def __init__(self) -> None:
+        self.version = code_version()
+        self.items: dict[str, tuple[bytes, Any]] = {}
+        self.bodies: dict[bytes, str] = {}
+        self.pages: dict[str, PageEntry] = {}
+
+    def get_item(self, path: str, key: bytes) -> Any | None:
+        """A validated item loaded from this path with these bytes and settings, or None."""
+        hit = self.items.get(path)
+        return hit[1] if hit and hit[0] == key else None
+
+    def put_items(self, entries: Iterable[tuple[str, bytes, Any]]) -> None:
+        for path, key, item in entries:
+            self.items[path] = (key, item)
+
+    def known_bodies(self) -> set[bytes]:
+        return set(self.bodies)
+
+    def get_body(self, key: bytes) -> str:
+        return self.bodies[key]
+
+    def put_bodies(self, entries: Iterable[tuple[bytes, str]]) -> None:
+        self.bodies.update(entries)
+
+    def get_page(self, path: str) -> PageEntry | None:
+        return self.pages.get(path)
+
+    def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
+        self.pages.update(entries)
+
+    def prune(self, items: set[str], bodies: set[bytes], pages: set[str]) -> None:
+        """Forget what this build no longer uses, so the cache does not grow forever."""
+        self.items = {k: v for k, v in self.items.items() if k in items}
+        self.bodies = {k: v for k, v in self.bodies.items() if k in bodies}
+        self.pages = {k: v for k, v in self.pages.items() if k in pages}
+
+    def commit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (path TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bodies (key BLOB PRIMARY KEY, html TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, data BLOB NOT NULL);
+"""
+
+
+class SqliteStore:
+    """The cache on disk in one SQLite file; everything a build adds is committed in one transaction."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.version = code_version()
+        self.db = self.open()
+
+    def open(self) -> sqlite3.Connection:
+        """Open the cache, starting afresh if it is unreadable or was written by other code."""
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        ignore = self.file.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# placard's build cache: safe to delete\n*\n", encoding="utf-8")
+        for attempt in (1, 2):
+            try:
+                db = sqlite3.connect(self.file, isolation_level="DEFERRED")
+                db.execute("PRAGMA journal_mode=DELETE")
+                db.executescript(SCHEMA)
+                row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+                if row is None or row[0] != self.version:
+                    db.executescript("DELETE FROM items; DELETE FROM bodies; DELETE FROM pages;")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version,))
+                    db.commit()
+                return db
+            except sqlite3.DatabaseError:
+                try:
+                    db.close()
+                except Exception:
+                    pass
+                if attempt == 2:
+                    raise
+                for stale in (self.file, self.file.with_name(self.file.name + "-journal")):
+                    stale.unlink(missing_ok=True)
+        raise AssertionError("unreachable")
+
+    def get_item(self, path: str, key: bytes) -> Any | None:
+        row = self.db.execute("SELECT key, data FROM items WHERE path=?", (path,)).fetchone()
+        if row is None or row[0] != key:
+            return None
+        try:
+            return pickle.loads(row[1])
+        except Exception:
+            return None  # unreadable entry: load the file instead
+
+    def put_items(self, entries: Iterable[tuple[str, bytes, Any]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)",
+                            ((path, key, pickle.dumps(item, protocol=5)) for path, key, item in entries))
+
+    def known_bodies(self) -> set[bytes]:
+        return {row[0] for row in self.db.execute("SELECT key FROM bodies")}
+
+    def get_body(self, key: bytes) -> str:
+        return self.db.execute("SELECT html FROM bodies WHERE key=?", (key,)).fetchone()[0]
+
+    def put_bodies(self, entries: Iterable[tuple[bytes, str]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", entries)
+
+    def get_page(self, path: str) -> PageEntry | None:
+        row = self.db.execute("SELECT base, deps, data FROM pages WHERE path=?", (path,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return PageEntry(row[0], pickle.loads(row[1]), row[2])
+        except Exception:
+            return None
+
+    def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
+                            ((path, e.base, pickle.dumps(e.deps, protocol=5), e.data) for path, e in entries))
+
+    def prune(self, items: set[str], bodies: set[bytes], pages: set[str]) -> None:
+        """Forget what this build no longer uses, so the cache does not grow forever."""
+        for table, column, keep in (("items", "path", items), ("bodies", "key", bodies), ("pages", "path", pages)):
+            stale = [(k,) for (k,) in self.db.execute(f"SELECT {column} FROM {table}") if k not in keep]
+            self.db.executemany(f"DELETE FROM {table} WHERE {column}=?", stale)
+
+    def commit(self) -> None:
+        """Make this build's additions durable, all or nothing."""
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+Store = MemoryStore | SqliteStore
+
+
+def open_store(root: Path) -> Store | None:
+    """The project's cache in `.cache/`, or None (a build without cache) if it cannot be used at all."""
+    try:
+        return SqliteStore(root / CACHE_DIR / CACHE_FILE)
+    except (OSError, sqlite3.Error):
+        return None
