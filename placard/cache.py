@@ -97,14 +97,15 @@ class Digester:
     """digest_value with each content item digested once per build (items are frozen)."""
 
     def __init__(self) -> None:
-        self.items: dict[int, tuple[Any, bytes | None]] = {}
+        self.items: dict[int, tuple[Any, bytes]] = {}
 
     def item(self, obj: Any) -> bytes:
         hit = self.items.get(id(obj))
         if hit is None or hit[0] is not obj:
-            hit = self.items[id(obj)] = (obj, digest_value(obj, self))
-        if hit[1] is None:
-            raise pickle.PicklingError("an item that cannot be digested")
+            try:  # items hold only plain values: the C pickler needs no hooks
+                hit = self.items[id(obj)] = (obj, digest_bytes(pickle.dumps(obj, protocol=5)))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                raise pickle.PicklingError("an item that cannot be digested") from None
         return hit[1]
 
     def of(self, value: Any) -> bytes | None:

@@ -207,6 +207,20 @@ def check_inside(file: Path, root: Path) -> str | None:
     return None
 
 
+def make_inside_check(root: Path) -> Callable[[Path], str | None]:
+    """check_inside, resolving each folder once and a file only when it is a link itself."""
+    folders: dict[Path, str | None] = {}
+
+    def check(file: Path) -> str | None:
+        if file.is_symlink():
+            return check_inside(file, root)
+        if file.parent not in folders:
+            folders[file.parent] = check_inside(file.parent, root)
+        return folders[file.parent] and check_inside(file, root)
+
+    return check
+
+
 def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False, cache: Store | None = None) -> Site:
     """Read every content file, validate it, and decide what this build publishes.
 
@@ -217,9 +231,10 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     if not content_dir.is_dir():
         problems.add(display_path(content_dir, root), None, "", "the content folder is missing; create it with news/, events/, links/ and pages/ inside")
         problems.raise_if_any()
+    inside = make_inside_check(root)
     for file in iter_content_files(content_dir):
         display = display_path(file, root)
-        outside = check_inside(file, root)
+        outside = inside(file)
         if outside:
             problems.add(display, None, "", outside)
             continue

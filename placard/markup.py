@@ -12,6 +12,7 @@ import posixpath
 import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Callable
@@ -79,9 +80,12 @@ def convert_many(sources: list[BodySource]) -> list[tuple[str, list[Problem]]]:
     if len(sources) <= POOL_MIN_BODIES:
         return convert_chunk(sources)
     chunks = [sources[i:i + POOL_CHUNK] for i in range(0, len(sources), POOL_CHUNK)]
-    # forkserver: workers start clean (no copy of this process's memory or threads, e.g. the preview's)
-    with ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        return [result for chunk in pool.map(convert_chunk, chunks) for result in chunk]
+    try:
+        # forkserver: workers start clean (no copy of this process's memory or threads, e.g. the preview's)
+        with ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("forkserver")) as pool:
+            return [result for chunk in pool.map(convert_chunk, chunks) for result in chunk]
+    except (BrokenProcessPool, OSError):  # no worker could start here (e.g. a script without a __main__ guard)
+        return convert_chunk(sources)
 
 
 def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:

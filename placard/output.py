@@ -55,9 +55,30 @@ def check_output_path(path: str) -> str:
     return clean
 
 
+IN_PLACE_SHARE = 50  # when at most 1/50 of the files changed, they are replaced one by one
+
+
 def write_output(files: dict[str, bytes], out_dir: Path) -> None:
-    """Write the whole site beside `out_dir`, then swap it in; the old site survives any failure."""
+    """Write the site to `out_dir`; the old site survives any failure, unchanged files are not touched.
+
+    Nothing changed: nothing is written. A few files changed (one post edited): each is written
+    beside output/ first and only then renamed into place, so a failed write changes nothing.
+    Otherwise the whole site is written beside output/ and swapped in with two renames."""
     out_dir = out_dir.resolve()
+    existing = list_files(out_dir) if out_dir.is_dir() else None
+    if existing is not None:
+        changed = [rel for rel in sorted(files) if not same_bytes(out_dir / rel, files[rel])]
+        removed = sorted(existing - files.keys())
+        if not changed and not removed:
+            return
+        if len(changed) + len(removed) <= len(files) // IN_PLACE_SHARE and fits_in_place(out_dir, changed, existing):
+            replace_files(files, changed, removed, out_dir)
+            return
+    write_whole(files, out_dir)
+
+
+def write_whole(files: dict[str, bytes], out_dir: Path) -> None:
+    """Write the whole site beside `out_dir`, then swap it in; the old site survives any failure."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".output.new-", dir=out_dir.parent))
     try:
@@ -69,6 +90,66 @@ def write_output(files: dict[str, bytes], out_dir: Path) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def list_files(folder: Path) -> set[str]:
+    """Every file under a folder, as relative POSIX paths."""
+    found = set()
+    for top, _dirs, names in os.walk(folder):
+        rel = os.path.relpath(top, folder)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found.update(prefix + name for name in names)
+    return found
+
+
+def same_bytes(path: Path, data: bytes) -> bool:
+    """Whether a regular file (not a link) already holds exactly these bytes."""
+    try:
+        if path.is_symlink() or path.stat().st_size != len(data):
+            return False
+        with open(path, "rb") as file:
+            return file.read() == data
+    except OSError:
+        return False
+
+
+def fits_in_place(out_dir: Path, changed: list[str], existing: set[str]) -> bool:
+    """Whether the changed files can be renamed into the current tree (no file stands where a folder must go)."""
+    for rel in changed:
+        parts = rel.split("/")
+        if any("/".join(parts[:n]) in existing for n in range(1, len(parts))) or (out_dir / rel).is_dir():
+            return False
+    return True
+
+
+def replace_files(files: dict[str, bytes], changed: list[str], removed: list[str], out_dir: Path) -> None:
+    """Write the changed files beside output/, then rename each into place and delete removed files.
+
+    Every byte is on disk before output/ changes at all, so a full disk or Ctrl-C while writing
+    leaves the old site; the renames that follow take milliseconds and each is atomic."""
+    staging = Path(tempfile.mkdtemp(prefix=".output.new-", dir=out_dir.parent))
+    try:
+        for number, rel in enumerate(changed):
+            (staging / str(number)).write_bytes(files[rel])
+        for number, rel in enumerate(changed):
+            target = out_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / str(number), target)
+        for rel in removed:
+            (out_dir / rel).unlink(missing_ok=True)
+            remove_empty_folders((out_dir / rel).parent, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_empty_folders(folder: Path, out_dir: Path) -> None:
+    """Remove a folder left empty by a removed page, and its parents up to output/."""
+    while folder != out_dir and out_dir in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def write_file(target: Path, data: bytes, previous: Path) -> None:

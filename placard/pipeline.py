@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .calendar import render_calendar
-from .content import check_inside, display_path, iter_content_files, load_config, load_site
+from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
 from .images import ImageError, strip_metadata
@@ -140,11 +140,12 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
     if not folder.is_dir():
         return
     problems = Problems()
+    inside = make_inside_check(project.root)
     for file in iter_content_files(folder):
         if skip_markdown and file.suffix.lower() == ".md":
             continue
         rel = file.relative_to(folder).as_posix()
-        outside = check_inside(file, project.root)
+        outside = inside(file)
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)
             continue
