@@ -96,8 +96,8 @@ def digest_value(value: Any, digester: "Digester | None" = None) -> bytes | None
 class Digester:
     """digest_value with each content item digested once per build (items are frozen)."""
 
-    def __init__(self) -> None:
-        self.items: dict[int, tuple[Any, bytes]] = {}
+    def __init__(self, known: dict[int, tuple[Any, bytes]] | None = None) -> None:
+        self.items: dict[int, tuple[Any, bytes]] = dict(known or {})  # e.g. the cache keys of loaded items
 
     def item(self, obj: Any) -> bytes:
         hit = self.items.get(id(obj))
@@ -206,17 +206,24 @@ class MemoryStore:
     def __init__(self) -> None:
         self.version = code_version()
         self.items: dict[str, tuple[bytes, Any]] = {}
+        self.loaded: dict[int, tuple[Any, bytes]] = {}  # id(item) -> (item, key): an item's key is its digest
         self.bodies: dict[bytes, str] = {}
         self.pages: dict[str, PageEntry] = {}
 
-    def get_item(self, path: str, key: bytes) -> Any | None:
-        """A validated item loaded from this path with these bytes and settings, or None."""
-        hit = self.items.get(path)
-        return hit[1] if hit and hit[0] == key else None
+    def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
+        """The validated items loaded before from these paths with these keys (bytes and settings)."""
+        found, self.loaded = {}, {}
+        for path, key in keys.items():
+            hit = self.items.get(path)
+            if hit is not None and hit[0] == key:
+                found[path] = hit[1]
+                self.loaded[id(hit[1])] = (hit[1], key)
+        return found
 
     def put_items(self, entries: Iterable[tuple[str, bytes, Any]]) -> None:
         for path, key, item in entries:
             self.items[path] = (key, item)
+            self.loaded[id(item)] = (item, key)
 
     def known_bodies(self) -> set[bytes]:
         return set(self.bodies)
@@ -227,8 +234,8 @@ class MemoryStore:
     def put_bodies(self, entries: Iterable[tuple[bytes, str]]) -> None:
         self.bodies.update(entries)
 
-    def get_page(self, path: str) -> PageEntry | None:
-        return self.pages.get(path)
+    def get_pages(self) -> dict[str, PageEntry]:
+        return self.pages
 
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
         self.pages.update(entries)
@@ -260,6 +267,7 @@ class SqliteStore:
     def __init__(self, file: Path) -> None:
         self.file = file
         self.version = code_version()
+        self.loaded: dict[int, tuple[Any, bytes]] = {}  # id(item) -> (item, key): an item's key is its digest
         self.db = self.open()
 
     def open(self) -> sqlite3.Connection:
@@ -290,21 +298,32 @@ class SqliteStore:
                     stale.unlink(missing_ok=True)
         raise AssertionError("unreachable")
 
-    def get_item(self, path: str, key: bytes) -> Any | None:
-        row = self.db.execute("SELECT key, data FROM items WHERE path=?", (path,)).fetchone()
-        if row is None or row[0] != key:
-            return None
+    def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
+        """The validated items loaded before from these paths with these keys (bytes and settings)."""
+        found, self.loaded = {}, {}
         try:
-            return pickle.loads(row[1])
-        except Exception:
-            return None  # unreadable entry: load the file instead
+            for path, key, data in self.db.execute("SELECT path, key, data FROM items"):
+                if keys.get(path) == key:
+                    try:
+                        found[path] = item = pickle.loads(data)
+                    except Exception:
+                        continue  # unreadable entry: the file is loaded instead
+                    self.loaded[id(item)] = (item, key)
+        except sqlite3.DatabaseError:
+            return {}
+        return found
 
     def put_items(self, entries: Iterable[tuple[str, bytes, Any]]) -> None:
+        entries = list(entries)
+        self.loaded.update((id(item), (item, key)) for _path, key, item in entries)
         self.db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)",
                             ((path, key, pickle.dumps(item, protocol=5)) for path, key, item in entries))
 
     def known_bodies(self) -> set[bytes]:
-        return {row[0] for row in self.db.execute("SELECT key FROM bodies")}
+        try:
+            return {row[0] for row in self.db.execute("SELECT key FROM bodies")}
+        except sqlite3.DatabaseError:
+            return set()
 
     def get_body(self, key: bytes) -> str:
         return self.db.execute("SELECT html FROM bodies WHERE key=?", (key,)).fetchone()[0]
@@ -312,14 +331,18 @@ class SqliteStore:
     def put_bodies(self, entries: Iterable[tuple[bytes, str]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", entries)
 
-    def get_page(self, path: str) -> PageEntry | None:
-        row = self.db.execute("SELECT base, deps, data FROM pages WHERE path=?", (path,)).fetchone()
-        if row is None:
-            return None
+    def get_pages(self) -> dict[str, PageEntry]:
+        """Every cached page (their bytes become the output, so nothing is held twice)."""
+        found = {}
         try:
-            return PageEntry(row[0], pickle.loads(row[1]), row[2])
-        except Exception:
-            return None
+            for path, base, deps, data in self.db.execute("SELECT path, base, deps, data FROM pages"):
+                try:
+                    found[path] = PageEntry(base, pickle.loads(deps), data)
+                except Exception:
+                    continue  # unreadable entry: the page is rendered again
+        except sqlite3.DatabaseError:
+            return {}
+        return found
 
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",

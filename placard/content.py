@@ -6,6 +6,7 @@ re-checks the content.
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -188,14 +189,23 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
 
 
 def iter_content_files(content_dir: Path) -> list[Path]:
-    """Every file under content/, in a stable order, skipping editor backups and hidden files."""
-    files = []
-    for file in sorted(content_dir.rglob("*")):
-        rel = file.relative_to(content_dir)
-        if any(part.startswith(".") for part in rel.parts) or file.name.endswith(("~", ".swp", ".tmp")) or not file.is_file():
-            continue
-        files.append(file)
-    return files
+    """Every file under content/, in a stable order, skipping editor backups and hidden files.
+
+    (os.walk, not Path.rglob: same files and order, a tenth of the time at 10,000 files.)"""
+    found: list[tuple[tuple[str, ...], str]] = []
+    base = str(content_dir)
+    for top, dirs, names in os.walk(base):
+        rel = os.path.relpath(top, base)
+        parts = () if rel == "." else tuple(rel.split(os.sep))
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if name.startswith(".") or name.endswith(("~", ".swp", ".tmp")):
+                continue
+            path = os.path.join(top, name)
+            if os.path.isfile(path):
+                found.append((parts + (name,), path))
+    found.sort()
+    return [Path(path) for _parts, path in found]
 
 
 def check_inside(file: Path, root: Path) -> str | None:
@@ -212,7 +222,7 @@ def make_inside_check(root: Path) -> Callable[[Path], str | None]:
     folders: dict[Path, str | None] = {}
 
     def check(file: Path) -> str | None:
-        if file.is_symlink():
+        if os.path.islink(file):
             return check_inside(file, root)
         if file.parent not in folders:
             folders[file.parent] = check_inside(file.parent, root)
@@ -232,19 +242,26 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         problems.add(display_path(content_dir, root), None, "", "the content folder is missing; create it with news/, events/, links/ and pages/ inside")
         problems.raise_if_any()
     inside = make_inside_check(root)
+    wanted: list[tuple[str, str, bytes]] = []  # (display path, kind, bytes)
     for file in iter_content_files(content_dir):
         display = display_path(file, root)
         outside = inside(file)
         if outside:
             problems.add(display, None, "", outside)
             continue
-        section = file.relative_to(content_dir).parts[0] if len(file.relative_to(content_dir).parts) > 1 else ""
+        rel = display_path(file, content_dir).split("/")
+        section = rel[0] if len(rel) > 1 else ""
         if file.suffix.lower() != ".md":
             continue  # assets next to content are copied by the output stage
         if section not in SECTIONS:
             problems.add(display, None, "", f"Markdown files belong in one of content/{'/, content/'.join(SECTIONS)}/; move this file")
             continue
-        item = load_item(file, display, SECTIONS[section], config, problems, cache, config_key)
+        with open(file, "rb") as handle:
+            wanted.append((display, SECTIONS[section], handle.read()))
+    keys = {display: digest_bytes(display.encode("utf-8"), data, config_key) for display, _kind, data in wanted} if config_key else {}
+    cached = cache.get_items(keys) if cache is not None and keys else {}
+    for display, kind, data in wanted:
+        item = cached.get(display) or load_item(display, data, kind, config, problems, cache, keys.get(display))
         if item is not None:
             loaded[item.kind].append(item)
     problems.raise_if_any()
@@ -263,15 +280,9 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     )
 
 
-def load_item(file: Path, display: str, kind: str, config: SiteConfig, problems: Problems,
-              cache: Store | None = None, config_key: bytes | None = None) -> Any:
-    """One content file as a validated item, or None with its problems recorded."""
-    data = file.read_bytes()
-    key = digest_bytes(display.encode("utf-8"), data, config_key) if cache is not None and config_key is not None else None
-    if key is not None:
-        item = cache.get_item(display, key)
-        if item is not None:
-            return item
+def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems: Problems,
+              cache: Store | None = None, key: bytes | None = None) -> Any:
+    """One content file's bytes as a validated item, or None with its problems recorded (a valid one is cached)."""
     try:
         doc = parse_document(display, decode_bytes(data))
     except DocumentError as exc:
@@ -279,13 +290,16 @@ def load_item(file: Path, display: str, kind: str, config: SiteConfig, problems:
         return None
     found = len(problems.items)
     item = LOADERS[kind](doc, config, problems)
-    if key is not None and item is not None and len(problems.items) == found:
+    if cache is not None and key is not None and item is not None and len(problems.items) == found:
         cache.put_items([(display, key, item)])
     return item
 
 
 def display_path(file: Path, root: Path) -> str:
     """The path campaigners see in messages: relative to the project, with forward slashes."""
+    text, base = str(file), str(root).rstrip(os.sep) + os.sep
+    if text.startswith(base) and os.sep == "/":
+        return text[len(base):]
     try:
         return file.relative_to(root).as_posix()
     except ValueError:

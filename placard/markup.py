@@ -90,7 +90,9 @@ def convert_many(sources: list[BodySource]) -> list[tuple[str, list[Problem]]]:
 
 def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:
     """Every `kind:slug` link target in a Markdown body, with its line in the file."""
-    found = []
+    found: list[tuple[int, str]] = []
+    if not REF_IN_SOURCE.search(text):  # most bodies link to no other item: skip the line by line pass
+        return found
     for offset, line in enumerate(text.split("\n")):
         for match in REF_IN_SOURCE.finditer(line):
             found.append((first_line + offset, match.group(1)))
@@ -268,6 +270,9 @@ class Bodies(Mapping):
             return self.cache.get_body(self.digests[key])
         except Exception:  # an unreadable cache entry: the body converts the same again
             return convert_markdown(self.sources[key].text)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.sources
 
     def __iter__(self):
         return iter(self.sources)

@@ -95,10 +95,10 @@ def write_whole(files: dict[str, bytes], out_dir: Path) -> None:
 def list_files(folder: Path) -> set[str]:
     """Every file under a folder, as relative POSIX paths."""
     found = set()
+    base = len(str(folder)) + 1
     for top, _dirs, names in os.walk(folder):
-        rel = os.path.relpath(top, folder)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        found.update(prefix + name for name in names)
+        prefix = top[base:].replace(os.sep, "/")
+        found.update(f"{prefix}/{name}" if prefix else name for name in names)
     return found
 
 

@@ -7,6 +7,7 @@ rendered, so the site works under any sub-path and from file://.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import posixpath
 import re
@@ -145,6 +146,12 @@ def babel_locale(lang: str) -> str:
 
 def filter_date_long(value: date | datetime, lang: str = "en") -> str:
     """'16 December 2011' in the page's language."""
+    # The zone is part of the key: equal datetimes in two zones can fall on different days.
+    return format_date_cached(type(value), value, getattr(value, "tzinfo", None), lang)
+
+
+@functools.lru_cache(maxsize=65536)  # pure; a post's date shows on its page, the news list and its tags
+def format_date_cached(_kind: type, value: date | datetime, _zone: Any, lang: str) -> str:
     return format_date(value, format="long", locale=babel_locale(lang))
 
 
@@ -307,11 +314,12 @@ def render_site(site: Site, bodies: Mapping[str, str], env: jinja2.Environment, 
                 index: SiteIndex | None = None, cache: Store | None = None) -> Output:
     """Render the given pages into an Output map; with a cache, pages whose every input is unchanged are reused."""
     index = index or index_site(site)
-    inputs = PageInputs(site, index, bodies, env, options) if cache is not None else None
+    inputs = PageInputs(site, index, bodies, env, options, cache) if cache is not None else None
+    cached = cache.get_pages() if cache is not None else {}
     output = Output()
     for spec in specs:
         base = inputs.base(spec) if inputs else None
-        data = reuse_page(cache, inputs, spec, base) if base is not None else None
+        data = reuse_page(cached.get(spec.path), inputs, base) if base is not None else None
         if data is None:
             trace = Trace() if inputs else None
             text = render_page(env, spec, site, bodies, options, index, trace)
@@ -322,9 +330,8 @@ def render_site(site: Site, bodies: Mapping[str, str], env: jinja2.Environment, 
     return output
 
 
-def reuse_page(cache: Store, inputs: "PageInputs", spec: PageSpec, base: bytes) -> bytes | None:
+def reuse_page(entry: PageEntry | None, inputs: "PageInputs", base: bytes) -> bytes | None:
     """The cached bytes of a page if it was rendered from exactly these inputs, else None."""
-    entry = cache.get_page(spec.path)
     if entry is None or entry.base != base:
         return None
     if all(inputs.of(dep) == seen for dep, seen in entry.deps):
@@ -342,9 +349,10 @@ def remember_page(cache: Store, inputs: "PageInputs", spec: PageSpec, base: byte
 class PageInputs:
     """Digests of what pages are rendered from, each computed at most once per build."""
 
-    def __init__(self, site: Site, index: SiteIndex, bodies: Mapping[str, str], env: jinja2.Environment, options: RenderOptions) -> None:
+    def __init__(self, site: Site, index: SiteIndex, bodies: Mapping[str, str], env: jinja2.Environment, options: RenderOptions,
+                 cache: Store | None = None) -> None:
         self.site, self.index, self.bodies = site, index, bodies
-        self.digester = Digester()
+        self.digester = Digester(getattr(cache, "loaded", None))
         templates = templates_digest(env)
         self.shared = digest_bytes(templates, self.digester.of((site.config, options)) or b"?")
         self.memo: dict[tuple[str, str], bytes | None] = {}

