@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Callable
+from typing import Callable, Iterator
 
 import markdown
 
@@ -75,17 +75,22 @@ def convert_chunk(sources: list[BodySource]) -> list[tuple[str, list[Problem]]]:
     return [convert_checked(source) for source in sources]
 
 
-def convert_many(sources: list[BodySource]) -> list[tuple[str, list[Problem]]]:
-    """convert_checked for every body, in order; on two worker processes when there are many."""
+def convert_many(sources: list[BodySource]) -> Iterator[tuple[str, list[Problem]]]:
+    """convert_checked for every body, yielded in order as they come back (so they need not all be
+    held at once); on two worker processes when there are many."""
     if len(sources) <= POOL_MIN_BODIES:
-        return convert_chunk(sources)
+        yield from convert_chunk(sources)
+        return
     chunks = [sources[i:i + POOL_CHUNK] for i in range(0, len(sources), POOL_CHUNK)]
+    done = 0
     try:
         # forkserver: workers start clean (no copy of this process's memory or threads, e.g. the preview's)
         with ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            return [result for chunk in pool.map(convert_chunk, chunks) for result in chunk]
+            for chunk in pool.map(convert_chunk, chunks):
+                yield from chunk
+                done += len(chunk)
     except (BrokenProcessPool, OSError):  # no worker could start here (e.g. a script without a __main__ guard)
-        return convert_chunk(sources)
+        yield from convert_chunk(sources[done:])
 
 
 def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:
