@@ -32,6 +32,8 @@ from typing import Any, Iterable
 
 import jinja2.runtime
 
+from .models import Entity, Event, Page, Post
+
 FORMAT_VERSION = 1
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
@@ -75,12 +77,12 @@ class _Pickler(pickle.Pickler):
         self.digester, self.root = digester, root
 
     def persistent_id(self, obj: Any) -> Any:
-        if self.digester is not None and obj is not self.root and type(obj).__name__ in ITEM_TYPES and hasattr(obj, "origin"):
+        if self.digester is not None and obj is not self.root and type(obj) in ITEM_CLASSES:
             return self.digester.item(obj)
         return None
 
 
-ITEM_TYPES = frozenset({"Post", "Event", "Page", "Entity"})
+ITEM_CLASSES = frozenset({Post, Event, Page, Entity})
 
 
 def digest_value(value: Any, digester: "Digester | None" = None) -> bytes | None:
@@ -109,7 +111,50 @@ class Digester:
         return hit[1]
 
     def of(self, value: Any) -> bytes | None:
-        return digest_value(value, self)
+        """Digest of a page's variables or a site attribute: items stand in by their digest."""
+        try:
+            plain = self.replace_items(value, 3)
+        except pickle.PicklingError:
+            return None
+        if plain is None:
+            return digest_value(value, self)  # deeper or unusual structures: the hooked pickler
+        try:
+            return digest_bytes(pickle.dumps(plain, protocol=5))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None
+
+    def replace_items(self, value: Any, depth: int) -> Any:
+        """`value` with every content item replaced by an _ItemRef (C pickle then needs no hooks); None if too deep."""
+        kind = type(value)
+        if kind in ITEM_CLASSES:
+            return _ItemRef(self.item(value))
+        if kind in (str, int, bool, float, bytes, type(None)):
+            return value
+        if depth == 0:
+            return None
+        if kind is tuple or kind is list:
+            items = [self.replace_items(v, depth - 1) for v in value]
+            return None if any(v is None and o is not None for v, o in zip(items, value)) else (kind.__name__, tuple(items))
+        if kind is dict or kind is MappingProxyType:
+            pairs = [(k, self.replace_items(v, depth - 1)) for k, v in value.items()]
+            if any(not isinstance(k, str) for k, _v in pairs) or any(v is None and value[k] is not None for k, v in pairs):
+                return None
+            return ("dict", tuple(pairs))
+        return _Opaque(value)
+
+
+@dataclass(frozen=True)
+class _ItemRef:
+    """A content item inside a digested value, by its digest."""
+
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class _Opaque:
+    """Any other value inside a digested value (datetimes, Markup, config), pickled as it is."""
+
+    value: Any
 
 
 def code_version() -> str:

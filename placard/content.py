@@ -188,7 +188,7 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
     return SiteConfig(**values)
 
 
-def iter_content_files(content_dir: Path) -> list[Path]:
+def iter_content_files(content_dir: Path, skip_suffix: str | None = None) -> list[Path]:
     """Every file under content/, in a stable order, skipping editor backups and hidden files.
 
     (os.walk, not Path.rglob: same files and order, a tenth of the time at 10,000 files.)"""
@@ -199,7 +199,7 @@ def iter_content_files(content_dir: Path) -> list[Path]:
         parts = () if rel == "." else tuple(rel.split(os.sep))
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in names:
-            if name.startswith(".") or name.endswith(("~", ".swp", ".tmp")):
+            if name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or (skip_suffix and name.lower().endswith(skip_suffix)):
                 continue
             path = os.path.join(top, name)
             if os.path.isfile(path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -67,7 +68,8 @@ def write_output(files: dict[str, bytes], out_dir: Path) -> None:
     out_dir = out_dir.resolve()
     existing = list_files(out_dir) if out_dir.is_dir() else None
     if existing is not None:
-        changed = [rel for rel in sorted(files) if not same_bytes(out_dir / rel, files[rel])]
+        base = str(out_dir) + os.sep
+        changed = [rel for rel in sorted(files) if not same_bytes(base + rel, files[rel])]
         removed = sorted(existing - files.keys())
         if not changed and not removed:
             return
@@ -93,19 +95,25 @@ def write_whole(files: dict[str, bytes], out_dir: Path) -> None:
 
 
 def list_files(folder: Path) -> set[str]:
-    """Every file under a folder, as relative POSIX paths."""
-    found = set()
-    base = len(str(folder)) + 1
-    for top, _dirs, names in os.walk(folder):
-        prefix = top[base:].replace(os.sep, "/")
-        found.update(f"{prefix}/{name}" if prefix else name for name in names)
+    """Every file under a folder (links included, not followed), as relative POSIX paths."""
+    found: set[str] = set()
+    pending = [("", str(folder))]
+    while pending:
+        prefix, path = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((prefix + entry.name + "/", entry.path))
+                else:
+                    found.add(prefix + entry.name)
     return found
 
 
 def same_bytes(path: Path, data: bytes) -> bool:
     """Whether a regular file (not a link) already holds exactly these bytes."""
     try:
-        if path.is_symlink() or path.stat().st_size != len(data):
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
             return False
         with open(path, "rb") as file:
             return file.read() == data

@@ -141,9 +141,7 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
         return
     problems = Problems()
     inside = make_inside_check(project.root)
-    for file in iter_content_files(folder):
-        if skip_markdown and file.suffix.lower() == ".md":
-            continue
+    for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None):
         rel = file.relative_to(folder).as_posix()
         outside = inside(file)
         if outside:
