@@ -203,10 +203,12 @@ class TracingContext(jinja2.runtime.Context):
     """Jinja2's template context, noting every top-level name a template (or a macro it imports) reads."""
 
     def resolve_or_missing(self, key: str) -> Any:
+        value = super().resolve_or_missing(key)
         trace = _CURRENT.get()
-        if trace is not None:
+        # Noted: names given to the template; not names it set itself (imported macros) nor absent ones.
+        if trace is not None and key not in self.vars and value is not jinja2.runtime.missing:
             trace.names.add(key)
-        return super().resolve_or_missing(key)
+        return value
 
 
 class TracedSite:

@@ -22,7 +22,7 @@ import jinja2
 from babel.dates import format_date, format_datetime, format_time
 from markupsafe import Markup
 
-from .cache import Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, start_trace, stop_trace
+from .cache import TRACKED_NAMES, Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
 from .calendar import event_page_context, flyer_context, flyer_path, webcal_url
 from .errors import Problem
 from .index import SiteIndex, index_site
@@ -339,8 +339,18 @@ def reuse_page(entry: PageEntry | None, inputs: "PageInputs", base: bytes) -> by
     return None
 
 
+# Context names fixed by a page's own key (its path, variables, config, options, templates) or whose
+# reads are traced one by one (body, reply_body, link). A page that reads any other name (say a new
+# variable added to render_page and not listed here) is never cached: slower, but never stale.
+KEYED_NAMES = frozenset({"config", "page_path", "lang", "options", "body", "reply_body", "link", "canonical",
+                         "standalone", "csp", "onion_location", "absolute"})
+
+
 def remember_page(cache: Store, inputs: "PageInputs", spec: PageSpec, base: bytes, trace: Trace, data: bytes) -> None:
     """Keep a freshly rendered page with the digests of everything it read (unless one cannot be digested)."""
+    unknown = trace.names - TRACKED_NAMES - KEYED_NAMES - spec.context.keys() - inputs.globals
+    if unknown:
+        return
     deps = tuple((dep, inputs.of(dep)) for dep in trace.deps())
     if all(seen is not None for _dep, seen in deps):
         cache.put_pages([(spec.path, PageEntry(base, deps, data))])
@@ -353,12 +363,15 @@ class PageInputs:
                  cache: Store | None = None) -> None:
         self.site, self.index, self.bodies = site, index, bodies
         self.digester = Digester(getattr(cache, "loaded", None))
-        templates = templates_digest(env)
-        self.shared = digest_bytes(templates, self.digester.of((site.config, options)) or b"?")
+        self.globals = frozenset(env.globals)  # covered by templates_digest (ours) or built into Jinja2
+        templates, settings = templates_digest(env), self.digester.of((site.config, options))
+        self.shared = digest_bytes(templates, settings) if templates is not None and settings is not None else None
         self.memo: dict[tuple[str, str], bytes | None] = {}
 
     def base(self, spec: PageSpec) -> bytes | None:
         """The page's own key: the templates, config and options, its path, template and variables."""
+        if self.shared is None:
+            return None  # something the pages depend on cannot be digested: render every page
         own = self.digester.of((spec.path, spec.template, spec.origin, spec.context))
         return digest_bytes(self.shared, own) if own is not None else None
 
@@ -385,10 +398,10 @@ class PageInputs:
         return None
 
 
-def templates_digest(env: jinja2.Environment) -> bytes:
+def templates_digest(env: jinja2.Environment) -> bytes | None:
     """Digest of every template's source and of the globals templates read (e.g. the inline stylesheet)."""
     parts = []
     for name in sorted(env.list_templates()):
         parts += [name.encode("utf-8"), env.loader.get_source(env, name)[0].encode("utf-8")]
-    parts.append(str(env.globals.get("inline_stylesheet", "")).encode("utf-8"))
-    return digest_bytes(*parts)
+    data = digest_value({k: v for k, v in env.globals.items() if not callable(v)})  # e.g. the inline stylesheet
+    return digest_bytes(*parts, data) if data is not None else None

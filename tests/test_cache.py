@@ -187,3 +187,29 @@ def test_memory_store_only_rerenders_what_changed(project):
     changed = {path for path, entry in store.pages.items() if before.get(path) is not entry}
     assert "news/second-post/index.html" in changed and "feed.xml" in changed
     assert "news/first-post/index.html" not in changed and "about/index.html" not in changed
+
+
+def test_a_page_reading_an_untracked_variable_is_never_cached(project):
+    """A template variable the cache knows nothing about (say one added to render_page later) makes
+    the page uncacheable rather than stale; the same page reading only known inputs is cached."""
+    import placard.render as render
+
+    store = MemoryStore()
+    inputs = render.PageInputs(*build_site_parts(project), cache=store)
+    spec = render.PageSpec("x/index.html", "page.html", {})
+    render.remember_page(store, inputs, spec, b"base", render.Trace(names={"a_new_site_wide_lookup"}), b"data")
+    assert "x/index.html" not in store.pages
+    render.remember_page(store, inputs, spec, b"base", render.Trace(names={"config", "now"}), b"data")
+    assert "x/index.html" in store.pages
+
+
+def build_site_parts(project):
+    """(site, index, bodies, env, options) of the fixture site, for PageInputs."""
+    from placard.content import load_config, load_site
+    from placard.index import index_site
+    from placard.pipeline import convert_bodies
+    from placard.render import RenderOptions, load_templates
+
+    site = load_site(project.root, project.content, load_config(project.config_file), NOW)
+    index = index_site(site)
+    return site, index, convert_bodies(site, index), load_templates(project.templates, project.static), RenderOptions()
