@@ -6,6 +6,7 @@ re-checks the content.
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable
@@ -39,6 +40,7 @@ from .schema import (
     parse_int,
     parse_local_datetime,
     parse_partial_date,
+    partial_date_bounds,
     parse_slug,
     parse_text,
     parse_timezone,
@@ -127,6 +129,25 @@ EVENT_SCHEMA = {
     **COMMON,
 }
 
+def parse_relation(value: Any) -> str:
+    """A relation key from the vocabulary in models.RELATIONS, read from the subject's side."""
+    text = parse_text(value)
+    if text in RELATIONS:
+        return text
+    wanted = text.lower().replace(" ", "-").replace("_", "-")
+    if wanted in RELATIONS:
+        raise FieldError(f"'{text}' is written differently from the list; write 'relation: {wanted}'")
+    for key, (_, reverse) in RELATIONS.items():
+        if key != "other" and wanted == reverse.replace(" ", "-"):
+            raise FieldError(
+                f"'{text}' is the other direction of '{key}'; move this tie to the other entity's file as "
+                f"'relation: {key}' with 'object:' set to this entity's slug (the register shows both directions)"
+            )
+    close = difflib.get_close_matches(wanted, list(RELATIONS), n=1, cutoff=0.5)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise FieldError(f"'{text}' is not a relation the register knows; use one of: {', '.join(RELATIONS)}.{hint}")
+
+
 SOURCE_SCHEMA = {
     "post": Field(parse_slug),
     "url": Field(parse_url),
@@ -138,13 +159,13 @@ SOURCE_SCHEMA = {
 }
 
 TIE_SCHEMA = {
-    "relation": Field(choice(*RELATIONS), required=True),
+    "relation": Field(parse_relation, required=True, help=f" (one of: {', '.join(RELATIONS)})"),
     "object": Field(parse_slug, required=True, help=" (the slug of the other entity)"),
     "role": Field(parse_text),
     "since": Field(parse_partial_date),
     "until": Field(parse_partial_date),
     "note": Field(parse_text),
-    "sources": Field(lambda v: v, required=True, help=" (at least one: '- post: <slug>' or '- url: https://...')"),
+    "sources": Field(lambda v: v, required=True, help=" with at least one source below it: '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published"),
 }
 
 ENTITY_SCHEMA = {
@@ -369,22 +390,56 @@ def load_event(doc: Document, config: SiteConfig, problems: Problems) -> Event |
 
 def load_source(raw: Any, path: str, line: int, prefix: str, problems: Problems) -> Source | None:
     """Validate one source: a post on this site, or an external publication with url and title."""
-    if isinstance(raw, str):
-        problems.add(path, line, prefix, "a source needs keys: 'post: <slug>' or 'url:' with 'title:' and 'publisher:'")
+    if not isinstance(raw, LinedDict):
+        problems.add(path, line, prefix, "a source needs keys: 'post: <slug of a news post>', or 'url: https://...' with 'title:' (and ideally 'publisher:', 'published:', 'accessed:')")
         return None
     values = validate_fields(raw, SOURCE_SCHEMA, path, problems, prefix + ".")
     if values is None:
         return None
     if values["post"] and values["url"]:
-        problems.add(path, line, prefix, "give either 'post:' or 'url:', not both (make two sources)")
+        problems.add(path, line, prefix, "give either 'post:' or 'url:', not both (make two sources, each starting with '- ')")
         return None
     if not values["post"] and not values["url"]:
-        problems.add(path, line, prefix, "says neither where it was published ('url: https://...') nor which post on this site ('post: <slug>')")
+        problems.add(path, line, prefix, "says neither where it was published ('url: https://...') nor which post on this site ('post: <slug>'); add one of them")
         return None
     if values["url"] and not values["title"]:
-        problems.add(path, line, prefix + ".title", "an external source needs the title of the article or document")
+        problems.add(path, line, prefix + ".title", "an external source needs the title of the article or document; add a line 'title: ...'")
         return None
-    return Source(**values)
+    if values["post"]:
+        extra = [key for key in ("title", "publisher", "published", "accessed", "archived") if values[key]]
+        if extra:
+            problems.add(path, raw.lines.get(extra[0]), prefix + "." + extra[0], "a post on this site already has its title and date; remove this line (it is for 'url:' sources)")
+            return None
+    return Source(**values, line=line)
+
+
+def load_tie(doc: Document, subject: str, item: LinedDict, line: int, prefix: str, problems: Problems) -> Tie | None:
+    """Validate one tie: fields, at least one source, and `until` not before `since`."""
+    values = validate_fields(item, TIE_SCHEMA, doc.path, problems, prefix + ".")
+    if values is None:
+        return None
+    raw_sources = values.pop("sources")
+    sources_line = item.lines.get("sources", line)
+    if isinstance(raw_sources, LinedDict):
+        problems.add(doc.path, sources_line, prefix + ".sources", "write each source as a list item: start its first line with '- ', e.g. '- post: <slug>'")
+        return None
+    if not isinstance(raw_sources, LinedList) or not raw_sources:
+        problems.add(doc.path, sources_line, prefix + ".sources", "needs at least one source: add a list item '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published")
+        return None
+    sources = [
+        load_source(raw, doc.path, source_line, f"{prefix}.sources[{n}]", problems)
+        for n, (raw, source_line) in enumerate(zip(raw_sources, raw_sources.lines), 1)
+    ]
+    if any(source is None for source in sources):
+        return None
+    since, until = values["since"], values["until"]
+    if since and until and partial_date_bounds(until)[1] < partial_date_bounds(since)[0]:
+        problems.add(doc.path, item.lines.get("until"), prefix + ".until", f"{until} is before since ({since}); swap them or fix the date")
+        return None
+    if values["relation"] == "other" and not (values["role"] or values["note"]):
+        problems.add(doc.path, item.lines.get("relation"), prefix + ".relation", "'other' needs a 'role:' or 'note:' line saying what the link is")
+        return None
+    return Tie(subject=subject, sources=tuple(sources), line=line, object_line=item.lines.get("object", line), **values)
 
 
 def load_ties(doc: Document, subject: str, raw: Any, problems: Problems) -> tuple[Tie, ...] | None:
@@ -398,25 +453,11 @@ def load_ties(doc: Document, subject: str, raw: Any, problems: Problems) -> tupl
     for index, (item, line) in enumerate(zip(raw, raw.lines), 1):
         prefix = f"ties[{index}]"
         if not isinstance(item, LinedDict):
-            problems.add(doc.path, line, prefix, "each tie needs relation:, object: and sources: lines")
+            problems.add(doc.path, line, prefix, "each tie needs 'relation:', 'object:' and 'sources:' lines")
             continue
-        values = validate_fields(item, TIE_SCHEMA, doc.path, problems, prefix + ".")
-        if values is None:
-            continue
-        raw_sources = values.pop("sources")
-        if not isinstance(raw_sources, LinedList) or not raw_sources:
-            problems.add(doc.path, item.lines.get("sources"), prefix + ".sources", "needs at least one source: a list item '- post: <slug>' or '- url: https://...'; a tie without a source is never published")
-            continue
-        sources = [
-            load_source(s, doc.path, sline, f"{prefix}.sources[{n}]", problems)
-            for n, (s, sline) in enumerate(zip(raw_sources, raw_sources.lines), 1)
-        ]
-        if any(s is None for s in sources):
-            continue
-        if values["since"] and values["until"] and values["until"] < values["since"][: len(values["until"])]:
-            problems.add(doc.path, item.lines.get("until"), prefix + ".until", f"{values['until']} is before since ({values['since']}); swap them or fix the year")
-            continue
-        ties.append(Tie(subject=subject, sources=tuple(sources), line=line, **values))
+        tie = load_tie(doc, subject, item, line, prefix, problems)
+        if tie is not None:
+            ties.append(tie)
     return tuple(ties) if len(ties) == len(raw) else None
 
 
@@ -474,10 +515,16 @@ def check_references(published: dict[str, list], problems: Problems) -> None:
                 problems.add(event.origin.path, None, "posts", f"no published post has slug '{slug}'")
     for entity in published["entity"]:
         for n, tie in enumerate(entity.ties, 1):
-            if tie.object not in entities:
-                problems.add(entity.origin.path, tie.line, f"ties[{n}].object", f"no entity has slug '{tie.object}'; add content/links/{tie.object}.md or fix the slug")
             if tie.object == entity.slug:
-                problems.add(entity.origin.path, tie.line, f"ties[{n}].object", "an entity cannot be tied to itself")
+                problems.add(entity.origin.path, tie.object_line, f"ties[{n}].object", "an entity cannot be tied to itself; set 'object:' to the other entity's slug")
+            elif tie.object not in entities:
+                problems.add(entity.origin.path, tie.object_line, f"ties[{n}].object", f"no published entity has slug '{tie.object}'{did_you_mean(tie.object, entities)}; fix the slug, or add content/links/{tie.object}.md with 'name:', 'slug: {tie.object}' and 'type:'")
             for m, source in enumerate(tie.sources, 1):
                 if source.post and source.post not in posts:
-                    problems.add(entity.origin.path, tie.line, f"ties[{n}].sources[{m}].post", f"no published post has slug '{source.post}'")
+                    problems.add(entity.origin.path, source.line, f"ties[{n}].sources[{m}].post", f"no published post has slug '{source.post}'{did_you_mean(source.post, posts)}; use the slug from the post's front matter (drafts and scheduled posts cannot be cited)")
+
+
+def did_you_mean(word: str, known: set[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known slug, or ''."""
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

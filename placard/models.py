@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-# Relation vocabulary for ties: key -> (label from the subject, label from the object).
+# Relation vocabulary for ties: key -> (label read from the subject, label read from the object).
+# A tie is written once, in the subject's file; the register shows it from both sides.
 RELATIONS: dict[str, tuple[str, str]] = {
     "owns": ("owns", "owned by"),
     "invests-in": ("invests in", "receives investment from"),
@@ -15,7 +16,7 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "lobbies-for": ("lobbies for", "lobbied for by"),
     "employs": ("employs", "employed by"),
     "trades": ("trades", "traded by"),
-    "member-of": ("member of", "has member"),
+    "member-of": ("member of", "has as member"),
     "chairman-of": ("chairman of", "chaired by"),
     "director-of": ("director of", "directed by"),
     "controls": ("controls", "controlled by"),
@@ -141,15 +142,16 @@ class Event:
 
 @dataclass(frozen=True)
 class Source:
-    """Evidence for a tie: a post on this site, or an external publication."""
+    """Evidence for a tie: a post on this site (`post`), or an external publication (`url`, `title`...)."""
 
     post: str | None = None
     url: str | None = None
     title: str | None = None
     publisher: str | None = None
-    published: str | None = None
-    accessed: str | None = None
-    archived: str | None = None
+    published: str | None = None  # partial date: 2011, 2011-12 or 2011-12-18
+    accessed: date | None = None  # full date the campaigner last checked the page
+    archived: str | None = None  # a copy in a web archive, in case the original disappears
+    line: int = 0  # line of the source in its entity file, for messages
 
 
 @dataclass(frozen=True)
@@ -162,9 +164,20 @@ class Tie:
     sources: tuple[Source, ...]
     line: int
     role: str | None = None
-    since: str | None = None
-    until: str | None = None
+    since: str | None = None  # partial date: 2006, 2006-10 or 2006-10-01
+    until: str | None = None  # partial date, never before `since`
     note: str | None = None
+    object_line: int = 0  # line of `object:`, for messages about the counterpart
+
+    @property
+    def label(self) -> str:
+        """The relation read from the subject, e.g. 'chairman of'."""
+        return RELATIONS[self.relation][0]
+
+    @property
+    def reverse_label(self) -> str:
+        """The relation read from the object, e.g. 'chaired by'."""
+        return RELATIONS[self.relation][1]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from .feeds import plan_feeds
 from .markup import check_refs, convert_markdown
 from .models import Site
 from .output import Output, OutputPathError, write_output
+from .register import add_open_data
 from .render import RenderOptions, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
 
 
@@ -61,6 +62,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     env = load_templates(project.templates)
     try:
         output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
+        add_open_data(output, site)  # links/ties.json and links/ties.csv
         add_tree(output, project.static, "static/")
         add_content_assets(output, project)
     except TemplateProblem as exc:

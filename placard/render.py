@@ -20,6 +20,7 @@ from .errors import Problem
 from .markup import resolve_links
 from .models import RELATIONS, Site
 from .output import Output
+from .register import build_register
 from .urls import absolute_url, anchor_of, lang_prefix, path_of, relative_url, tag_slug
 
 BABEL_LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}
@@ -66,6 +67,7 @@ def load_templates(templates_dir: Path) -> jinja2.Environment:
         time_short=filter_time_short,
         iso=filter_iso,
         tag_slug=tag_slug,
+        partial_date=filter_partial_date,
     )
     env.globals.update(url=template_url, relations=RELATIONS)
     env.tests["contains"] = lambda sequence, value: value in sequence
@@ -91,6 +93,16 @@ def filter_time_short(value: datetime, lang: str = "en") -> str:
     """'12:00 GMT': 24-hour local time and the zone's abbreviation at that moment."""
     clock = format_time(value, format="HH:mm", locale=babel_locale(lang))
     return f"{clock} {value.tzname()}" if value.tzinfo else clock
+
+
+def filter_partial_date(value: str, lang: str = "en") -> str:
+    """'2006', 'October 2006' or '1 October 2006' for a partial date of the register."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 1:
+        return value
+    if len(parts) == 2:
+        return format_date(date(parts[0], parts[1], 1), format="LLLL y", locale=babel_locale(lang))
+    return filter_date_long(date(*parts), lang)
 
 
 def filter_iso(value: date | datetime) -> str:
@@ -124,7 +136,7 @@ def plan_pages(site: Site) -> list[PageSpec]:
         PageSpec(f"{prefix}index.html", "home.html", {"upcoming": upcoming_events(site)}),
         PageSpec(f"{prefix}news/index.html", "news.html", {"posts": site.posts}),
         PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": upcoming_events(site), "past": past_events(site)}),
-        PageSpec(f"{prefix}links/index.html", "links.html", {"entities": site.entities}),
+        PageSpec(f"{prefix}links/index.html", "links.html", {"entities": site.entities, "register": build_register(site)}),
         PageSpec(f"{prefix}tags/index.html", "tags.html", {"tags": tags_of(site)}),
         PageSpec("404.html", "404.html", {}),
     ]
