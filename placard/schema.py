@@ -156,7 +156,7 @@ def parse_partial_date(value: Any) -> str:
         return text
     if re.fullmatch(r"\d{4}-\d{2}", text):
         if not 1 <= int(text[5:]) <= 12:
-            raise FieldError(f"'{text}' has a month that does not exist")
+            raise FieldError(f"'{text}' has a month that does not exist (01 to 12); write 2006, 2006-10 or 2006-10-01")
         return text
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         parse_date(text)
