@@ -94,6 +94,19 @@ def separate(positions: dict[str, tuple[float, float]], sizes: dict[str, tuple[f
     return {node: (round(float(x), 1), round(float(y), 1)) for node, (x, y) in placed.items()}
 
 
+def sorted_subgraph(graph: nx.Graph, nodes: list[str]) -> nx.Graph:
+    """A copy of part of the graph with nodes and edges in sorted order.
+
+    networkx's subgraph views iterate a set of nodes, whose order changes with Python's string
+    hash seed from one process to the next; the spring layout depends on node order, so it must
+    only ever see sorted input for builds to be byte-identical.
+    """
+    sub = nx.Graph()
+    sub.add_nodes_from(sorted(nodes))
+    sub.add_edges_from(sorted(tuple(sorted(edge)) for edge in graph.subgraph(nodes).edges))
+    return sub
+
+
 def place_boxes(entities: list[Entity], ties: list[Tie]) -> tuple[list[Box], float]:
     """Lay out every group and stack the groups; returns the boxes and the drawing's height."""
     graph = nx.Graph()
@@ -105,7 +118,7 @@ def place_boxes(entities: list[Entity], ties: list[Tie]) -> tuple[list[Box], flo
     boxes: list[Box] = []
     top = MARGIN
     for component in components:
-        positions = layout_component(graph.subgraph(component), sizes)
+        positions = layout_component(sorted_subgraph(graph, component), sizes)
         highest = min(y - sizes[n][1] for n, (_, y) in positions.items())  # groups start at `top`
         lowest = max(y + sizes[n][1] for n, (_, y) in positions.items())
         for slug in component:

@@ -12,6 +12,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -279,6 +281,22 @@ def test_builds_are_byte_identical(tmp_path):
     second = build_site(make_project(tmp_path / "b"), NOW)[1].files
     for name in ("links/index.html", "links/ties.json", "links/ties.csv"):
         assert first[name] == second[name], name
+
+
+def test_diagram_does_not_depend_on_hash_randomisation():
+    """String hashing differs per process; set order must never reach the layout (seed site, built in memory)."""
+    script = (
+        "import sys; from datetime import datetime, timezone; from pathlib import Path;"
+        "from placard.pipeline import Project, build_site;"
+        "files = build_site(Project(Path(sys.argv[1])), datetime(2026, 11, 26, 12, tzinfo=timezone.utc))[1].files;"
+        "sys.stdout.write(files['links/index.html'].decode())"
+    )
+    pages = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)}
+        result = subprocess.run([sys.executable, "-c", script, str(REPO)], env=env, capture_output=True, text=True, check=True)
+        pages.append(result.stdout)
+    assert pages[0] == pages[1] == pages[2]
 
 
 # --- open data -----------------------------------------------------------------------------------
