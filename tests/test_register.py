@@ -345,3 +345,21 @@ def test_seed_ties_appear_as_table_diagram_and_data():
     assert "<td data-label=\"Relation\">chaired by" in html
     assert html.count('class="tie"') == ties
     assert len(json.loads(output.files["links/ties.json"])["ties"]) == ties
+
+
+def test_documented_example_builds(tmp_path):
+    """The complete example in docs/register.md is valid, field for field."""
+    doc = (REPO / "docs" / "register.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", doc, re.S).group(1)
+    project = make_project(tmp_path, {
+        "content/links/jane-doe.md": example,
+        "content/links/example-oil.md": "---\nname: Example Oil\nslug: example-oil\ntype: company\n---\n",
+        "content/news/example-news-post.md": "---\ntitle: Example\nslug: example-news-post\ndate: 2011-12-18\nauthor: A. Writer\n---\nText.\n",
+    })
+    site, output = build_site(project, NOW)
+    jane = next(e for e in site.entities if e.slug == "jane-doe")
+    tie = jane.ties[0]
+    assert (tie.relation, tie.object, tie.role, tie.since, tie.until) == ("director-of", "example-oil", "non-executive director", "2006", "2010-03")
+    assert [s.post or s.url for s in tie.sources] == ["example-news-post", "https://example.org/annual-report-2009"]
+    assert tie.sources[1].archived == "https://archive.example.org/annual-report-2009"
+    assert "directed by" in output.files["links/index.html"].decode()
