@@ -49,6 +49,9 @@ from .schema import (
     validate_fields,
 )
 
+# Element ids the register page uses besides entity slugs (see templates/links.html; footnotes are source-1, source-2...).
+RESERVED_ANCHORS = ("main", "entities", "sources", "diagram-title", "diagram-desc", "diagram-caption")
+
 SECTIONS = {"news": "post", "events": "event", "pages": "page", "links": "entity"}
 LANGUAGES = ("en", "ru", "kk")
 
@@ -465,6 +468,9 @@ def load_entity(doc: Document, config: SiteConfig, problems: Problems) -> Entity
     """Validate an entity of the corporate-links register and its ties."""
     values = validate_fields(doc.meta, ENTITY_SCHEMA, doc.path, problems)
     if values is None:
+        return None
+    if values["slug"] in RESERVED_ANCHORS or values["slug"].startswith("source-"):
+        problems.add(doc.path, doc.meta.lines.get("slug"), "slug", f"'{values['slug']}' is used by the register page itself; choose another slug, e.g. {values['slug']}-{values['type']}")
         return None
     ties = load_ties(doc, values["slug"], values.pop("ties"), problems)
     if ties is None:

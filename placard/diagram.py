@@ -151,17 +151,17 @@ def render_edge(tie: Tie, boxes: dict[str, Box], bend: int) -> str:
 
 
 def render_box(box: Box, entity: Entity) -> str:
-    """One entity: a box with its name, linking to its table on the page."""
+    """One entity: a box with its name (not a link: the whole picture is one image to assistive technology)."""
     first_y = box.y - (len(box.lines) - 1) * LINE / 2
     spans = "".join(
         f'<tspan x="{box.x}" y="{round(first_y + i * LINE, 1)}">{escape(line)}</tspan>' for i, line in enumerate(box.lines)
     )
     rx = 14 if entity.entity_kind == "person" else 2
     return (
-        f'<a href="#{escape(entity.slug)}"><g class="entity {escape(entity.entity_kind)}">'
+        f'<g class="entity {escape(entity.entity_kind)}">'
         f'<rect x="{round(box.x - box.half_w, 1)}" y="{round(box.y - box.half_h, 1)}" '
         f'width="{round(2 * box.half_w, 1)}" height="{round(2 * box.half_h, 1)}" rx="{rx}"/>'
-        f"<text>{spans}</text></g></a>"
+        f"<text>{spans}</text></g>"
     )
 
 
@@ -178,9 +178,8 @@ def render_diagram(entities: list[Entity], ties: list[Tie], title: str, descript
         seen[pair] = bend + 1
         edges.append(render_edge(tie, by_slug, bend))
     style = (
-        f".entity rect{{fill:#fff;stroke:#1b1b1b;stroke-width:1.5}}.entity.person rect{{stroke-dasharray:none}}"
+        f".entity rect{{fill:#fff;stroke:#1b1b1b;stroke-width:1.5}}"
         f".entity text{{font-size:{FONT}px;text-anchor:middle;dominant-baseline:middle;fill:#1b1b1b}}"
-        f"a:hover rect,a:focus rect{{stroke-width:3}}"
         f".tie line{{stroke:#4a4a4a;stroke-width:1.4}}"
         f".rel{{font-size:{LABEL_FONT}px;text-anchor:middle;dominant-baseline:middle;fill:#1b1b1b;"
         f"font-style:italic;paint-order:stroke;stroke:#fffdf8;stroke-width:5px;stroke-linejoin:round}}"

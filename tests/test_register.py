@@ -160,6 +160,13 @@ def test_invalid_tie_fails_the_build_naming_file_line_field(tmp_path, name):
     assert build_errors(project) == EXPECTED_ERRORS[name]
 
 
+def test_entity_slug_may_not_clash_with_the_page_anchors(tmp_path):
+    project = make_project(tmp_path, {"content/links/sources.md": "---\nname: Sources\nslug: sources\ntype: organisation\n---\n"})
+    assert build_errors(project) == [
+        "content/links/sources.md:3: slug: 'sources' is used by the register page itself; choose another slug, e.g. sources-organisation",
+    ]
+
+
 def test_citing_a_draft_post_fails(tmp_path):
     project = make_project(tmp_path, {"content/links/cites-draft.md": """\
         ---
