@@ -7,6 +7,7 @@ re-checks the content.
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable
@@ -469,7 +470,7 @@ def load_entity(doc: Document, config: SiteConfig, problems: Problems) -> Entity
     values = validate_fields(doc.meta, ENTITY_SCHEMA, doc.path, problems)
     if values is None:
         return None
-    if values["slug"] in RESERVED_ANCHORS or values["slug"].startswith("source-"):
+    if values["slug"] in RESERVED_ANCHORS or re.fullmatch(r"source-\d+", values["slug"]):
         problems.add(doc.path, doc.meta.lines.get("slug"), "slug", f"'{values['slug']}' is used by the register page itself; choose another slug, e.g. {values['slug']}-{values['type']}")
         return None
     ties = load_ties(doc, values["slug"], values.pop("ties"), problems)

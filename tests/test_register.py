@@ -167,6 +167,13 @@ def test_entity_slug_may_not_clash_with_the_page_anchors(tmp_path):
     ]
 
 
+def test_entity_slug_may_not_be_a_footnote_anchor(tmp_path):
+    project = make_project(tmp_path, {"content/links/source-2.md": "---\nname: Two\nslug: source-2\ntype: company\n---\n"})
+    assert build_errors(project) == [
+        "content/links/source-2.md:3: slug: 'source-2' is used by the register page itself; choose another slug, e.g. source-2-company",
+    ]
+
+
 def test_citing_a_draft_post_fails(tmp_path):
     project = make_project(tmp_path, {"content/links/cites-draft.md": """\
         ---
