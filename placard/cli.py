@@ -36,8 +36,9 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_summary(report: BuildReport, out=sys.stdout) -> None:
+def print_summary(report: BuildReport, out=None) -> None:
     """Say what was built and what was held back, so nothing disappears silently."""
+    out = out or sys.stdout
     print(f"Built {report.pages} pages ({report.files} files) into output/ in {report.milliseconds} ms.", file=out)
     site = report.site
     print(f"  {len(site.posts)} posts, {len(site.events)} events, {len(site.pages)} pages, {len(site.entities)} entities with {sum(len(e.ties) for e in site.entities)} ties.", file=out)
@@ -47,8 +48,9 @@ def print_summary(report: BuildReport, out=sys.stdout) -> None:
             print(f"    {held.path}: {held.reason}", file=out)
 
 
-def print_problems(error: BuildError, out=sys.stderr) -> None:
+def print_problems(error: BuildError, out=None) -> None:
     """Print every problem, one per line, and what happened to output/."""
+    out = out or sys.stderr
     for problem in error.problems:
         print(problem, file=out)
     count = len(error.problems)
@@ -70,9 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(project, host=args.host, port=args.port, open_browser=args.open)
+            return serve(project, host=args.host, port=args.port, open_browser=args.open, clock=(lambda: now) if args.now else None)
         print_summary(build(project, now))
         return 0
     except BuildError as error:
         print_problems(error)
         return 1
+    except OSError as error:
+        where = error.filename or project.output
+        print(f"{where}: could not write the site: {error.strerror or error}. output/ was not changed "
+              "(check the disk has space and the folder is writable).", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted. output/ was not changed.", file=sys.stderr)
+        return 130

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -215,18 +215,34 @@ def iter_content_files(content_dir: Path) -> list[Path]:
     files = []
     for file in sorted(content_dir.rglob("*")):
         rel = file.relative_to(content_dir)
-        if any(part.startswith(".") for part in rel.parts) or file.name.endswith("~") or not file.is_file():
+        if any(part.startswith(".") for part in rel.parts) or file.name.endswith(("~", ".swp", ".tmp")) or not file.is_file():
             continue
         files.append(file)
     return files
+
+
+def check_inside(file: Path, root: Path) -> str | None:
+    """Why a file may not be read (a link pointing outside the project), or None."""
+    try:
+        file.resolve().relative_to(root.resolve())
+    except ValueError:
+        return f"is a link to {file.resolve()}, outside the project; copy the file into the project instead"
+    return None
 
 
 def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False) -> Site:
     """Read every content file, validate it, and decide what this build publishes."""
     problems = Problems()
     loaded: dict[str, list] = {kind: [] for kind in SECTIONS.values()}
+    if not content_dir.is_dir():
+        problems.add(display_path(content_dir, root), None, "", "the content folder is missing; create it with news/, events/, links/ and pages/ inside")
+        problems.raise_if_any()
     for file in iter_content_files(content_dir):
         display = display_path(file, root)
+        outside = check_inside(file, root)
+        if outside:
+            problems.add(display, None, "", outside)
+            continue
         section = file.relative_to(content_dir).parts[0] if len(file.relative_to(content_dir).parts) > 1 else ""
         if file.suffix.lower() != ".md":
             continue  # assets next to content are copied by the output stage
@@ -325,8 +341,11 @@ def resolve_local(value: datetime, zone, ambiguous: str | None, field: str) -> d
     first = value.replace(tzinfo=zone, fold=0)
     second = value.replace(tzinfo=zone, fold=1)
     # A wall time in a spring-forward gap does not survive a round trip through UTC.
-    roundtrip = first.astimezone(zone).replace(tzinfo=None)
-    if roundtrip != value and second.astimezone(zone).replace(tzinfo=None) != value:
+    # (Via UTC: astimezone() to the datetime's own tzinfo object is a no-op.)
+    def roundtrip(aware: datetime) -> datetime:
+        return aware.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+
+    if roundtrip(first) != value and roundtrip(second) != value:
         raise FieldError(
             f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks go forward then; "
             "pick a time an hour later or earlier"

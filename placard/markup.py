@@ -7,10 +7,12 @@ Campaigners link to other items with `post:slug`, `event:slug`, `entity:slug` or
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable
 
 import markdown
+from html.parser import HTMLParser
 
 from .errors import Problems
 
@@ -21,6 +23,7 @@ REF_IN_SOURCE = re.compile(r"\]\(\s*<?((?:post|event|entity|page|section):[^)\s>
 REF_IN_HTML = re.compile(r'(href|src)="((?:post|event|entity|page|section):[^"]*)"')
 
 
+@functools.lru_cache(maxsize=4096)  # pure, so the preview re-converts only the bodies that changed
 def convert_markdown(text: str) -> str:
     """Markdown to HTML with Python-Markdown (`extra`, `sane_lists`, `toc`)."""
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
@@ -55,3 +58,51 @@ def resolve_links(html: str, resolve: Callable[[str], str]) -> str:
         return f'{match.group(1)}="{url}{"#" + fragment if fragment else ""}"'
 
     return REF_IN_HTML.sub(replace, html)
+
+
+UNSAFE_TAGS = {
+    "script": "a <script> element: scripts in content could track or attack readers; remove it",
+    "iframe": "an <iframe>: it loads another website into the page and tells it who is reading; link to it instead",
+    "object": "an <object> element: it loads outside content; link to it instead",
+    "embed": "an <embed> element: it loads outside content; link to it instead",
+}
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "srcset", "cite"}
+UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+
+
+class _SafetyScanner(HTMLParser):
+    """Find scripts, inline event handlers and script URLs in HTML (entities already decoded)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.findings: list[tuple[str, str]] = []  # (message, text to look for in the source)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in UNSAFE_TAGS:
+            self.findings.append((UNSAFE_TAGS[tag], f"<{tag}"))
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.findings.append((f"an inline event handler '{name}=' on <{tag}>: remove it (scripts are not allowed in content)", name))
+            squashed = re.sub(r"[\s\x00-\x1f]", "", value or "").lower()
+            if name in URL_ATTRIBUTES and squashed.startswith(UNSAFE_SCHEMES):
+                scheme = squashed.split(":", 1)[0]
+                self.findings.append((f"a '{scheme}:' address in {name}= on <{tag}>: link to a normal web address instead", scheme[:4]))
+
+    handle_startendtag = handle_starttag
+
+
+def find_line(source: str, first_line: int, needle: str) -> int:
+    """The file line where `needle` first appears in a Markdown body (case-insensitive), else its first line."""
+    for offset, line in enumerate(source.split("\n")):
+        if needle.lower() in line.lower():
+            return first_line + offset
+    return first_line
+
+
+def check_html(path: str, source: str, first_line: int, html: str, problems: Problems) -> None:
+    """Refuse scripts, event handlers and javascript: links; other raw HTML is kept as written."""
+    scanner = _SafetyScanner()
+    scanner.feed(html)
+    scanner.close()
+    for message, needle in scanner.findings:
+        problems.add(path, find_line(source, first_line, needle), "body", message)

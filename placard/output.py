@@ -14,7 +14,11 @@ from pathlib import Path
 
 
 class OutputPathError(ValueError):
-    """A path that would escape output/ or be written twice."""
+    """A path that would escape output/ or be written twice; `origin` names the file to fix."""
+
+    def __init__(self, message: str, origin: str = ""):
+        super().__init__(message)
+        self.origin = origin
 
 
 class Output:
@@ -26,9 +30,14 @@ class Output:
 
     def add(self, path: str, data: bytes | str, origin: str = "") -> None:
         """Add one file; `origin` names what produced it, for the duplicate message."""
-        clean = check_output_path(path)
+        try:
+            clean = check_output_path(path)
+        except OutputPathError as exc:
+            raise OutputPathError(str(exc), origin) from None
         if clean in self.files:
-            raise OutputPathError(f"two things write {clean}: {self.origins[clean] or 'an earlier file'} and {origin or 'another'}; give one a different slug")
+            first = self.origins[clean] or "an earlier file"
+            blame, other = (first, origin) if first.startswith("content/") and not origin.startswith("content/") else (origin, first)
+            raise OutputPathError(f"both this file and {other} would be written to {clean}; give one a different slug", blame)
         self.files[clean] = data.encode("utf-8") if isinstance(data, str) else data
         self.origins[clean] = origin
 
@@ -55,11 +64,26 @@ def write_output(files: dict[str, bytes], out_dir: Path) -> None:
         for rel, data in sorted(files.items()):
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            write_file(target, data, out_dir / rel)
         swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_file(target: Path, data: bytes, previous: Path) -> None:
+    """Write one file, or hard-link the previous build's copy when the bytes are the same.
+
+    An unchanged file keeps its inode and modification time, so rsync-style deploys and
+    browser caches see only what really changed.
+    """
+    try:
+        if previous.is_file() and not previous.is_symlink() and previous.stat().st_size == len(data) and previous.read_bytes() == data:
+            os.link(previous, target)
+            return
+    except OSError:
+        pass  # a file system without hard links: write a fresh copy instead
+    target.write_bytes(data)
 
 
 def swap_in(staging: Path, out_dir: Path) -> None:
@@ -67,7 +91,11 @@ def swap_in(staging: Path, out_dir: Path) -> None:
     old = None
     if out_dir.exists():
         old = Path(tempfile.mkdtemp(prefix=".output.old-", dir=out_dir.parent))
-        os.rename(out_dir, old / "site")
+        try:
+            os.rename(out_dir, old / "site")
+        except BaseException:
+            old.rmdir()
+            raise
     try:
         os.rename(staging, out_dir)
     except BaseException:

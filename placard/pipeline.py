@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .content import load_config, load_site
+from .content import check_inside, display_path, iter_content_files, load_config, load_site
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
-from .markup import check_refs, convert_markdown
+from .markup import check_html, check_refs, convert_markdown
 from .models import Site
 from .output import Output, OutputPathError, write_output
 from .register import add_open_data
-from .render import RenderOptions, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
+from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
 
 
 @dataclass(frozen=True)
@@ -54,21 +54,22 @@ class BuildReport:
     milliseconds: int
 
 
-def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions()) -> tuple[Site, Output]:
+def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
+               template_cache: TemplateCache | None = None) -> tuple[Site, Output]:
     """Load, validate and render the whole site in memory; raises BuildError listing every problem."""
     config = load_config(project.config_file)
     site = load_site(project.root, project.content, config, now, preview)
     bodies = convert_bodies(site)
-    env = load_templates(project.templates)
+    env = load_templates(project.templates, template_cache)
     try:
         output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
         add_open_data(output, site)  # links/ties.json and links/ties.csv
-        add_tree(output, project.static, "static/")
-        add_content_assets(output, project)
+        add_tree(output, project, project.static)
+        add_tree(output, project, project.content, skip_markdown=True)
     except TemplateProblem as exc:
         raise BuildError([exc.problem]) from None
     except OutputPathError as exc:
-        raise BuildError([Problem("output/", None, "", str(exc))]) from None
+        raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
     return site, output
 
 
@@ -88,25 +89,27 @@ def convert_bodies(site: Site) -> dict[str, str]:
     bodies: dict[str, str] = {}
     for item in site.items():
         check_refs(item, targets, problems)
-        bodies[item_key(item)] = convert_markdown(item.body)
+        bodies[item_key(item)] = html = convert_markdown(item.body)
+        check_html(item.origin.path, item.body, item.body_line, html, problems)
         for index, reply in enumerate(getattr(item, "replies", ())):
-            bodies[f"{item_key(item)}:reply:{index}"] = convert_markdown(reply.body)
+            bodies[f"{item_key(item)}:reply:{index}"] = html = convert_markdown(reply.body)
+            check_html(item.origin.path, reply.body, reply.line, html, problems)
     problems.raise_if_any()
     return bodies
 
 
-def add_tree(output: Output, folder: Path, origin: str) -> None:
-    """Copy a folder of files (static/) into the site root as they are."""
+def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:
+    """Copy a folder's files (static/, assets in content/) to the same place in the site, as they are."""
     if not folder.is_dir():
         return
-    for file in sorted(folder.rglob("*")):
-        if file.is_file() and not file.name.startswith("."):
-            output.add(file.relative_to(folder).as_posix(), file.read_bytes(), origin + file.relative_to(folder).as_posix())
-
-
-def add_content_assets(output: Output, project: Project) -> None:
-    """Copy non-Markdown files from content/ (images, PDFs) to the same place in the site."""
-    for file in sorted(project.content.rglob("*")):
-        rel = file.relative_to(project.content)
-        if file.is_file() and file.suffix.lower() != ".md" and not any(p.startswith(".") for p in rel.parts):
-            output.add(rel.as_posix(), file.read_bytes(), "content/" + rel.as_posix())
+    problems = Problems()
+    for file in iter_content_files(folder):
+        rel = file.relative_to(folder).as_posix()
+        if skip_markdown and file.suffix.lower() == ".md":
+            continue
+        outside = check_inside(file, project.root)
+        if outside:
+            problems.add(display_path(file, project.root), None, "", outside)
+            continue
+        output.add(rel, file.read_bytes(), display_path(file, project.root))
+    problems.raise_if_any()

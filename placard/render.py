@@ -51,10 +51,28 @@ class PageSpec:
     origin: str = ""
 
 
-def load_templates(templates_dir: Path) -> jinja2.Environment:
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory between builds (the preview server); Jinja2 recompiles
+    any template whose source checksum changed, so a stale template is never used."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Hand Jinja2 the stored code; it checks the checksum and discards it if the source changed."""
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the freshly compiled code for the next build."""
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+def load_templates(templates_dir: Path, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """The Jinja2 environment: autoescaping, undefined variables are errors, our filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
+        bytecode_cache=cache,
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

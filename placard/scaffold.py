@@ -6,14 +6,8 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from slugify import slugify
-
 from .errors import BuildError, Problem
-
-
-def make_slug(title: str) -> str:
-    """An ASCII, lowercase, hyphenated slug for a title."""
-    return slugify(title, max_length=80, word_boundary=True) or "untitled"
+from .slugs import make_slug
 
 
 def yaml_text(value: str) -> str:

@@ -69,7 +69,7 @@ def parse_bool(value: Any) -> bool:
 def parse_int(value: Any) -> int:
     """A whole number, zero or more."""
     text = parse_text(value)
-    if not text.isdigit():
+    if not re.fullmatch("[0-9]+", text):
         raise FieldError(f"'{text}' is not a whole number (0, 1, 2, ...)")
     return int(text)
 
@@ -77,7 +77,7 @@ def parse_int(value: Any) -> int:
 def parse_date(value: Any) -> date:
     """A calendar date written YYYY-MM-DD."""
     text = parse_text(value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise FieldError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2011-12-21")
     try:
         return date.fromisoformat(text)
@@ -88,7 +88,7 @@ def parse_date(value: Any) -> date:
 def parse_local_datetime(value: Any) -> datetime:
     """A wall-clock date and time without zone, 'YYYY-MM-DD HH:MM' (the zone comes from `timezone`)."""
     text = parse_text(value)
-    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", text)
+    match = re.fullmatch(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?", text)
     if not match:
         raise FieldError(f"'{text}' is not a date and time; write it as YYYY-MM-DD HH:MM (24-hour), e.g. 2011-12-21 12:00")
     day = parse_date(match.group(1))
@@ -102,9 +102,9 @@ def parse_local_datetime(value: Any) -> datetime:
 def parse_datetime_tz(value: Any) -> datetime | date:
     """A date (YYYY-MM-DD) or a date and time with its UTC offset (YYYY-MM-DD HH:MM +00:00)."""
     text = parse_text(value)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         return parse_date(text)
-    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?)\s*(Z|[+-]\d{2}:?\d{2})?", text)
+    match = re.fullmatch(r"([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)\s*(Z|[+-][0-9]{2}:?[0-9]{2})?", text)
     if not match:
         raise FieldError(f"'{text}' is not a date; write YYYY-MM-DD, or YYYY-MM-DD HH:MM +00:00 with the UTC offset")
     local = parse_local_datetime(match.group(1))
@@ -152,13 +152,13 @@ def parse_uuid(value: Any) -> str:
 def parse_partial_date(value: Any) -> str:
     """A year, a year and month, or a full date: 2006, 2006-10 or 2006-10-01."""
     text = parse_text(value)
-    if re.fullmatch(r"\d{4}", text):
+    if re.fullmatch(r"[0-9]{4}", text):
         return text
-    if re.fullmatch(r"\d{4}-\d{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
         if not 1 <= int(text[5:]) <= 12:
             raise FieldError(f"'{text}' has a month that does not exist (01 to 12); write 2006, 2006-10 or 2006-10-01")
         return text
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         parse_date(text)
         return text
     raise FieldError(f"'{text}' is not a date; write 2006, 2006-10 or 2006-10-01")

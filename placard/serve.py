@@ -1,0 +1,539 @@
+"""Serve stage: the live preview. One build callable, one failure policy.
+
+Every change under content/, templates/, static/ or to site.yml rebuilds the whole site in
+memory and reloads the browser. A failed rebuild is logged, shown in the browser as an overlay
+on every page, and the last good site keeps being served. The preview never writes output/:
+pages are served from the in-memory map of the last good build, so the served bytes are the
+built bytes plus the reload script (and the overlay), which exist only here.
+
+Reloads are driven by this module, not by livereload's Server: its watcher polls every 0.8 s
+and drops any change within 3 s of the previous reload (LiveReloadHandler.DEFAULT_RELOAD_TIME).
+We use inotify (polling where it is missing), a 50 ms debounce, and livereload's browser
+protocol and script (LiveReloadHandler, livereload.js) for the reload itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import html
+import logging
+import mimetypes
+import re
+import signal
+import socket
+import threading
+import time
+import traceback
+import webbrowser
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.parse import unquote
+
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from tornado import httpserver, netutil, web
+from tornado.websocket import WebSocketHandler
+
+from .errors import BuildError, Problem
+from .output import Output
+from .pipeline import Project, build_site
+from .render import TemplateCache
+
+DEBOUNCE_SECONDS = 0.05  # editors save in several steps (write temp, rename, chmod) within a few ms
+DEBOUNCE_LIMIT_SECONDS = 0.5  # rebuild at least this often while changes keep coming
+PORT_ATTEMPTS = 20
+BUILD_ID_URL = "/__placard__/build"
+
+Clock = Callable[[], datetime]
+Log = Callable[[str], None]
+Builder = Callable[[], Output]
+
+
+# ---------------------------------------------------------------------------------------------
+# The one build callable and the one failure policy (no sockets: unit-tested directly)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why the latest rebuild failed, ready to show in the browser."""
+
+    title: str
+    problems: tuple[Problem, ...]
+    kept_last_good: bool = True  # False when no build has worked yet: there is nothing older to show
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the server shows: the last good site, and the failure of the latest rebuild if any."""
+
+    files: Mapping[str, bytes]
+    failure: Failure | None = None
+    generation: int = 0  # changes on every rebuild, good or bad; the browser compares it
+
+    @property
+    def pages(self) -> int:
+        return sum(1 for path in self.files if path.endswith(".html"))
+
+
+def system_clock() -> datetime:
+    """The build time for the next rebuild: now (the only clock read in the preview)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def make_builder(project: Project, clock: Clock = system_clock) -> Builder:
+    """The build callable: a preview build (drafts shown, marked) in memory, templates compiled once."""
+    cache = TemplateCache()
+
+    def build() -> Output:
+        return build_site(project, clock(), preview=True, template_cache=cache)[1]
+
+    return build
+
+
+def rebuild(build: Builder, previous: Preview, log: Log) -> Preview:
+    """Run one build; on any failure log it and keep the previous site, with the failure attached."""
+    started = time.perf_counter()
+    generation = previous.generation + 1
+    kept = bool(previous.files)
+    still = "Still serving the last good site" if kept else "Nothing to show until it builds"
+    try:
+        output = build()
+    except BuildError as error:
+        count = len(error.problems)
+        for problem in error.problems:
+            log(str(problem))
+        log(f"Rebuild failed: {count} problem{'s' if count != 1 else ''}. {still}; fix and save to retry.")
+        title = f"The site could not be {'re' if kept else ''}built: {count} problem{'s' if count != 1 else ''}"
+        return Preview(previous.files, Failure(title, tuple(error.problems), kept), generation)
+    except Exception as error:  # a bug in placard must not stop the preview; the details go to the terminal
+        log("".join(traceback.format_exception(error)).rstrip())
+        log(f"Rebuild failed with an unexpected error (above). {still}.")
+        message = (f"{type(error).__name__}: {error}. This is probably a bug in placard, not in your files; "
+                   "the details are in the terminal. Undo your last change or ask for help.")
+        return Preview(previous.files, Failure("The preview hit an unexpected error", (Problem("", None, "", message),), kept), generation)
+    preview = Preview(dict(output.files), None, generation)
+    log(f"rebuilt {preview.pages} pages in {round((time.perf_counter() - started) * 1000)} ms")
+    return preview
+
+
+# ---------------------------------------------------------------------------------------------
+# What the browser gets: the built bytes, plus the reload script and the overlay (preview only)
+
+
+def reload_script(generation: int) -> str:
+    """livereload.js from this server, and a check that catches a rebuild finished while the page was loading."""
+    return (
+        "<script>(function(){var built=%d;"
+        "document.addEventListener('LiveReloadConnect',function(){"
+        "fetch('%s',{cache:'no-store'}).then(function(r){return r.text()})"
+        ".then(function(now){if(now!==String(built))location.reload()})});"
+        "var s=document.createElement('script');"
+        "s.src='/livereload.js?port='+(location.port||(location.protocol==='https:'?443:80));"
+        "document.head.appendChild(s)})();</script>" % (generation, BUILD_ID_URL)
+    )
+
+
+def render_overlay(failure: Failure) -> str:
+    """The error box shown over every page while the latest rebuild is failing; all text escaped."""
+    items = []
+    for problem in failure.problems:
+        where = html.escape(problem.path) + (f", line {problem.line}" if problem.line else "")
+        field = f"<em>{html.escape(problem.field)}</em>: " if problem.field else ""
+        location = f"<strong>{where}</strong><br>" if problem.path else ""
+        items.append(f"<li style=\"margin:0 0 .6em\">{location}{field}{html.escape(problem.message)}</li>")
+    return (
+        '<div id="placard-error-overlay" role="alert" style="position:fixed;z-index:2147483647;top:0;left:0;right:0;'
+        "max-height:70vh;overflow:auto;box-sizing:border-box;margin:0;padding:1em 1.2em;background:#fff4f2;"
+        "color:#3d0a00;border-bottom:4px solid #b3261e;font:16px/1.45 system-ui,sans-serif;"
+        'box-shadow:0 4px 16px rgba(0,0,0,.3)">'
+        f'<h2 style="margin:0 0 .5em;font-size:1.2em;color:#b3261e">{html.escape(failure.title)}</h2>'
+        f'<ul style="margin:0 0 .8em;padding-left:1.2em">{"".join(items)}</ul>'
+        f'<p style="margin:0">{"You are looking at the last version that worked. " if failure.kept_last_good else ""}'
+        "Fix the file and save: this page updates by itself. Nothing has been published or deleted."
+        ' <button type="button" onclick="this.parentNode.parentNode.remove()">Hide</button></p></div>'
+    )
+
+
+def inject_preview(page: bytes, preview: Preview) -> bytes:
+    """Add the reload script (before </head>) and the error overlay (after <body>) to one HTML page."""
+    script = reload_script(preview.generation).encode()
+    head = page.find(b"</head>")
+    page = page[:head] + script + page[head:] if head >= 0 else script + page
+    if preview.failure is None:
+        return page
+    overlay = render_overlay(preview.failure).encode()
+    body = re.search(rb"<body[^>]*>", page)
+    at = body.end() if body else len(page)
+    return page[:at] + overlay + page[at:]
+
+
+NOT_BUILT_PAGE = b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Preview</title></head><body><p>The site has not been built yet.</p></body></html>"
+
+
+def resolve_request(url_path: str, files: Mapping[str, bytes]) -> tuple[str | None, str | None]:
+    """(output path to serve, or a folder URL to redirect to); (None, None) if there is no such file."""
+    rel = unquote(url_path).lstrip("/")
+    key = rel + "index.html" if rel == "" or rel.endswith("/") else rel
+    if key in files:
+        return key, None
+    if f"{rel}/index.html" in files:
+        return None, "/" + url_path.lstrip("/") + "/"
+    return None, None
+
+
+def content_type(path: str) -> str:
+    """The Content-Type for an output path (UTF-8 for text)."""
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return kind + "; charset=utf-8" if kind.startswith("text/") or kind.endswith(("xml", "javascript", "json")) else kind
+
+
+# ---------------------------------------------------------------------------------------------
+# The web application: pages from memory, livereload's socket and script
+
+
+class PreviewState:
+    """The current Preview, swapped whole after each rebuild, and the browsers waiting for a reload."""
+
+    def __init__(self, preview: Preview) -> None:
+        self.preview = preview
+        self.sockets: set[ReloadSocket] = set()
+
+    def publish(self, preview: Preview) -> None:
+        """Show a new preview and tell every connected browser to reload (also after a failure)."""
+        self.preview = preview
+        message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
+        for sock in list(self.sockets):
+            try:
+                sock.write_message(message)
+            except Exception:  # a browser that went away is simply forgotten
+                self.sockets.discard(sock)
+
+
+class PageHandler(web.RequestHandler):
+    """Serve the last good site from memory, with the preview additions on HTML pages."""
+
+    def initialize(self, state: PreviewState) -> None:
+        self.state = state
+
+    def get(self, url_path: str) -> None:
+        preview = self.state.preview
+        key, redirect = resolve_request(url_path, preview.files)
+        if redirect:
+            self.redirect(redirect + (f"?{self.request.query}" if self.request.query else ""))
+            return
+        self.set_header("Cache-Control", "no-store")
+        if key is None:
+            self.set_status(404)
+            key = "404.html" if "404.html" in preview.files else None
+        data = preview.files[key] if key else NOT_BUILT_PAGE
+        path = key or "404.html"
+        if path.endswith(".html"):
+            data = inject_preview(data, preview)
+        self.set_header("Content-Type", content_type(path))
+        self.finish(data)
+
+    def head(self, url_path: str) -> None:
+        self.get(url_path)
+
+
+class BuildIdHandler(web.RequestHandler):
+    """The current build generation, for the page's check after (re)connecting."""
+
+    def initialize(self, state: PreviewState) -> None:
+        self.state = state
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(str(self.state.preview.generation))
+
+
+class ReloadSocket(LiveReloadHandler):
+    """livereload's browser protocol (hello/info handshake), with waiters kept per server."""
+
+    def initialize(self, state: PreviewState) -> None:
+        self.state = state
+
+    def check_origin(self, origin: str) -> bool:
+        return WebSocketHandler.check_origin(self, origin)  # only pages from this server, not any website
+
+    def on_message(self, message: str | bytes) -> None:
+        super().on_message(message)  # livereload's handshake reply
+        LiveReloadHandler.waiters.discard(self)  # it registers browsers class-wide; we keep them per server
+        self.state.sockets.add(self)  # from the first message ('hello'), before the page checks the build id
+
+    def on_close(self) -> None:
+        self.state.sockets.discard(self)
+        LiveReloadHandler.waiters.discard(self)
+
+
+def make_app(state: PreviewState) -> web.Application:
+    """Routes: the reload socket and script, the build id, then every site path."""
+    return web.Application(
+        [
+            (r"/livereload", ReloadSocket, {"state": state}),
+            (r"/livereload\.js", LiveReloadJSHandler),
+            (BUILD_ID_URL, BuildIdHandler, {"state": state}),
+            (r"/(.*)", PageHandler, {"state": state}),
+        ],
+        log_function=lambda handler: None,  # the terminal is for rebuilds and problems, not requests
+        websocket_ping_interval=None,
+    )
+
+
+def bind_port(host: str, port: int, log: Log) -> tuple[list[socket.socket], int]:
+    """Listen on `port`, or on the next free one after it (saying so)."""
+    for candidate in range(port, port + PORT_ATTEMPTS) if port else [0]:
+        try:
+            sockets = netutil.bind_sockets(candidate, host)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            log(f"Port {candidate} is already in use (another preview or program?); trying {candidate + 1}.")
+            continue
+        bound = sockets[0].getsockname()[1]
+        if port and bound != port:
+            log(f"Using port {bound} instead of {port}.")
+        return sockets, bound
+    raise OSError(errno.EADDRINUSE, f"ports {port} to {port + PORT_ATTEMPTS - 1} are all in use; choose another with --port")
+
+
+# ---------------------------------------------------------------------------------------------
+# Watching for changes: inotify where the system has it, polling otherwise
+
+
+def watched_roots(project: Project) -> tuple[Path, ...]:
+    """The folders whose changes trigger a rebuild."""
+    return (project.content, project.templates, project.static)
+
+
+def is_relevant(name: str) -> bool:
+    """Hidden files (editor swap and lock files) never affect the site; the pipeline skips them."""
+    return bool(name) and not name.startswith(".")
+
+
+class InotifyWatcher:
+    """Recursive inotify watches on the project's source folders and site.yml."""
+
+    def __init__(self, project: Project) -> None:
+        from inotify_simple import INotify, flags
+
+        self.flags = flags
+        self.project = project
+        self.inotify = INotify(nonblocking=True)
+        self.mask = flags.CLOSE_WRITE | flags.CREATE | flags.DELETE | flags.MOVED_FROM | flags.MOVED_TO | flags.DELETE_SELF
+        self.folders: dict[int, Path] = {}
+        self.root_wd = self.inotify.add_watch(project.root, self.mask | flags.ONLYDIR)
+        for root in watched_roots(project):
+            self.add_tree(root)
+
+    def fileno(self) -> int:
+        return self.inotify.fileno()
+
+    def add_tree(self, folder: Path) -> None:
+        """Watch a folder and every folder under it (new folders are added as they appear)."""
+        if not folder.is_dir() or folder.name.startswith("."):
+            return
+        try:
+            self.folders[self.inotify.add_watch(folder, self.mask | self.flags.ONLYDIR)] = folder
+        except OSError:
+            return  # removed again before we got to it
+        for child in folder.iterdir():
+            if child.is_dir():
+                self.add_tree(child)
+
+    def read_changes(self) -> list[str]:
+        """The relevant paths changed since the last call."""
+        changed = []
+        for event in self.inotify.read(timeout=0):
+            if event.mask & self.flags.Q_OVERFLOW:
+                changed.append("(many files)")
+                continue
+            if event.wd == self.root_wd:
+                if event.name == "site.yml" or event.name in {p.name for p in watched_roots(self.project)}:
+                    changed.append(event.name)
+                    if event.mask & self.flags.ISDIR and event.mask & (self.flags.CREATE | self.flags.MOVED_TO):
+                        self.add_tree(self.project.root / event.name)
+                continue
+            folder = self.folders.get(event.wd)
+            if folder is None:
+                continue
+            if event.mask & (self.flags.DELETE_SELF | self.flags.IGNORED):
+                self.folders.pop(event.wd, None)
+                continue
+            if not is_relevant(event.name):
+                continue
+            if event.mask & self.flags.ISDIR and event.mask & (self.flags.CREATE | self.flags.MOVED_TO):
+                self.add_tree(folder / event.name)
+            changed.append(str(folder / event.name))
+        return changed
+
+    def close(self) -> None:
+        self.inotify.close()
+
+
+def snapshot_sources(project: Project) -> dict[str, tuple[int, int]]:
+    """Modification time and size of every source file (for the polling fallback)."""
+    files = [project.config_file] if project.config_file.exists() else []
+    for root in watched_roots(project):
+        if root.is_dir():
+            files += [p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    state = {}
+    for file in files:
+        try:
+            stat = file.stat()
+        except OSError:
+            continue
+        state[str(file)] = (stat.st_mtime_ns, stat.st_size)
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# The server: build, serve, watch, rebuild on change (debounced, never dropped)
+
+
+class PreviewServer:
+    """Runs on an asyncio loop: serves the current Preview and rebuilds when sources change."""
+
+    def __init__(self, project: Project, build: Builder, log: Log, debounce: float = DEBOUNCE_SECONDS) -> None:
+        self.project = project
+        self.build = build
+        self.log = log
+        self.debounce = debounce
+        self.state = PreviewState(Preview({}))
+        self.http: httpserver.HTTPServer | None = None
+        self.watcher: InotifyWatcher | None = None
+        self.poller: asyncio.Task | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.first_change = 0.0
+        self.building = False
+        self.pending = False
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> int:
+        """Build once, listen (on the next free port if need be), start watching; returns the port."""
+        self.state.publish(await self.run_build())
+        sockets, self.port = bind_port(host, port, self.log)
+        self.http = httpserver.HTTPServer(make_app(self.state))
+        self.http.add_sockets(sockets)
+        self.start_watching()
+        return self.port
+
+    def start_watching(self) -> None:
+        """inotify on the loop (no thread, no polling); fall back to polling every 0.25 s without it."""
+        loop = asyncio.get_running_loop()
+        try:
+            self.watcher = InotifyWatcher(self.project)
+        except (ImportError, OSError, AttributeError):
+            self.log("inotify is not available here; checking for changes every 0.25 s instead.")
+            self.poller = loop.create_task(self.poll_changes())
+            return
+        loop.add_reader(self.watcher.fileno(), self.on_inotify)
+
+    def on_inotify(self) -> None:
+        """Files changed: (re)start the debounce timer."""
+        if self.watcher and self.watcher.read_changes():
+            self.schedule()
+
+    async def poll_changes(self) -> None:
+        """The fallback watcher: compare snapshots of the source files."""
+        before = snapshot_sources(self.project)
+        while True:
+            await asyncio.sleep(0.25)
+            after = snapshot_sources(self.project)
+            if after != before:
+                before = after
+                self.schedule()
+
+    def schedule(self) -> None:
+        """Rebuild once the editor has finished saving: 50 ms after the last change (0.5 s at most)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self.timer is None:
+            self.first_change = now
+        else:
+            self.timer.cancel()
+        delay = min(self.debounce, max(0.0, self.first_change + DEBOUNCE_LIMIT_SECONDS - now))
+        self.timer = loop.call_later(delay, self.start_rebuild)
+
+    def start_rebuild(self) -> None:
+        self.timer = None
+        if self.building:
+            self.pending = True  # rebuild again as soon as this one ends: no change is ever dropped
+            return
+        asyncio.get_running_loop().create_task(self.rebuild_and_reload())
+
+    async def rebuild_and_reload(self) -> None:
+        """Rebuild, swap the preview in and reload the browsers; repeat if files changed meanwhile."""
+        self.building = True
+        try:
+            self.state.publish(await self.run_build())
+        finally:
+            self.building = False
+        if self.pending:
+            self.pending = False
+            self.start_rebuild()
+
+    async def run_build(self) -> Preview:
+        """The build runs in a worker thread so pages keep being served while it runs."""
+        previous = self.state.preview
+        return await asyncio.get_running_loop().run_in_executor(None, rebuild, self.build, previous, self.log)
+
+    async def close(self) -> None:
+        """Stop listening and watching, close browser connections."""
+        if self.timer:
+            self.timer.cancel()
+        if self.poller:
+            self.poller.cancel()
+        if self.watcher:
+            asyncio.get_running_loop().remove_reader(self.watcher.fileno())
+            self.watcher.close()
+        if self.http:
+            self.http.stop()
+            for sock in list(self.state.sockets):
+                sock.close()
+            await self.http.close_all_connections()
+
+
+def print_flush(message: str) -> None:
+    """Log to the terminal at once (the preview's only output)."""
+    print(message, flush=True)
+
+
+async def run_until_stopped(server: PreviewServer, host: str, port: int, open_browser: bool) -> None:
+    """Serve until Ctrl-C (SIGINT) or SIGTERM, then close everything."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on Windows, nor outside the main thread
+            pass
+    bound = await server.start(host, port)
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    url = f"http://{shown}:{bound}/"
+    server.log(f"Serving the preview on {url} (drafts shown, marked). Rebuilds on every save. Press Ctrl-C to stop.")
+    if open_browser:
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
+          clock: Clock | None = None, log: Log = print_flush) -> int:
+    """`build.py serve`: preview the site with live reload until Ctrl-C; exit status 0."""
+    logging.getLogger("tornado.access").disabled = True
+    server = PreviewServer(project, make_builder(project, clock or system_clock), log)
+    try:
+        asyncio.run(run_until_stopped(server, host, port, open_browser))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        log(f"Could not start the preview: {exc.strerror or exc}")
+        return 1
+    log("Preview stopped.")
+    return 0

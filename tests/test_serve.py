@@ -1,0 +1,339 @@
+"""The live preview: rebuild and failure policy, overlay injection and request mapping without
+sockets; then one end-to-end run of `build.py serve` on a free loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from conftest import NOW, REPO, make_project, snapshot
+
+from placard.errors import BuildError, Problem
+from placard.pipeline import build, build_site
+from placard.serve import (Failure, Preview, bind_port, inject_preview, make_builder, rebuild, render_overlay,
+                           resolve_request)
+
+BROKEN_YAML = "---\ntitle: [unclosed\n---\nBody\n"
+FIXED_POST = "---\ntitle: Fixed title\nslug: broken\ndate: 2011-12-20\nauthor: A. Writer\n---\nBody\n"
+
+
+def quiet_build(project, clock=lambda: NOW):
+    """A builder and a list collecting what it logs."""
+    lines: list[str] = []
+    return make_builder(project, clock), lines
+
+
+def strip_preview(page: bytes) -> bytes:
+    """Remove what the preview adds to a page, to compare with the built bytes."""
+    page = re.sub(rb"<script>\(function\(\)\{var built=.*?</script>", b"", page, flags=re.S)
+    return re.sub(rb'<div id="placard-error-overlay".*?</div>', b"", page, flags=re.S)
+
+
+# --- the rebuild function and its failure policy ------------------------------------------
+
+
+def test_rebuild_serves_exactly_the_preview_build(project):
+    build_fn, lines = quiet_build(project)
+    preview = rebuild(build_fn, Preview({}), lines.append)
+    _, expected = build_site(project, NOW, preview=True)
+    assert dict(preview.files) == expected.files
+    assert preview.failure is None and preview.generation == 1
+    assert re.fullmatch(r"rebuilt 15 pages in \d+ ms", lines[-1])
+    assert "Draft: not published" in preview.files["news/not-ready/index.html"].decode()
+
+
+def test_failed_rebuild_keeps_last_good_site_and_lists_problems(project):
+    build_fn, lines = quiet_build(project)
+    good = rebuild(build_fn, Preview({}), lines.append)
+    (project.content / "news/broken.md").write_text(BROKEN_YAML, encoding="utf-8")
+    bad = rebuild(build_fn, good, lines.append)
+    assert bad.files == good.files
+    assert bad.generation == good.generation + 1  # still a new generation: the browser must reload
+    assert bad.failure.title == "The site could not be rebuilt: 1 problem" and bad.failure.kept_last_good
+    assert "You are looking at the last version that worked." in render_overlay(bad.failure)
+    (problem,) = bad.failure.problems
+    assert (problem.path, problem.line) == ("content/news/broken.md", 2)
+    assert any(line.startswith("content/news/broken.md:2:") for line in lines)
+    assert "Still serving the last good site" in lines[-1]
+
+
+def test_fixing_the_file_clears_the_failure(project):
+    build_fn, lines = quiet_build(project)
+    broken = project.content / "news/broken.md"
+    broken.write_text(BROKEN_YAML, encoding="utf-8")
+    bad = rebuild(build_fn, Preview({}), lines.append)
+    assert bad.files == {} and bad.failure.title == "The site could not be built: 1 problem"
+    assert not bad.failure.kept_last_good and "Nothing to show until it builds" in lines[-1]
+    assert "last version that worked" not in render_overlay(bad.failure)
+    broken.write_text(FIXED_POST, encoding="utf-8")
+    fixed = rebuild(build_fn, bad, lines.append)
+    assert fixed.failure is None, lines
+    assert "Fixed title" in fixed.files["news/broken/index.html"].decode()
+
+
+def test_unexpected_exception_becomes_a_failure_not_a_crash():
+    def exploding_build():
+        raise ZeroDivisionError("division by zero")
+
+    lines: list[str] = []
+    previous = Preview({"index.html": b"<html></html>"}, None, 4)
+    result = rebuild(exploding_build, previous, lines.append)
+    assert result.files == previous.files and result.generation == 5
+    assert result.failure.title == "The preview hit an unexpected error"
+    assert "ZeroDivisionError: division by zero" in result.failure.problems[0].message
+    assert "Traceback" in lines[0] and "unexpected error" in lines[-1]
+
+
+def test_template_error_names_template_and_line(project):
+    build_fn, lines = quiet_build(project)
+    (project.templates / "page.html").write_text('{% extends "base.html" %}\n{% block main %}\n{{ page.nonexistent_field }}\n{% endblock %}\n', encoding="utf-8")
+    result = rebuild(build_fn, Preview({}), lines.append)
+    (problem,) = result.failure.problems
+    assert problem.path == "templates/page.html" and problem.line == 3
+    assert "nonexistent_field" in problem.message
+
+
+def test_builder_reads_the_injected_clock_at_every_rebuild(project):
+    times = iter([NOW, NOW + timedelta(days=400)])
+    build_fn = make_builder(project, lambda: next(times))
+    first = build_fn().files["index.html"].decode()
+    second = build_fn().files["index.html"].decode()
+    assert "26 November 2026" in first and "31 December 2027" in second
+
+
+def test_template_edits_are_picked_up_despite_the_compile_cache(project):
+    build_fn, _ = quiet_build(project)
+    build_fn()
+    base = project.templates / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("Skip to content", "Skip to the content now"), encoding="utf-8")
+    assert "Skip to the content now" in build_fn().files["index.html"].decode()
+
+
+def test_preview_never_writes_output_and_build_never_gets_preview_additions(project):
+    build_fn, lines = quiet_build(project)
+    preview = rebuild(build_fn, Preview({}), lines.append)
+    assert not project.output.exists()
+    build(project, NOW)
+    built = snapshot(project.output)
+    assert not any(b"livereload" in data or b"placard-error-overlay" in data for data in built.values())
+    assert preview.files["style.css"] == built["style.css"]
+    assert preview.files["about/index.html"] != built["about/index.html"]  # only by the preview banner
+    assert preview.files["about/index.html"].replace(b'<p class="preview-banner">Preview: drafts are shown here and never published.</p>', b"") == built["about/index.html"]
+
+
+def test_saves_are_debounced_and_a_change_during_a_rebuild_is_never_dropped(tmp_path):
+    from placard.pipeline import Project
+    from placard.serve import PreviewServer
+
+    builds: list[float] = []
+
+    def slow_build():
+        builds.append(time.monotonic())
+        time.sleep(0.15)
+        return build_site_stub()
+
+    async def scenario() -> list[int]:
+        server = PreviewServer(Project(tmp_path), slow_build, lambda line: None, debounce=0.05)
+        for _ in range(3):  # an editor saving in three steps: one rebuild
+            server.schedule()
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.12)  # the rebuild is now running
+        generations = [server.state.preview.generation]
+        server.schedule()  # a save during the rebuild
+        for _ in range(100):  # bounded wait for both rebuilds
+            if server.state.preview.generation == 2 and not server.building:
+                break
+            await asyncio.sleep(0.02)
+        generations.append(server.state.preview.generation)
+        return generations
+
+    assert asyncio.run(scenario()) == [0, 2]
+    assert len(builds) == 2 and builds[1] - builds[0] >= 0.15  # the second waited for the first
+
+
+def build_site_stub():
+    from placard.output import Output
+
+    output = Output()
+    output.add("index.html", "<html><head></head><body></body></html>")
+    return output
+
+
+# --- what the browser gets ------------------------------------------------------------------
+
+
+def test_injection_adds_script_and_nothing_else_when_the_build_is_good():
+    page = b"<!DOCTYPE html><html><head><title>x</title></head><body class=a><p>hi</p></body></html>"
+    served = inject_preview(page, Preview({}, None, 7))
+    assert served.index(b"livereload.js") < served.index(b"</head>")
+    assert b"var built=7;" in served and b"placard-error-overlay" not in served
+    assert strip_preview(served) == page
+
+
+def test_overlay_lists_every_problem_escaped_after_body():
+    failure = Failure("The site could not be rebuilt: 2 problems", (
+        Problem("content/news/a<b>.md", 3, "title", "must not contain <script>alert(1)</script>"),
+        Problem("templates/post.html", 12, "", "template syntax error: unexpected '}'"),
+    ))
+    page = b"<html><head></head><body class=a><p>hi</p></body></html>"
+    served = inject_preview(page, Preview({}, failure, 2))
+    overlay_at = served.index(b'<div id="placard-error-overlay"')
+    assert served.index(b"<body class=a>") < overlay_at < served.index(b"<p>hi</p>")
+    text = served.decode()
+    assert "content/news/a&lt;b&gt;.md, line 3" in text and "<em>title</em>: must not contain &lt;script&gt;" in text
+    assert "templates/post.html, line 12" in text and "unexpected &#x27;}&#x27;" in text
+    assert "<script>alert(1)" not in text
+    assert strip_preview(served) == page
+
+
+def test_overlay_without_a_file_shows_only_the_message():
+    overlay = render_overlay(Failure("The preview hit an unexpected error", (Problem("", None, "", "KeyError: 'x'"),)))
+    assert "<strong>" not in overlay and "KeyError: &#x27;x&#x27;" in overlay
+
+
+def test_requests_map_to_output_paths_only():
+    files = {"index.html": b"", "news/index.html": b"", "style.css": b"", "news/a b/index.html": b""}
+    assert resolve_request("", files) == ("index.html", None)
+    assert resolve_request("news/", files) == ("news/index.html", None)
+    assert resolve_request("news", files) == (None, "/news/")
+    assert resolve_request("news/a%20b/", files) == ("news/a b/index.html", None)
+    assert resolve_request("style.css", files) == ("style.css", None)
+    assert resolve_request("../site.yml", files) == (None, None)
+    assert resolve_request("missing.html", files) == (None, None)
+
+
+def test_port_in_use_takes_the_next_free_port_and_says_so():
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    lines: list[str] = []
+    try:
+        sockets, bound = bind_port("127.0.0.1", port, lines.append)
+        for sock in sockets:
+            sock.close()
+    finally:
+        busy.close()
+    assert bound != port
+    assert lines[0].startswith(f"Port {port} is already in use")
+    assert lines[-1] == f"Using port {bound} instead of {port}."
+
+
+def test_inotify_watcher_reports_changes_but_not_hidden_files(project):
+    inotify = pytest.importorskip("inotify_simple")
+    from placard.serve import InotifyWatcher
+
+    try:
+        watcher = InotifyWatcher(project)
+    except OSError:
+        pytest.skip("inotify not available")
+    try:
+        (project.content / "news" / ".first-post.md.swp").write_text("x")
+        assert watcher.read_changes() == []
+        (project.content / "news" / "first-post.md").write_text("changed")
+        (project.content / "new-folder").mkdir()
+        (project.content / "new-folder" / "photo.jpg").write_bytes(b"x")  # the new folder is watched at once
+        (project.root / "site.yml").write_text("title: x\n")
+        (project.root / "notes.txt").write_text("not a source")
+        changes = watcher.read_changes()
+        changes += watcher.read_changes()
+    finally:
+        watcher.close()
+    names = [c.replace(str(project.root), "") for c in changes]
+    assert "/content/news/first-post.md" in names and "site.yml" in names
+    assert "/content/new-folder" in names
+    assert not any("swp" in n or "notes" in n for n in names)
+    del inotify
+
+
+# --- end to end: the real command on a loopback port -----------------------------------------
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+async def next_reload(ws, timeout: float = 5.0) -> dict:
+    """Wait (bounded) for the reload message livereload.js would act on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await asyncio.wait_for(ws.read_message(), max(0.1, deadline - time.monotonic()))
+        assert message is not None, "the server closed the reload socket"
+        data = json.loads(message)
+        if data["command"] == "reload":
+            return data
+
+
+def test_serve_end_to_end(tmp_path):
+    from tornado.websocket import websocket_connect
+
+    project = make_project(tmp_path)
+    before = snapshot(project.content)
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(project.root), "--now", NOW.isoformat(), "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    log: list[str] = []
+    try:
+        for line in process.stdout:
+            log.append(line)
+            if line.startswith("Serving the preview on"):
+                break
+        base = re.search(r"http://127\.0\.0\.1:\d+/", log[-1]).group(0)
+        status, page = fetch(base + "about/")
+        assert status == 200 and "About the" in page and "livereload.js" in page
+        assert "Preview: drafts are shown" in page
+        status, script = fetch(base + "livereload.js")
+        assert status == 200 and "LiveReload" in script
+        assert fetch(base + "no-such-page/")[0] == 404
+
+        async def edit_break_fix() -> None:
+            ws = await websocket_connect(base.replace("http", "ws") + "livereload", connect_timeout=5)
+            ws.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+            assert json.loads(await asyncio.wait_for(ws.read_message(), 5))["command"] == "hello"
+            about = project.content / "pages/about.md"
+            about.write_text(about.read_text().replace("About the", "Changed: about the"), encoding="utf-8")
+            await next_reload(ws)
+            assert "Changed: about the" in fetch(base + "about/")[1]
+            assert fetch(base + "__placard__/build")[1] == "2"  # what a page loaded meanwhile compares with
+            about.write_text("---\ntitle: [oops\n---\nBody\n", encoding="utf-8")
+            await next_reload(ws)  # a failed rebuild reloads too, to show the overlay
+            status, broken = fetch(base + "about/")
+            assert status == 200 and 'id="placard-error-overlay"' in broken
+            assert "content/pages/about.md, line 2" in broken and "Changed: about the" in broken
+            assert 'id="placard-error-overlay"' in fetch(base + "news/")[1]
+            about.write_text("---\ntitle: About\nslug: about\n---\nFixed again.\n", encoding="utf-8")
+            await next_reload(ws)
+            fixed = fetch(base + "about/")[1]
+            assert "Fixed again." in fixed and "placard-error-overlay" not in fixed
+            ws.close()
+
+        asyncio.run(edit_break_fix())
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            rest, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            rest, _ = process.communicate()
+    output = "".join(log) + rest
+    assert process.returncode == 0, output
+    assert "Preview stopped." in output and "Traceback" not in output
+    assert "content/pages/about.md:2:" in output and re.search(r"rebuilt \d+ pages in \d+ ms", output)
+    assert not project.output.exists()
+    after = snapshot(project.content)
+    assert set(after) == set(before)  # nothing deleted from content/
