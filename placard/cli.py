@@ -1,4 +1,4 @@
-"""Command line: build (default), serve, new. Reads the clock once, here, and passes it in."""
+"""Command line: build (default), serve, new, check, zip. Reads the clock once, here, and passes it in."""
 
 from __future__ import annotations
 
@@ -30,6 +30,10 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    check = sub.add_parser("check", help="audit output/: no request to another host, every internal link resolves, headings, page weight")
+    check.add_argument("--offline", action="store_true", help="also require links to name files (for a file:// or zip copy)")
+    check.add_argument("--dir", type=Path, help="the built folder to audit (default: output/)")
+    sub.add_parser("zip", help="build an offline copy (works from file://) into dist/<name>-<date>.zip with a SHA-256 file")
     new = sub.add_parser("new", help="start a new post, event or page from a complete example")
     new.add_argument("kind", choices=["post", "event", "page"])
     new.add_argument("title")
@@ -57,6 +61,22 @@ def print_problems(error: BuildError, out=None) -> None:
     print(f"Build failed: {count} problem{'s' if count != 1 else ''}. output/ was not changed.", file=out)
 
 
+def run_check(folder: Path, offline: bool, out=None) -> int:
+    """Audit a built folder; print one line per finding and the page weights; 1 if anything is wrong."""
+    from .check import check_site
+
+    out = out or sys.stdout
+    if not folder.is_dir():
+        print(f"{folder}: no built site here; run `python build.py` first", file=out)
+        return 1
+    findings, weights = check_site(folder, offline, label=folder.name)
+    for finding in findings:
+        print(finding, file=out)
+    print(weights.summary(), file=out)
+    print(f"Check {'failed' if findings else 'passed'}: {len(findings)} finding{'s' if len(findings) != 1 else ''} in {folder.name}/.", file=out)
+    return 1 if findings else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; content problems exit 1 with messages, never a traceback."""
     args = make_parser().parse_args(argv)
@@ -73,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
             from .serve import serve
 
             return serve(project, host=args.host, port=args.port, open_browser=args.open, clock=(lambda: now) if args.now else None)
+        if args.command == "check":
+            return run_check(args.dir or project.output, args.offline)
+        if args.command == "zip":
+            from .archive import write_archive
+
+            zip_path, sum_path = write_archive(project, now)
+            print(f"Wrote {zip_path} and {sum_path.name}: unzip it and open index.html, no web server needed.")
+            return 0
         print_summary(build(project, now))
         return 0
     except BuildError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import uuid
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -107,7 +108,7 @@ PAGE_SCHEMA = {
 EVENT_SCHEMA = {
     "title": Field(parse_text, required=True),
     "slug": Field(parse_slug, required=True),
-    "uid": Field(parse_uuid, required=True),
+    "uid": Field(parse_uuid),  # required; load_event explains a missing one with a fresh UUID to paste
     "sequence": Field(parse_int, default=0),
     "starts": Field(parse_text, required=True, help=" (YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event)"),
     "ends": Field(parse_text),
@@ -373,6 +374,11 @@ def parse_event_time(text: str, zone, ambiguous: str | None, field: str) -> tupl
 def load_event(doc: Document, config: SiteConfig, problems: Problems) -> Event | None:
     """Validate an event, its times in its own zone, and its status."""
     values = validate_fields(doc.meta, EVENT_SCHEMA, doc.path, problems)
+    if not str(doc.meta.get("uid") or "").strip():
+        # The UID identifies the event in everyone's calendar forever, so it is never derived from
+        # the title or the site. We suggest a fresh random one rather than rewrite the campaigner's file.
+        problems.add(doc.path, doc.meta.line or 2, "uid", f"is missing; every event needs its own permanent ID. Add this line to the front matter and never change it: uid: {uuid.uuid4()}")
+        return None
     if values is None:
         return None
     zone, ambiguous = values["timezone"], values.pop("ambiguous_time")
@@ -400,7 +406,15 @@ def load_event(doc: Document, config: SiteConfig, problems: Problems) -> Event |
         problems.add(doc.path, lines.get("status"), "previous_start", "a rescheduled event needs 'previous_start: YYYY-MM-DD HH:MM' (the old start) so people who saw it know it moved")
         ok = False
     if values["previous_start"] is not None:
-        values["previous_start"] = values["previous_start"].replace(tzinfo=zone)
+        try:
+            values["previous_start"] = resolve_local(values["previous_start"], zone, ambiguous, "previous_start")
+        except FieldError as exc:
+            problems.add(doc.path, lines.get("previous_start"), "previous_start", str(exc))
+            ok = False
+    if values["status"] != "scheduled" and values["sequence"] == 0:
+        # RFC 5545 3.8.7.4: calendars that already hold the event only take the change if SEQUENCE rose.
+        problems.add(doc.path, lines.get("sequence") or lines.get("status"), "sequence", f"the event is now {values['status']}, so its sequence must go up: write 'sequence: 1' (one more than before) so calendars that already have it update their copy")
+        ok = False
     for key in ("updated", "publish"):
         if values[key] is not None:
             values[key] = as_datetime(values[key], config)
@@ -533,6 +547,11 @@ def check_references(published: dict[str, list], problems: Problems) -> None:
             if key in seen:
                 problems.add(item.origin.path, None, "slug", f"'{item.slug}' is also used by {seen[key]}; every {kind} needs its own slug")
             seen[key] = item.origin.path
+    uids: dict[str, str] = {}
+    for event in published["event"]:
+        if event.uid in uids:
+            problems.add(event.origin.path, None, "uid", f"is the same as in {uids[event.uid]} (was the file copied?); give this event a new one: uid: {uuid.uuid4()}")
+        uids.setdefault(event.uid, event.origin.path)
     posts = {p.slug for p in published["post"]}
     entities = {e.slug for e in published["entity"]}
     for event in published["event"]:

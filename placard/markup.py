@@ -8,6 +8,7 @@ Campaigners link to other items with `post:slug`, `event:slug`, `entity:slug` or
 from __future__ import annotations
 
 import functools
+import posixpath
 import re
 from typing import Callable
 
@@ -15,11 +16,13 @@ import markdown
 from html.parser import HTMLParser
 
 from .errors import Problems
+from .htmlrefs import external_fetches, scan_html
 
 EXTENSIONS = ["extra", "sane_lists", "toc"]
 EXTENSION_CONFIGS = {"toc": {"permalink": False}}
 REF_KINDS = ("post", "event", "entity", "page", "section")
 REF_IN_SOURCE = re.compile(r"\]\(\s*<?((?:post|event|entity|page|section):[^)\s>]*)")
+DECORATIVE = "decorative"  # `![](border.png){.decorative}`: an image that carries no information
 REF_IN_HTML = re.compile(r'(href|src)="((?:post|event|entity|page|section):[^"]*)"')
 
 
@@ -46,6 +49,43 @@ def check_refs(item, targets: dict[str, str], problems: Problems) -> None:
         if bare not in targets:
             kind, _, slug = bare.partition(":")
             problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'; check the slug")
+
+
+def source_line(text: str, needle: str, first_line: int) -> int:
+    """The file line of the first body line containing `needle` (the body's first line if none)."""
+    for offset, line in enumerate(text.split("\n")):
+        if needle and needle in line:
+            return first_line + offset
+    return first_line
+
+
+def check_embeds(path: str, text: str, html: str, first_line: int, problems: Problems) -> None:
+    """Refuse bodies that make visitors' browsers contact another host, and images without alt text."""
+    for ref in external_fetches(html):
+        what = "an image" if ref.where.startswith("<img") else f"a {ref.where} reference"
+        problems.add(path, source_line(text, ref.url, first_line), "body",
+                     f"embeds {what} from another site ({ref.url}); every visitor's browser would contact that site. "
+                     "Download the file into content/ (e.g. content/news/photo.jpg) and write ![what it shows](photo.jpg)")
+    for _line, src, alt, classes in scan_html(html).images:
+        if alt is None or (not alt.strip() and DECORATIVE not in classes):
+            problems.add(path, source_line(text, src, first_line), "body",
+                         f"the image '{src}' has no alt text; describe it: ![Police lines in the square]({src}), "
+                         f"or if it is only decoration write ![]({src}){{.{DECORATIVE}}}")
+
+
+ASSET_IN_HTML = re.compile(r'(src|href)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')
+
+
+def rebase_assets(html: str, source_dir: str, page_path: str, index_html: bool = False) -> str:
+    """Relative URLs in a body are relative to its Markdown file (content/news/photo.jpg is
+    `photo.jpg` from content/news/x.md); rewrite them relative to the page being rendered."""
+    from .urls import relative_url
+
+    def replace(match: re.Match) -> str:
+        target = posixpath.normpath(posixpath.join(source_dir, match.group(2)))
+        return f'{match.group(1)}="{relative_url(page_path, target, index_html)}"'
+
+    return ASSET_IN_HTML.sub(replace, html)
 
 
 def resolve_links(html: str, resolve: Callable[[str], str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # Relation vocabulary for ties: key -> (label read from the subject, label read from the object).
@@ -138,6 +138,12 @@ class Event:
     lang: str = "en"
     translation_key: str | None = None
     kind: str = field(default="event", init=False)
+
+    @property
+    def finishes(self) -> datetime:
+        """When the event is over: its end, else its start; all-day events last to the end of their last day."""
+        last = self.ends or self.starts
+        return last + timedelta(days=1) if self.all_day else last
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .calendar import render_calendar
 from .content import check_inside, display_path, iter_content_files, load_config, load_site
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
-from .markup import check_html, check_refs, convert_markdown
+from .images import ImageError, strip_metadata
+from .markup import check_embeds, check_html, check_refs, convert_markdown
 from .models import Site
 from .output import Output, OutputPathError, write_output
-from .register import add_open_data
+from .register import render_open_data
 from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, link_targets, load_templates, plan_pages, render_site
 
 
@@ -60,10 +62,11 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     config = load_config(project.config_file)
     site = load_site(project.root, project.content, config, now, preview)
     bodies = convert_bodies(site)
-    env = load_templates(project.templates, template_cache)
+    env = load_templates(project.templates, project.static, template_cache)
     try:
         output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
-        add_open_data(output, site)  # links/ties.json and links/ties.csv
+        add_files(output, render_calendar(site), "calendar")
+        add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
     except TemplateProblem as exc:
@@ -91,15 +94,23 @@ def convert_bodies(site: Site) -> dict[str, str]:
         check_refs(item, targets, problems)
         bodies[item_key(item)] = html = convert_markdown(item.body)
         check_html(item.origin.path, item.body, item.body_line, html, problems)
+        check_embeds(item.origin.path, item.body, html, item.body_line, problems)
         for index, reply in enumerate(getattr(item, "replies", ())):
             bodies[f"{item_key(item)}:reply:{index}"] = html = convert_markdown(reply.body)
             check_html(item.origin.path, reply.body, reply.line, html, problems)
+            check_embeds(item.origin.path, reply.body, html, reply.line, problems)
     problems.raise_if_any()
     return bodies
 
 
+def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
+    """Add files made by a stage other than the templates (e.g. the .ics feeds)."""
+    for path, data in files.items():
+        output.add(path, data, origin)
+
+
 def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:
-    """Copy a folder's files (static/, assets in content/) to the same place in the site, as they are."""
+    """Copy a folder's files (static/, assets in content/) to the same place in the site; content photos lose EXIF/GPS."""
     if not folder.is_dir():
         return
     problems = Problems()
@@ -111,5 +122,12 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)
             continue
-        output.add(rel, file.read_bytes(), display_path(file, project.root))
+        data = file.read_bytes()
+        if skip_markdown:  # images campaigners put in content/ lose EXIF/GPS (static/ is ours, copied as is)
+            try:
+                data = strip_metadata(data)
+            except ImageError as exc:
+                problems.add(display_path(file, project.root), None, "", str(exc))
+                continue
+        output.add(rel, data, display_path(file, project.root))
     problems.raise_if_any()

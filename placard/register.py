@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from .diagram import render_diagram
 from .markup import find_refs
 from .models import Entity, Post, Site, Source, Tie
-from .output import Output
 from .urls import absolute_url, lang_prefix, path_of
 
 DATA_DIR = "links"
@@ -203,7 +202,9 @@ def render_ties_csv(site: Site) -> str:
     return buffer.getvalue()
 
 
-def add_open_data(output: Output, site: Site) -> None:
-    """Add links/ties.json and links/ties.csv to the site."""
-    output.add(f"{DATA_DIR}/ties.json", render_ties_json(site), "content/links/ (ties.json)")
-    output.add(f"{DATA_DIR}/ties.csv", render_ties_csv(site), "content/links/ (ties.csv)")
+def render_open_data(site: Site) -> dict[str, bytes]:
+    """links/ties.json and links/ties.csv, by output path."""
+    return {
+        f"{DATA_DIR}/ties.json": render_ties_json(site).encode("utf-8"),
+        f"{DATA_DIR}/ties.csv": render_ties_csv(site).encode("utf-8"),
+    }

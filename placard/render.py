@@ -6,18 +6,24 @@ rendered, so the site works under any sub-path and from file://.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import posixpath
+import re
 import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_time
 from markupsafe import Markup
 
+from .calendar import event_page_context, flyer_context, flyer_path, webcal_url
 from .errors import Problem
-from .markup import resolve_links
+from .markup import rebase_assets, resolve_links
 from .models import RELATIONS, Site
 from .output import Output
 from .register import build_register
@@ -68,8 +74,10 @@ class TemplateCache(jinja2.BytecodeCache):
         self.compiled[bucket.key] = bucket.bytecode_to_string()
 
 
-def load_templates(templates_dir: Path, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
-    """The Jinja2 environment: autoescaping, undefined variables are errors, our filters."""
+def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """The Jinja2 environment: autoescaping, undefined variables are errors, our filters.
+
+    `inline_stylesheet` is static/style.css for pages that cannot link to it (the 404 page)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         bytecode_cache=cache,
@@ -87,9 +95,46 @@ def load_templates(templates_dir: Path, cache: jinja2.BytecodeCache | None = Non
         tag_slug=tag_slug,
         partial_date=filter_partial_date,
     )
-    env.globals.update(url=template_url, relations=RELATIONS)
+    env.globals.update(url=template_url, relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir))
     env.tests["contains"] = lambda sequence, value: value in sequence
     return env
+
+
+def read_stylesheet(static_dir: Path | None) -> Markup:
+    """static/style.css as trusted text for a <style> element (it is our own file)."""
+    file = static_dir / "style.css" if static_dir else None
+    css = file.read_text(encoding="utf-8") if file and file.is_file() else ""
+    return Markup(css.replace("</", "<\\/"))
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source expression allowing exactly this inline <style> or <script> (CSP3 section 8.2)."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def content_security_policy(inline_style: str | None = None) -> str:
+    """Nothing from any other host; styles, images, media and fonts from this site only; no inline
+    script. A page with inline CSS (404) allows exactly that CSS by its hash."""
+    style = csp_hash(inline_style) if inline_style else "'self'"
+    return (f"default-src 'none'; style-src {style}; img-src 'self'; font-src 'self'; media-src 'self'; "
+            "script-src 'self'; base-uri 'none'; form-action 'none'")
+
+
+def onion_base(config) -> str | None:
+    """The first mirror whose host is an .onion address (for onion-location), or None."""
+    for mirror in config.mirrors:
+        if (urlsplit(mirror).hostname or "").endswith(".onion"):
+            return mirror.rstrip("/") + "/"
+    return None
+
+
+OUTBOUND_LINK = re.compile(r'<a\b(?![^>]*\brel=)([^>]*\bhref="(?:https?:)?//[^"]*"[^>]*)>')
+
+
+def mark_outbound_links(html: str) -> str:
+    """rel="noopener noreferrer" on every link to another site: it learns neither this page's
+    address nor gets a handle on its window (the referrer meta says the same; this is belt and braces)."""
+    return OUTBOUND_LINK.sub(r'<a\1 rel="noopener noreferrer">', html)
 
 
 def babel_locale(lang: str) -> str:
@@ -135,6 +180,9 @@ def template_url(context: Any, target: Any) -> str:
     """A relative link from the page being rendered to an item or an output path."""
     page_path = context["page_path"]
     index_html = context["options"].index_html
+    if context["standalone"]:  # served at any address (404): relative links would break there
+        path = target if isinstance(target, str) else path_of(target, context["site"].config.language) + anchor_of(target)
+        return absolute_url(context["site"].config.base_url, path)
     if isinstance(target, str):
         return relative_url(page_path, target, index_html)
     default = context["site"].config.language
@@ -153,27 +201,32 @@ def plan_pages(site: Site) -> list[PageSpec]:
     specs = [
         PageSpec(f"{prefix}index.html", "home.html", {"upcoming": upcoming_events(site)}),
         PageSpec(f"{prefix}news/index.html", "news.html", {"posts": site.posts}),
-        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": upcoming_events(site), "past": past_events(site)}),
+        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": upcoming_events(site), "past": past_events(site), "webcal": webcal_url(site.config)}),
         PageSpec(f"{prefix}links/index.html", "links.html", {"entities": site.entities, "register": build_register(site)}),
         PageSpec(f"{prefix}tags/index.html", "tags.html", {"tags": tags_of(site)}),
-        PageSpec("404.html", "404.html", {}),
+        PageSpec("404.html", "404.html", {"standalone": True}),
     ]
+    if site.config.mirrors:
+        specs.append(PageSpec(f"{prefix}mirrors/index.html", "mirrors.html", {}))
     for tag, posts in tags_of(site).items():
         specs.append(PageSpec(f"{prefix}tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}))
     for kind, items, template in (("post", site.posts, "post.html"), ("event", site.events, "event.html"), ("page", site.pages, "page.html")):
         for item in items:
-            specs.append(PageSpec(path_of(item, default), template, {kind: item, "item": item}, item.origin.path))
+            extra = event_page_context(item, site) if kind == "event" else {}
+            specs.append(PageSpec(path_of(item, default), template, {kind: item, "item": item, **extra}, item.origin.path))
+    for event in site.events:
+        specs.append(PageSpec(flyer_path(event, default), "flyer.html", {"event": event, "item": event, **flyer_context(event, site)}, event.origin.path))
     return specs
 
 
 def upcoming_events(site: Site) -> list:
     """Events that have not ended at build time, soonest first."""
-    return [e for e in site.events if (e.ends or e.starts) >= site.now]
+    return [e for e in site.events if e.finishes > site.now]
 
 
 def past_events(site: Site) -> list:
     """Events that ended before build time, newest first."""
-    return sorted((e for e in site.events if (e.ends or e.starts) < site.now), key=lambda e: e.starts, reverse=True)
+    return sorted((e for e in site.events if e.finishes <= site.now), key=lambda e: (e.starts, e.slug), reverse=True)
 
 
 def tags_of(site: Site) -> dict[str, list]:
@@ -209,11 +262,15 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: dic
     """Render one page; template errors become a TemplateProblem naming template and line."""
     resolve = make_resolver(site, spec.path, options)
 
+    def finish(item, html: str) -> Markup:
+        source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
+        return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), resolve))
+
     def body(item) -> Markup:
-        return Markup(resolve_links(bodies[item_key(item)], resolve))
+        return finish(item, bodies[item_key(item)])
 
     def reply_body(item, index: int) -> Markup:
-        return Markup(resolve_links(bodies[f"{item_key(item)}:reply:{index}"], resolve))
+        return finish(item, bodies[f"{item_key(item)}:reply:{index}"])
 
     context = {
         "site": site,
@@ -227,6 +284,9 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: dic
         "entity_named": {entity.slug: entity for entity in site.entities},
         "now": site.now,
         "canonical": absolute_url(site.config.base_url, spec.path),
+        "standalone": False,
+        "csp": content_security_policy(env.globals["inline_stylesheet"] if spec.context.get("standalone") else None),
+        "onion_location": absolute_url(onion_base(site.config), spec.path) if onion_base(site.config) and not spec.context.get("standalone") else None,
         "absolute": lambda target: absolute_url(site.config.base_url, target if isinstance(target, str) else path_of(target, site.config.language)),
         **spec.context,
     }
@@ -253,5 +313,6 @@ def render_site(site: Site, bodies: dict[str, str], env: jinja2.Environment, spe
     """Render the given pages into an Output map."""
     output = Output()
     for spec in specs:
-        output.add(spec.path, render_page(env, spec, site, bodies, options), spec.origin or spec.template)
+        text = render_page(env, spec, site, bodies, options)
+        output.add(spec.path, mark_outbound_links(text) if spec.path.endswith(".html") else text, spec.origin or spec.template)
     return output

@@ -146,7 +146,7 @@ def parse_uuid(value: Any) -> str:
     try:
         return str(uuidlib.UUID(text))
     except ValueError:
-        raise FieldError(f"'{text}' is not a UUID; delete the line and the build will write a new one") from None
+        raise FieldError(f"'{text}' is not a valid ID; replace the whole line with this new one and never change it again: uid: {uuidlib.uuid4()}") from None
 
 
 def parse_partial_date(value: Any) -> str:

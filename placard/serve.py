@@ -156,8 +156,18 @@ def render_overlay(failure: Failure) -> str:
     )
 
 
+# The built pages carry a strict Content-Security-Policy that would block the reload script,
+# its socket and the overlay's inline styles; the preview (loopback only) swaps in this one.
+PREVIEW_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'"
+)
+CSP_META = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")')
+
+
 def inject_preview(page: bytes, preview: Preview) -> bytes:
     """Add the reload script (before </head>) and the error overlay (after <body>) to one HTML page."""
+    page = CSP_META.sub(lambda m: m.group(1) + PREVIEW_CSP + m.group(2), page, count=1)
     script = reload_script(preview.generation).encode()
     head = page.find(b"</head>")
     page = page[:head] + script + page[head:] if head >= 0 else script + page

@@ -16,7 +16,7 @@ def test_fixture_site_builds_every_page_type(project):
                 "calendar/demo/index.html", "links/index.html", "about/index.html", "tags/zhanaozen/index.html",
                 "feed.xml", "sitemap.xml", "robots.txt", "404.html", "style.css"]:
         assert (out / rel).is_file(), rel
-    assert report.pages == 14
+    assert report.pages == 16  # 14 pages + a printable flyer per event (2)
 
 
 def test_drafts_and_future_posts_are_held_back_with_reasons(project):

@@ -48,7 +48,8 @@ def test_rebuild_serves_exactly_the_preview_build(project):
     _, expected = build_site(project, NOW, preview=True)
     assert dict(preview.files) == expected.files
     assert preview.failure is None and preview.generation == 1
-    assert re.fullmatch(r"rebuilt 15 pages in \d+ ms", lines[-1])
+    pages = sum(1 for path in expected.files if path.endswith(".html"))
+    assert re.fullmatch(rf"rebuilt {pages} pages in \d+ ms", lines[-1])
     assert "Draft: not published" in preview.files["news/not-ready/index.html"].decode()
 
 
@@ -337,3 +338,12 @@ def test_serve_end_to_end(tmp_path):
     assert not project.output.exists()
     after = snapshot(project.content)
     assert set(after) == set(before)  # nothing deleted from content/
+
+
+def test_preview_relaxes_the_csp_only_in_served_pages():
+    from placard.serve import PREVIEW_CSP, Preview, inject_preview
+
+    page = b'<html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'"></head><body>x</body></html>'
+    served = inject_preview(page, Preview(files={}, generation=3))
+    assert PREVIEW_CSP in served and b"default-src 'none'" not in served
+    assert b"<script>" in served and b"<script>" not in page

@@ -1,0 +1,148 @@
+"""Read the references out of HTML and CSS: what a browser would fetch, what it would only follow.
+
+Shared by the Markdown stage (refuse external embeds in a body) and the audit (`build.py check`).
+Uses the standard library's html.parser, so it reads real HTML rather than matching patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+# Attributes whose URL the browser fetches by itself when the page loads (HTML Living Standard).
+FETCHED = {
+    ("img", "src"), ("img", "srcset"), ("source", "src"), ("source", "srcset"), ("script", "src"),
+    ("iframe", "src"), ("frame", "src"), ("embed", "src"), ("object", "data"), ("video", "src"),
+    ("video", "poster"), ("audio", "src"), ("track", "src"), ("input", "src"), ("image", "href"),
+    ("image", "xlink:href"), ("use", "href"), ("use", "xlink:href"), ("body", "background"), ("table", "background"),
+}
+# <link rel> values a browser does not fetch: anything else (stylesheet, icon, preload, prefetch,
+# preconnect, dns-prefetch, modulepreload, prerender, manifest...) contacts the host.
+LINK_RELS_NOT_FETCHED = {"canonical", "alternate", "author", "license", "me", "next", "prev", "help", "bookmark", "nofollow", "noopener", "noreferrer", "tag", "privacy-policy", "terms-of-service"}
+CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]*)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.IGNORECASE)
+LOCAL_SCHEMES = {"data", "about", "blob"}
+FOLLOWED_ONLY_SCHEMES = {"mailto", "tel", "sms", "geo", "magnet", "webcal", "xmpp", "matrix"}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One URL in a document: where it is, and whether loading the page fetches it."""
+
+    line: int
+    where: str  # e.g. "<img src>", "<link rel=stylesheet>", "CSS url()"
+    url: str
+    fetched: bool
+
+
+@dataclass
+class Scan:
+    """Everything the audit needs from one HTML document."""
+
+    refs: list[Ref] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    headings: list[tuple[int, int]] = field(default_factory=list)  # (line, level)
+    lang: str | None = None
+    images_without_alt: list[int] = field(default_factory=list)
+    images: list[tuple[int, str, str | None, set[str]]] = field(default_factory=list)  # (line, src, alt, classes)
+    refresh: list[tuple[int, str]] = field(default_factory=list)
+
+
+def is_external(url: str) -> bool:
+    """True if the URL names another host (scheme with a host, or protocol-relative //host)."""
+    url = url.strip()
+    if url.startswith("//"):
+        return True
+    scheme = urlsplit(url).scheme.lower()
+    return bool(scheme) and scheme not in LOCAL_SCHEMES and scheme not in FOLLOWED_ONLY_SCHEMES
+
+
+def srcset_urls(value: str) -> list[str]:
+    """The URLs in a srcset attribute ('a.jpg 1x, b.jpg 2x')."""
+    return [part.strip().split()[0] for part in value.split(",") if part.strip()]
+
+
+def css_urls(text: str, first_line: int = 1) -> list[tuple[int, str, str]]:
+    """(line, 'CSS url()' or 'CSS @import', url) for every URL in a stylesheet or style attribute."""
+    found = []
+    for match in CSS_URL.finditer(text):
+        line = first_line + text.count("\n", 0, match.start())
+        if match.group(2) is not None:
+            found.append((line, "CSS url()", match.group(2).strip()))
+        else:
+            found.append((line, "CSS @import", match.group(4).strip()))
+    return found
+
+
+class _Parser(HTMLParser):
+    """Collects references, ids, headings, lang and images without alt."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scan = Scan()
+        self.in_style: int | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line = self.getpos()[0]
+        values = {name: value or "" for name, value in attrs}
+        scan = self.scan
+        if "id" in values:
+            scan.ids.add(values["id"])
+        if tag == "a" and "name" in values:
+            scan.ids.add(values["name"])
+        if tag == "html":
+            scan.lang = values.get("lang")
+        if re.fullmatch(r"h[1-6]", tag):
+            scan.headings.append((line, int(tag[1])))
+        if tag == "img":
+            scan.images.append((line, values.get("src", ""), values.get("alt"), set(values.get("class", "").split())))
+            if "alt" not in values:
+                scan.images_without_alt.append(line)
+        if tag == "style":
+            self.in_style = line
+        for name, value in values.items():
+            if (tag, name) in FETCHED:
+                urls = srcset_urls(value) if name == "srcset" else [value.strip()]
+                scan.refs.extend(Ref(line, f"<{tag} {name}>", url, True) for url in urls if url)
+            elif name == "style":
+                scan.refs.extend(Ref(l, f"<{tag} style> {what}", url, True) for l, what, url in css_urls(value, line))
+            elif name == "ping":
+                scan.refs.extend(Ref(line, f"<{tag} ping>", url, True) for url in value.split())
+        if tag == "link" and "href" in values:
+            rels = set(values.get("rel", "").lower().split())
+            fetched = not rels or not rels <= LINK_RELS_NOT_FETCHED
+            scan.refs.append(Ref(line, f"<link rel={' '.join(sorted(rels)) or '?'}>", values["href"].strip(), fetched))
+        if tag in ("a", "area") and "href" in values:
+            scan.refs.append(Ref(line, f"<{tag} href>", values["href"].strip(), False))
+        if tag == "form" and values.get("action"):
+            scan.refs.append(Ref(line, "<form action>", values["action"].strip(), False))
+        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            target = re.search(r"url\s*=\s*['\"]?([^'\"]+)", values.get("content", ""), re.IGNORECASE)
+            if target:
+                scan.refs.append(Ref(line, "<meta http-equiv=refresh>", target.group(1).strip(), True))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self.in_style = None
+
+    def handle_data(self, data: str) -> None:
+        if self.in_style is not None:
+            line = self.getpos()[0]
+            self.scan.refs.extend(Ref(l, f"<style> {what}", url, True) for l, what, url in css_urls(data, line))
+
+
+def scan_html(text: str) -> Scan:
+    """Parse one HTML document (or fragment) and return what it references and contains."""
+    parser = _Parser()
+    parser.feed(text)
+    parser.close()
+    return parser.scan
+
+
+def external_fetches(text: str) -> list[Ref]:
+    """References in HTML that make a browser contact another host as soon as the page loads."""
+    return [ref for ref in scan_html(text).refs if ref.fetched and is_external(ref.url)]

@@ -1,0 +1,140 @@
+"""build.py check: third-party fetches, broken internal links, headings and page weight."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import NOW
+
+from placard.check import PAGE_BUDGET, check_files, check_site
+from placard.cli import main
+from placard.pipeline import build
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><title>t</title>{head}</head>
+<body><h1 id="top">Title</h1>
+{body}
+</body></html>
+"""
+
+
+def findings_for(head: str = "", body: str = "", extra: dict[str, bytes] | None = None, offline: bool = False) -> list[str]:
+    """Audit a tiny site whose news/post/index.html has the given head and body."""
+    files = {
+        "index.html": PAGE.format(head="", body="").encode(),
+        "news/post/index.html": PAGE.format(head=head, body=body).encode(),
+        "style.css": b"body { color: #111; }",
+        "img/a.jpg": b"jpeg",
+        **(extra or {}),
+    }
+    findings, _ = check_files(files, offline)
+    return [str(f) for f in findings]
+
+
+@pytest.mark.parametrize("head, body, what", [
+    ('<script src="https://cdn.example.com/x.js"></script>', "", "<script src>"),
+    ('<link rel="stylesheet" href="//fonts.example.com/css">', "", "<link rel=stylesheet>"),
+    ('<link rel="preconnect" href="https://fonts.gstatic.com">', "", "<link rel=preconnect>"),
+    ('<link rel="dns-prefetch" href="https://tracker.example">', "", "<link rel=dns-prefetch>"),
+    ('<link rel="prefetch" href="https://tracker.example/next">', "", "<link rel=prefetch>"),
+    ('<link rel="preload" as="font" href="https://fonts.example/f.woff2">', "", "<link rel=preload>"),
+    ('<link rel="icon" href="https://example.com/favicon.ico">', "", "<link rel=icon>"),
+    ("", '<img src="https://example.com/photo.jpg" alt="x">', "<img src>"),
+    ("", '<img src="../../img/a.jpg" srcset="../../img/a.jpg 1x, https://cdn.example/b.jpg 2x" alt="x">', "<img srcset>"),
+    ("", '<iframe src="https://www.youtube.com/embed/x" title="v"></iframe>', "<iframe src>"),
+    ("", '<video src="https://example.com/v.mp4"></video>', "<video src>"),
+    ("", '<video poster="https://example.com/p.jpg"></video>', "<video poster>"),
+    ("", '<audio><source src="https://example.com/a.mp3"></audio>', "<source src>"),
+    ("", '<object data="https://example.com/x.swf"></object>', "<object data>"),
+    ("", '<embed src="https://example.com/x.swf">', "<embed src>"),
+    ("<style>@import 'https://fonts.example/css';</style>", "", "<style> CSS @import"),
+    ("<style>body { background: url(https://example.com/bg.png) }</style>", "", "<style> CSS url()"),
+    ("", '<p style="background-image: url(\'//example.com/bg.png\')">x</p>', "<p style> CSS url()"),
+    ('<meta http-equiv="refresh" content="0; url=https://elsewhere.example/">', "", "<meta http-equiv=refresh>"),
+    ("", '<a href="https://example.org/" ping="https://tracker.example/">x</a>', "<a ping>"),
+])
+def test_every_kind_of_third_party_fetch_is_reported_with_file_and_line(head, body, what):
+    findings = findings_for(head, body)
+    assert len(findings) == 1, findings
+    line = 3 if head else 5
+    assert findings[0].startswith(f"output/news/post/index.html:{line}: {what} loads ")
+    assert "another host" in findings[0]
+
+
+def test_plain_outbound_links_canonical_and_mailto_are_allowed():
+    head = '<link rel="canonical" href="https://example.org/news/post/"><link rel="alternate" type="application/atom+xml" href="https://example.org/feed.xml"><link rel="stylesheet" href="../../style.css">'
+    body = '<p><a href="https://example.org/report" rel="noopener noreferrer">report</a> <a href="mailto:a@example.org">mail</a> <a href="tel:+441234">call</a></p><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="">'
+    assert findings_for(head, body) == []
+
+
+def test_broken_internal_links_and_assets_are_reported():
+    body = '<a href="../missing/">gone</a>\n<img src="../../img/b.jpg" alt="b">\n<a href="/news/">root</a>\n<a href="../../../up.html">up</a>'
+    findings = findings_for(body=body)
+    assert "output/news/post/index.html:5: <a href> '../missing/': no such file in the build (news/missing/index.html)" in findings
+    assert "output/news/post/index.html:6: <img src> '../../img/b.jpg': no such file in the build (img/b.jpg)" in findings
+    assert any(":7: <a href> '/news/': starts with '/'" in f for f in findings)
+    assert any(":8: <a href> '../../../up.html': points outside the site" in f for f in findings)
+    assert len(findings) == 4
+
+
+def test_fragments_must_name_an_id_on_the_target_page():
+    body = '<a href="#top">ok</a> <a href="#nowhere">bad</a> <a href="../../#top">ok</a> <a href="../../index.html#gone">bad</a>'
+    findings = findings_for(body=body)
+    assert findings == [
+        "output/news/post/index.html:5: <a href> '#nowhere': no element with id 'nowhere' on news/post/index.html",
+        "output/news/post/index.html:5: <a href> '../../index.html#gone': no element with id 'gone' on index.html",
+    ]
+
+
+def test_offline_mode_refuses_links_to_folders():
+    body = '<a href="../../">home</a> <a href="../../index.html">home</a>'
+    assert findings_for(body=body) == []
+    assert findings_for(body=body, offline=True) == [
+        "output/news/post/index.html:5: <a href> '../../': points to a folder; from file:// browsers show a folder listing, link to its index.html"
+    ]
+
+
+def test_headings_lang_and_alt():
+    files = {"a.html": b'<html><body><h1>A</h1><h3>skipped</h3><h1>again</h1><img src="b.png"></body></html>', "b.png": b"x"}
+    findings = [str(f) for f in check_files(files)[0]]
+    assert "output/a.html:1: <html> has no lang attribute; screen readers need it to pick a voice" in findings
+    assert "output/a.html:1: <h3> follows <h1>: a heading level is skipped (use <h2>)" in findings
+    assert any("has 2 <h1> headings" in f for f in findings)
+    assert "output/a.html:1: <img> without alt text" in findings
+
+
+def test_stylesheets_may_not_import_or_load_from_other_hosts():
+    files = {"style.css": b"@import url('https://fonts.example/a.css');\nbody { background: url(img/none.png); }\n@font-face { src: url(//fonts.example/f.woff2); }"}
+    findings = [str(f) for f in check_files(files)[0]]
+    assert findings == [
+        "output/style.css:1: CSS url() loads https://fonts.example/a.css from another host (copy the file into the site)",
+        "output/style.css:2: CSS url() 'img/none.png': no such file in the build (img/none.png)",
+        "output/style.css:3: CSS url() loads //fonts.example/f.woff2 from another host (copy the file into the site)",
+    ]
+
+
+def test_pages_over_budget_count_their_css():
+    css = b"/*" + b"x" * (PAGE_BUDGET - 20) + b"*/"
+    head = '<link rel="stylesheet" href="../../style.css">'
+    findings = findings_for(head=head, extra={"style.css": css})
+    assert len(findings) == 1 and "output/news/post/index.html:1: the page weighs" in findings[0]
+
+
+def test_fixture_site_passes_the_check_and_reports_weights(project):
+    build(project, NOW)
+    findings, weights = check_site(project.output)
+    assert findings == []
+    assert set(weights.pages) >= {"index.html", "news/first-post/index.html", "404.html"}
+    assert 0 < weights.median <= weights.largest[1] < PAGE_BUDGET
+
+
+def test_check_command_exit_codes(project, capsys):
+    build(project, NOW)
+    assert main(["--root", str(project.root), "check"]) == 0
+    assert "Check passed: 0 findings in output/." in capsys.readouterr().out
+    page = project.output / "about/index.html"
+    page.write_text(page.read_text().replace("</head>", '<script src="https://analytics.example/a.js"></script></head>'))
+    assert main(["--root", str(project.root), "check"]) == 1
+    out = capsys.readouterr().out
+    assert "output/about/index.html:" in out and "https://analytics.example/a.js" in out
+    assert "Check failed: 1 finding in output/." in out
