@@ -93,6 +93,7 @@ POST_SCHEMA = {
     "replies": Field(lambda v: v, default=()),
     "updated": Field(parse_datetime_tz),
     "source_note": Field(parse_text),
+    "genre": Field(parse_text, default="post", help=""),
     **COMMON,
 }
 

@@ -78,6 +78,7 @@ class Post:
     replies: tuple[Reply, ...] = ()
     updated: datetime | None = None
     source_note: str | None = None
+    genre: str = "post"  # what kind of text it is ("report", "appeal"), for citations: "the appeal of 18 December 2011"
     draft: bool = False
     lang: str = "en"
     translation_key: str | None = None

@@ -232,7 +232,7 @@ def test_post_link_to_entity_resolves_to_its_anchor(built):
 def test_post_sources_are_attributed_with_the_post_date(built):
     _, files = built
     html = files["links/index.html"].decode()
-    assert 'as stated in the post of <time datetime="2011-12-16T00:00:00+00:00">16 December 2011</time>' in html
+    assert 'as stated in the appeal of <time datetime="2011-12-16T00:00:00+00:00">16 December 2011</time>' in html
     assert '<a href="https://archive.example.org/2011/annual-report-2009" rel="noopener noreferrer">Archived copy</a>' in html
 
 
@@ -323,7 +323,7 @@ def test_seed_ties_appear_as_table_diagram_and_data():
     site, output = build_site(Project(REPO), NOW)
     ties = sum(len(e.ties) for e in site.entities)
     html = output.files["links/index.html"].decode()
-    assert html.count("as stated in the post of <time") == 2 * ties  # each tie in both entities' tables
+    assert html.count("as stated in the appeal of <time") == 2 * ties  # each tie in both entities' tables
     assert '<li id="source-1">As stated in <a href="../news/demonstrate-support-oil-workers-in-kazakhstan/">' in html
     assert "<td data-label=\"Relation\">chaired by" in html
     assert html.count("<line ") == ties
