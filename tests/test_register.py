@@ -232,7 +232,7 @@ def test_post_link_to_entity_resolves_to_its_anchor(built):
 def test_post_sources_are_attributed_with_the_post_date(built):
     _, files = built
     html = files["links/index.html"].decode()
-    assert 'as stated in the appeal of <time datetime="2011-12-16T00:00:00+00:00">16 December 2011</time>' in html
+    assert 'as stated in the post of <time datetime="2011-12-16T00:00:00+00:00">16 December 2011</time>' in html
     assert '<a href="https://archive.example.org/2011/annual-report-2009" rel="noopener noreferrer">Archived copy</a>' in html
 
 
