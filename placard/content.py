@@ -6,6 +6,7 @@ re-checks the content.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import uuid
@@ -29,6 +30,7 @@ from .models import (
     Reply,
     Site,
     SiteConfig,
+    SiteTexts,
     Source,
     Tie,
 )
@@ -75,6 +77,13 @@ CONFIG_SCHEMA = {
     "contact": Field(parse_text),
     "copyright": Field(parse_text),
     "mirrors": Field(list_of(parse_url), default=()),
+    "translations": Field(lambda v: v, default=None),
+}
+
+SITE_TEXT_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "tagline": Field(parse_text, required=True),
+    "description": Field(parse_text, required=True),
 }
 
 REPLY_SCHEMA = {
@@ -134,6 +143,24 @@ EVENT_SCHEMA = {
     "publish": Field(parse_datetime_tz),
     **COMMON,
 }
+
+# A translation file gives only the text of an item; dates, times, place, uid, status and tags come from
+# the original in the site's default language, so translations can never disagree with it.
+TRANSLATION_COMMON = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True, help=" (ASCII, e.g. transliterated from the title: build.py new --lang ru ...)"),
+    "lang": Field(choice(*LANGUAGES), required=True),
+    "translation_key": Field(parse_slug, required=True),
+    "summary": Field(parse_text),
+    "draft": Field(parse_bool, default=False),
+}
+TRANSLATION_SCHEMAS = {
+    "post": {**TRANSLATION_COMMON, "source_note": Field(parse_text)},
+    "page": dict(TRANSLATION_COMMON),
+    "event": {**TRANSLATION_COMMON, **{key: Field(parse_text) for key in (
+        "venue", "address", "city", "country", "organizer", "accessibility", "what_to_bring", "contact", "safety")}},
+}
+
 
 def parse_relation(value: Any) -> str:
     """A relation key from the vocabulary in models.RELATIONS, read from the subject's side."""
@@ -208,8 +235,33 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
     values["languages"] = values["languages"] or (values["language"],)
     if values["language"] not in values["languages"]:
         problems.add(display, raw.lines.get("language"), "language", "must be one of the 'languages' listed")
+    values["translations"] = load_site_texts(raw, values, display, problems)
     problems.raise_if_any()
     return SiteConfig(**values)
+
+
+def load_site_texts(raw: LinedDict, values: dict, display: str, problems: Problems) -> tuple:
+    """`translations:` in site.yml: the title, tagline and description in each language but the default."""
+    given = raw.get("translations")
+    others = [lang for lang in values["languages"] if lang != values["language"]]
+    example = "translations:\n  ru:\n    title: ...\n    tagline: ...\n    description: ..."
+    if given is not None and not isinstance(given, LinedDict):
+        problems.add(display, raw.lines.get("translations"), "translations", f"must list each language with its title, tagline and description, like:\n{example}")
+        return ()
+    given = given or LinedDict()
+    texts = []
+    for lang in given:
+        if lang not in others:
+            problems.add(display, given.lines.get(lang), f"translations.{lang}", f"'{lang}' is not one of the other languages in 'languages' ({', '.join(others) or 'none'}); add it there or remove this part")
+    for lang in others:
+        entry = given.get(lang)
+        if not isinstance(entry, LinedDict):
+            problems.add(display, given.lines.get(lang) or raw.lines.get("languages"), f"translations.{lang}", f"the site's title, tagline and description in '{lang}' are needed because 'languages' lists it; add:\n{example.replace('ru', lang)}")
+            continue
+        parsed = validate_fields(entry, SITE_TEXT_SCHEMA, display, problems, f"translations.{lang}.")
+        if parsed is not None:
+            texts.append((lang, SiteTexts(**parsed)))
+    return tuple(texts)
 
 
 def iter_content_files(content_dir: Path) -> list[Path]:
@@ -236,6 +288,7 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     """Read every content file, validate it, and decide what this build publishes."""
     problems = Problems()
     loaded: dict[str, list] = {kind: [] for kind in SECTIONS.values()}
+    stubs: list[TranslationStub] = []
     if not content_dir.is_dir():
         problems.add(display_path(content_dir, root), None, "", "the content folder is missing; create it with news/, events/, links/ and pages/ inside")
         problems.raise_if_any()
@@ -256,23 +309,106 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         except DocumentError as exc:
             problems.add(display, exc.line, "", exc.message)
             continue
-        item = LOADERS[SECTIONS[section]](doc, config, problems)
+        kind = SECTIONS[section]
+        if is_translation(doc, config):
+            stub = load_translation(doc, kind, problems)
+            if stub is not None:
+                stubs.append(stub)
+            continue
+        item = LOADERS[kind](doc, config, problems)
         if item is not None:
             loaded[item.kind].append(item)
+    problems.raise_if_any()
+    for item in link_translations(loaded, stubs, config, problems):
+        loaded[item.kind].append(item)
     problems.raise_if_any()
     published, held = select_published(loaded, now, preview)
     check_references(published, problems)
     problems.raise_if_any()
+    originals = {kind: [item for item in items if getattr(item, "original", None) is None] for kind, items in published.items()}
+    translations = [item for items in published.values() for item in items if getattr(item, "original", None) is not None]
     return Site(
         config=config,
         now=now,
-        posts=tuple(sorted(published["post"], key=lambda p: (p.date, p.slug), reverse=True)),
-        events=tuple(sorted(published["event"], key=lambda e: (e.starts, e.slug))),
-        pages=tuple(sorted(published["page"], key=lambda p: (p.menu if p.menu is not None else 999, p.slug))),
-        entities=tuple(sorted(published["entity"], key=lambda e: e.name.lower())),
+        posts=tuple(sorted(originals["post"], key=lambda p: (p.date, p.slug), reverse=True)),
+        events=tuple(sorted(originals["event"], key=lambda e: (e.starts, e.slug))),
+        pages=tuple(sorted(originals["page"], key=lambda p: (p.menu if p.menu is not None else 999, p.slug))),
+        entities=tuple(sorted(originals["entity"], key=lambda e: e.name.lower())),
         held_back=tuple(held),
         preview=preview,
+        translations=tuple(sorted(translations, key=lambda t: (t.kind, t.lang, t.slug))),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslationStub:
+    """A translation file as read: its text fields, waiting for the original it translates."""
+
+    kind: str
+    values: dict
+    doc: Document
+
+
+def is_translation(doc: Document, config: SiteConfig) -> bool:
+    """A file in another language than the default that names a translation_key translates an item."""
+    lang = str(doc.meta.get("lang") or "").strip()
+    return bool(lang) and lang != config.language and bool(str(doc.meta.get("translation_key") or "").strip())
+
+
+def load_translation(doc: Document, kind: str, problems: Problems) -> TranslationStub | None:
+    """Validate a translation file: text fields only (the rest comes from the original)."""
+    if kind == "entity":
+        problems.add(doc.path, doc.meta.lines.get("translation_key"), "translation_key", "the register is written in the site's default language only for now; remove 'lang:' and 'translation_key:' (the register page shows every entry in every language)")
+        return None
+    schema = TRANSLATION_SCHEMAS[kind]
+    inherited = [key for key in doc.meta if key not in schema]
+    for key in inherited:
+        problems.add(doc.path, doc.meta.lines.get(key), key, f"a translation takes '{key}' from the original (the {kind} whose slug or translation_key is '{doc.meta.get('translation_key')}'); remove this line and change it there. A translation has only: {', '.join(schema)}")
+    if inherited:
+        return None
+    values = validate_fields(doc.meta, schema, doc.path, problems)
+    if values is None:
+        return None
+    if not doc.body.strip():
+        problems.add(doc.path, doc.body_line, "body", "the translation has no text; write the translated text below the closing '---'")
+        return None
+    return TranslationStub(kind, values, doc)
+
+
+def link_translations(loaded: dict[str, list], stubs: list[TranslationStub], config: SiteConfig, problems: Problems) -> list:
+    """Give each default-language item its key (translation_key, else slug), and make each translation a
+    full item: its original with the translated text. Refuses keys that point nowhere or are used twice."""
+    originals: dict[tuple[str, str], Any] = {}
+    for kind, items in loaded.items():
+        for index, item in enumerate(items):
+            if kind == "entity" or item.lang != config.language:
+                continue
+            key = item.translation_key or item.slug
+            if (kind, key) in originals:
+                problems.add(item.origin.path, None, "translation_key", f"'{key}' is also the key of {originals[kind, key].origin.path}; two {kind}s in the same language cannot share a key (a key without translation_key is the slug); change one translation_key")
+                continue
+            items[index] = item = dataclasses.replace(item, translation_key=key)
+            originals[kind, key] = item
+    translated: list = []
+    seen: dict[tuple[str, str, str], str] = {}
+    for stub in stubs:
+        values, doc = stub.values, stub.doc
+        key, lang, line = values["translation_key"], values["lang"], doc.meta.lines.get("translation_key")
+        original = originals.get((stub.kind, key))
+        if original is None:
+            known = {k for (kind, k) in originals if kind == stub.kind}
+            problems.add(doc.path, line, "translation_key", f"no {stub.kind} in the default language ({config.language}) has the slug or translation_key '{key}'{did_you_mean(key, known)}; use the slug of the {stub.kind} this file translates")
+            continue
+        if (stub.kind, lang, key) in seen:
+            problems.add(doc.path, line, "translation_key", f"'{key}' already has a '{lang}' translation in {seen[stub.kind, lang, key]}; two {stub.kind}s in the same language cannot share a key; merge them or change one translation_key")
+            continue
+        seen[stub.kind, lang, key] = doc.path
+        fields = [name for name in TRANSLATION_SCHEMAS[stub.kind] if name not in ("draft", "translation_key")]
+        text = {name: values[name] for name in fields if values[name] is not None}
+        untranslated = tuple(name for name in fields if values[name] is None and getattr(original, name, None) is not None)
+        translated.append(dataclasses.replace(original, **text, draft=values["draft"] or original.draft, body=doc.body, origin=Origin(doc.path),
+                                              body_line=doc.body_line, original=original.origin.path, untranslated=untranslated))
+    return translated
 
 
 def display_path(file: Path, root: Path) -> str:
@@ -550,6 +686,8 @@ def check_references(published: dict[str, list], problems: Problems) -> None:
             seen[key] = item.origin.path
     uids: dict[str, str] = {}
     for event in published["event"]:
+        if event.original is not None:
+            continue  # a translation is the same event, with the same uid (RFC 5545 3.8.4.7)
         if event.uid in uids:
             problems.add(event.origin.path, None, "uid", f"is the same as in {uids[event.uid]} (was the file copied?); give this event a new one: uid: {uuid.uuid4()}")
         uids.setdefault(event.uid, event.origin.path)

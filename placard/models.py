@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from .catalogue import N_
 
 # Relation vocabulary for ties: key -> (label read from the subject, label read from the object).
 # A tie is written once, in the subject's file; the register shows it from both sides.
 RELATIONS: dict[str, tuple[str, str]] = {
-    "owns": ("owns", "owned by"),
-    "invests-in": ("invests in", "receives investment from"),
-    "listed-on": ("listed on", "lists"),
-    "lends-to": ("lends to", "borrows from"),
-    "lobbies-for": ("lobbies for", "lobbied for by"),
-    "employs": ("employs", "employed by"),
-    "trades": ("trades", "traded by"),
-    "member-of": ("member of", "has as member"),
-    "chairman-of": ("chairman of", "chaired by"),
-    "director-of": ("director of", "directed by"),
-    "controls": ("controls", "controlled by"),
-    "other": ("linked to", "linked to"),
+    "owns": (N_("owns"), N_("owned by")),
+    "invests-in": (N_("invests in"), N_("receives investment from")),
+    "listed-on": (N_("listed on"), N_("lists")),
+    "lends-to": (N_("lends to"), N_("borrows from")),
+    "lobbies-for": (N_("lobbies for"), N_("lobbied for by")),
+    "employs": (N_("employs"), N_("employed by")),
+    "trades": (N_("trades"), N_("traded by")),
+    "member-of": (N_("member of"), N_("has as member")),
+    "chairman-of": (N_("chairman of"), N_("chaired by")),
+    "director-of": (N_("director of"), N_("directed by")),
+    "controls": (N_("controls"), N_("controlled by")),
+    "other": (N_("linked to"), N_("linked to")),
 }
-ENTITY_KINDS = ("person", "company", "public-body", "government", "organisation")
-EVENT_KINDS = ("static-protest", "march", "meeting", "online", "vigil", "other")
-EVENT_STATUSES = ("scheduled", "cancelled", "postponed", "rescheduled", "moved-online")
+ENTITY_KIND_LABELS = {"person": N_("Person"), "company": N_("Company"), "public-body": N_("Public body"),
+                      "government": N_("Government"), "organisation": N_("Organisation")}
+EVENT_KIND_LABELS = {"static-protest": N_("Static protest"), "march": N_("March"), "meeting": N_("Meeting"),
+                     "online": N_("Online"), "vigil": N_("Vigil"), "other": N_("Other")}
+EVENT_STATUS_LABELS = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled"), "postponed": N_("Postponed"),
+                       "rescheduled": N_("Rescheduled"), "moved-online": N_("Moved online")}
+ENTITY_KINDS = tuple(ENTITY_KIND_LABELS)
+EVENT_KINDS = tuple(EVENT_KIND_LABELS)
+EVENT_STATUSES = tuple(EVENT_STATUS_LABELS)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,15 @@ class Origin:
 
     path: str
     line: int = 1
+
+
+@dataclass(frozen=True)
+class SiteTexts:
+    """The site's own name and description in one language (site.yml, or its `translations:`)."""
+
+    title: str
+    tagline: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,14 @@ class SiteConfig:
     copyright: str | None = None
     languages: tuple[str, ...] = ("en",)
     mirrors: tuple[str, ...] = ()
+    translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
+
+    def in_language(self, lang: str) -> "SiteConfig":
+        """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
+        texts = dict(self.translations).get(lang)
+        if texts is None:
+            return self
+        return replace(self, title=texts.title, tagline=texts.tagline, description=texts.description)
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,8 @@ class Post:
     draft: bool = False
     lang: str = "en"
     translation_key: str | None = None
+    original: str | None = None  # for a translation: the file of the default-language item it translates
+    untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="post", init=False)
 
 
@@ -100,6 +127,8 @@ class Page:
     publish: datetime | None = None
     lang: str = "en"
     translation_key: str | None = None
+    original: str | None = None  # for a translation: the file of the default-language item it translates
+    untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="page", init=False)
 
 
@@ -138,6 +167,8 @@ class Event:
     publish: datetime | None = None
     lang: str = "en"
     translation_key: str | None = None
+    original: str | None = None  # for a translation: the file of the default-language item it translates
+    untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="event", init=False)
 
     @property
@@ -232,7 +263,8 @@ class Site:
     entities: tuple[Entity, ...]
     held_back: tuple[HeldBack, ...] = ()
     preview: bool = False
+    translations: tuple = ()  # translated posts, events and pages (each with `original` set)
 
     def items(self) -> tuple:
-        """Every published item, in a stable order."""
-        return self.posts + self.events + self.pages + self.entities
+        """Every published item, translations included, in a stable order."""
+        return self.posts + self.events + self.pages + self.entities + self.translations

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .calendar import render_calendar
+from .catalogue import check_catalogues
 from .content import check_inside, display_path, iter_content_files, load_config, load_site
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
@@ -63,9 +64,11 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     site = load_site(project.root, project.content, config, now, preview)
     bodies = convert_bodies(site)
     env = load_templates(project.templates, project.static, template_cache)
+    check_translations(project, config)
+    catalogues = env.globals["catalogues"]
     try:
-        output = render_site(site, bodies, env, plan_pages(site) + plan_feeds(site), options)
-        add_files(output, render_calendar(site), "calendar")
+        output = render_site(site, bodies, env, plan_pages(site, catalogues) + plan_feeds(site), options)
+        add_files(output, render_calendar(site, catalogues), "calendar")
         add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
@@ -83,6 +86,13 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     write_output(output.files, project.output)
     pages = sum(1 for path in output.files if path.endswith(".html"))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000))
+
+
+def check_translations(project: Project, config) -> None:
+    """Every language in site.yml needs its interface text in templates/translations/<lang>.po."""
+    report = check_catalogues(project.templates, config.languages)
+    if report.missing:
+        raise BuildError([Problem(*problem) for problem in report.missing])
 
 
 def convert_bodies(site: Site) -> dict[str, str]:

@@ -21,10 +21,12 @@ import jinja2
 from babel.dates import format_date, format_datetime, format_time
 from markupsafe import Markup
 
-from .calendar import event_page_context, flyer_context, flyer_path, webcal_url
+from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
+from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import Problem
+from .languages import LanguageView, group_of, localise, translations_of, view_of
 from .markup import rebase_assets, resolve_links
-from .models import RELATIONS, Site
+from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS, Site
 from .output import Output
 from .register import build_register
 from .urls import absolute_url, anchor_of, lang_prefix, path_of, relative_url, tag_slug
@@ -55,6 +57,8 @@ class PageSpec:
     template: str
     context: dict = field(default_factory=dict)
     origin: str = ""
+    lang: str = ""  # the page's language ('' for the site's default)
+    identity: str = ""  # pages with the same identity are translations of each other (hreflang, switcher)
 
 
 class TemplateCache(jinja2.BytecodeCache):
@@ -95,9 +99,37 @@ def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: j
         tag_slug=tag_slug,
         partial_date=filter_partial_date,
     )
-    env.globals.update(url=template_url, relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir))
+    env.globals.update(url=template_url, relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir),
+                       catalogues=read_catalogues(templates_dir), language_names=LANGUAGE_NAMES,
+                       event_kinds=EVENT_KIND_LABELS, event_statuses=EVENT_STATUS_LABELS, entity_kinds=ENTITY_KIND_LABELS)
     env.tests["contains"] = lambda sequence, value: value in sequence
     return env
+
+
+def read_catalogues(templates_dir: Path) -> dict[str, Catalogue]:
+    """Every readable templates/translations/<lang>.po; pipeline.check_translations reports what is wrong."""
+    catalogues = {}
+    for file in sorted((templates_dir / CATALOGUE_DIR).glob("*.po")):
+        try:
+            entries = read_entries(file)
+        except Exception:  # a broken catalogue is reported by check_catalogues, with its line
+            continue
+        catalogues[file.stem] = Catalogue(file.stem, {k: e.text for k, e in entries.items() if e.text and not e.fuzzy})
+    return catalogues
+
+
+def make_gettext(catalogue: Catalogue):
+    """`_("text", name=value)` for templates: the catalogue's text, trusted like template text, with
+    %(name)s placeholders filled by escaped values (Jinja2's "new style" gettext)."""
+
+    @jinja2.pass_eval_context
+    def gettext(eval_ctx, msgid: str, **variables) -> str:
+        text = catalogue.gettext(msgid)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    return gettext
 
 
 def read_stylesheet(static_dir: Path | None) -> Markup:
@@ -194,53 +226,72 @@ def item_key(item) -> str:
     return f"{item.kind}:{item.lang}:{item.slug}"
 
 
-def plan_pages(site: Site) -> list[PageSpec]:
-    """Every HTML page of the site with its template and variables."""
+def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None) -> list[PageSpec]:
+    """Every HTML page of the site, in every language, with its template and variables."""
+    catalogues = catalogues or {}
     default = site.config.language
-    prefix = lang_prefix(default, default)
-    specs = [
-        PageSpec(f"{prefix}index.html", "home.html", {"upcoming": upcoming_events(site)}),
-        PageSpec(f"{prefix}news/index.html", "news.html", {"posts": site.posts}),
-        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": upcoming_events(site), "past": past_events(site), "webcal": webcal_url(site.config)}),
-        PageSpec(f"{prefix}links/index.html", "links.html", {"entities": site.entities, "register": build_register(site)}),
-        PageSpec(f"{prefix}tags/index.html", "tags.html", {"tags": tags_of(site)}),
-        PageSpec("404.html", "404.html", {"standalone": True}),
+    groups = translations_of(site)
+    specs = [PageSpec("404.html", "404.html", {"standalone": True}, lang=default, identity="404")]
+    for lang in site.config.languages:
+        specs += plan_language(site, lang, view_of(site, lang, groups))
+    for item in site.posts + site.events + site.pages + site.translations:
+        extra = event_page_context(item, site, catalogues.get(item.lang, ENGLISH)) if item.kind == "event" else {}
+        template = {"post": "post.html", "event": "event.html", "page": "page.html"}[item.kind]
+        identity = ":".join(group_of(item))
+        specs.append(PageSpec(path_of(item, default), template, {item.kind: item, "item": item, **extra}, item.origin.path, item.lang, identity))
+        if item.kind == "event":
+            specs.append(PageSpec(flyer_path(item, default), "flyer.html", {"event": item, "item": item, **flyer_context(item, site)}, item.origin.path, item.lang, "flyer:" + identity))
+    return with_alternates(specs)
+
+
+def plan_language(site: Site, lang: str, view: LanguageView) -> list[PageSpec]:
+    """The section pages of one language (home, news, calendar, register, tags, mirrors), under its folder."""
+    prefix = lang_prefix(lang, site.config.language)
+    tags = tags_of(view)
+    calendar = {"upcoming": view.upcoming(site.now), "past": view.past(site.now), "webcal": webcal_url(site.config, lang), "calendar_path": calendar_path(lang, site.config)}
+    sections = [
+        ("index.html", "home.html", {"upcoming": view.upcoming(site.now)}),
+        ("news/index.html", "news.html", {"posts": view.posts}),
+        ("calendar/index.html", "calendar.html", calendar),
+        ("links/index.html", "links.html", {"entities": site.entities, "register": build_register(site)}),
+        ("tags/index.html", "tags.html", {"tags": tags}),
     ]
     if site.config.mirrors:
-        specs.append(PageSpec(f"{prefix}mirrors/index.html", "mirrors.html", {}))
-    for tag, posts in tags_of(site).items():
-        specs.append(PageSpec(f"{prefix}tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}))
-    for kind, items, template in (("post", site.posts, "post.html"), ("event", site.events, "event.html"), ("page", site.pages, "page.html")):
-        for item in items:
-            extra = event_page_context(item, site) if kind == "event" else {}
-            specs.append(PageSpec(path_of(item, default), template, {kind: item, "item": item, **extra}, item.origin.path))
-    for event in site.events:
-        specs.append(PageSpec(flyer_path(event, default), "flyer.html", {"event": event, "item": event, **flyer_context(event, site)}, event.origin.path))
-    return specs
+        sections.append(("mirrors/index.html", "mirrors.html", {}))
+    sections += [(f"tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}) for tag, posts in tags.items()]
+    return [PageSpec(prefix + path, template, context, "", lang, "section:" + path) for path, template, context in sections]
+
+
+def with_alternates(specs: list[PageSpec]) -> list[PageSpec]:
+    """Give each page the paths of its versions in other languages (for hreflang and the switcher)."""
+    versions: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        versions.setdefault(spec.identity, {})[spec.lang] = spec.path
+    return [PageSpec(s.path, s.template, {**s.context, "alternates": versions[s.identity]}, s.origin, s.lang, s.identity) for s in specs]
 
 
 def upcoming_events(site: Site) -> list:
-    """Events that have not ended at build time, soonest first."""
-    return [e for e in site.events if e.finishes > site.now]
+    """Events that have not ended at build time, soonest first (in the default language)."""
+    return view_of(site, site.config.language).upcoming(site.now)
 
 
 def past_events(site: Site) -> list:
-    """Events that ended before build time, newest first."""
-    return sorted((e for e in site.events if e.finishes <= site.now), key=lambda e: (e.starts, e.slug), reverse=True)
+    """Events that ended before build time, newest first (in the default language)."""
+    return view_of(site, site.config.language).past(site.now)
 
 
-def tags_of(site: Site) -> dict[str, list]:
+def tags_of(view) -> dict[str, list]:
     """Tag name -> posts with that tag, tags sorted by name."""
     tags: dict[str, list] = {}
-    for post in site.posts:
+    for post in view.posts:
         for tag in post.tags:
             tags.setdefault(tag, []).append(post)
     return dict(sorted(tags.items(), key=lambda kv: kv[0].lower()))
 
 
-def make_resolver(site: Site, page_path: str, options: RenderOptions):
-    """Resolve `kind:slug` references from one page."""
-    targets = link_targets(site)
+def make_resolver(site: Site, page_path: str, options: RenderOptions, lang: str | None = None):
+    """Resolve `kind:slug` references from one page (to the item's version in the page's language)."""
+    targets = link_targets(site, lang)
 
     def resolve(ref: str) -> str:
         return relative_url(page_path, targets[ref], options.index_html)
@@ -248,19 +299,28 @@ def make_resolver(site: Site, page_path: str, options: RenderOptions):
     return resolve
 
 
-def link_targets(site: Site) -> dict[str, str]:
-    """`kind:slug` -> output path (with anchor) for every published item."""
+def link_targets(site: Site, lang: str | None = None) -> dict[str, str]:
+    """`kind:slug` -> output path (with anchor) for every published item, as linked from a page in
+    `lang`: a link to an item leads to its translation in that language when there is one."""
     default = site.config.language
-    prefix = lang_prefix(default, default)
+    lang = lang or default
+    prefix = lang_prefix(lang, default)
+    groups = translations_of(site)
     targets = {f"section:{name}": f"{prefix}{name}/index.html" for name in ("news", "calendar", "links", "tags")}
     targets["section:home"] = f"{prefix}index.html"
-    targets.update({f"{item.kind}:{item.slug}": path_of(item, default) + anchor_of(item) for item in site.items()})
+    for item in site.items():
+        shown = localise(groups, item, lang) if item.kind != "entity" else item
+        targets.setdefault(f"{item.kind}:{item.slug}", path_of(shown, default) + anchor_of(shown))
     return targets
 
 
 def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: dict[str, str], options: RenderOptions) -> str:
     """Render one page; template errors become a TemplateProblem naming template and line."""
-    resolve = make_resolver(site, spec.path, options)
+    lang = spec.lang or site.config.language
+    resolve = make_resolver(site, spec.path, options, lang)
+    groups = translations_of(site)
+    catalogue = env.globals["catalogues"].get(lang, ENGLISH)
+    gettext = make_gettext(catalogue)
 
     def finish(item, html: str) -> Markup:
         source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
@@ -272,11 +332,40 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: dic
     def reply_body(item, index: int) -> Markup:
         return finish(item, bodies[f"{item_key(item)}:reply:{index}"])
 
+    default = site.config.language
+    alternates = spec.context.get("alternates", {})
+    ordered = [code for code in site.config.languages if code in alternates]
+    hreflang = [(code, absolute_url(site.config.base_url, alternates[code])) for code in ordered] if len(ordered) > 1 else []
+    if hreflang:  # x-default: the default language's version, for readers of any other language
+        hreflang.append(("x-default", absolute_url(site.config.base_url, alternates.get(default) or alternates[ordered[0]])))
+    # Every other language: this page in it if there is one, else its home page (never a missing page).
+    switcher = [(code, LANGUAGE_NAMES.get(code, code), alternates.get(code) or lang_prefix(code, default) + "index.html", code in alternates)
+                for code in site.config.languages] if len(site.config.languages) > 1 else []
+
+    def lang_of(item, name: str | None = None) -> Markup:
+        """' lang="en"' where an item (or one field a translation left as in the original) is not in the page's language."""
+        text_lang = default if name and name in getattr(item, "untranslated", ()) else item.lang
+        return Markup(f' lang="{text_lang}"') if text_lang != lang else Markup("")
+
     context = {
         "site": site,
-        "config": site.config,
+        "hreflang": hreflang,
+        "switcher": switcher,
+        "lang_of": lang_of,
+        "path_of": lambda item: path_of(item, default),
+        "prefix_of": lambda code: lang_prefix(code, default),
+        "config": site.config.in_language(lang),
         "page_path": spec.path,
-        "lang": spec.context.get("item").lang if spec.context.get("item") else site.config.language,
+        "lang": lang,
+        "prefix": lang_prefix(lang, site.config.language),
+        "view": view_of(site, lang, groups),
+        "in_lang": lambda item: localise(groups, item, lang),
+        "posts_about": lambda event: [localise(groups, p, lang) for p in site.posts if p.slug in event.posts],
+        "events_calling": lambda post: [localise(groups, e, lang) for e in site.events if localise(groups, post, site.config.language).slug in e.posts],
+        "alternates": {},
+        "_": gettext,
+        "gettext": gettext,
+        "gettext_in": lambda msgid, code: env.globals["catalogues"].get(code, ENGLISH).gettext(msgid),
         "options": options,
         "body": body,
         "reply_body": reply_body,
