@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_time
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
@@ -347,8 +347,14 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: dic
         text_lang = default if name and name in getattr(item, "untranslated", ()) else item.lang
         return Markup(f' lang="{text_lang}"') if text_lang != lang else Markup("")
 
+    def marked(item, name: str, text) -> Markup:
+        """`text` (one field of an item), in a <span lang> when it is not in the page's language."""
+        attribute = lang_of(item, name)
+        return Markup(f"<span{attribute}>{escape(text)}</span>") if attribute else escape(text)
+
     context = {
         "site": site,
+        "marked": marked,
         "hreflang": hreflang,
         "switcher": switcher,
         "lang_of": lang_of,
