@@ -48,6 +48,8 @@ def print_summary(report: BuildReport, out=None) -> None:
     print(f"Built {report.pages} pages ({report.files} files) into output/ in {report.milliseconds} ms.", file=out)
     site = report.site
     print(f"  {len(site.posts)} posts, {len(site.events)} events, {len(site.pages)} pages, {len(site.entities)} entities with {sum(len(e.ties) for e in site.entities)} ties.", file=out)
+    for note in report.notes:
+        print(f"  Note: {note}", file=out)
     if site.held_back:
         print(f"  Held back {len(site.held_back)}:", file=out)
         for held in site.held_back:

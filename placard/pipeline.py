@@ -55,6 +55,7 @@ class BuildReport:
     pages: int
     files: int
     milliseconds: int
+    notes: tuple[str, ...] = ()  # not fatal: e.g. catalogue messages no template uses any more
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
@@ -85,7 +86,8 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     site, output = build_site(project, now, preview, options)
     write_output(output.files, project.output)
     pages = sum(1 for path in output.files if path.endswith(".html"))
-    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000))
+    unused = check_catalogues(project.templates, site.config.languages).unused
+    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), unused)
 
 
 def check_translations(project: Project, config) -> None:

@@ -238,6 +238,17 @@ def test_a_missing_message_stops_the_build_listing_every_one(tmp_path):
     assert any('msgid "Old wording" is not used by any template' in line for line in report.unused)
 
 
+def test_unused_messages_are_reported_in_the_build_summary(tmp_path, capsys):
+    from placard.cli import main
+
+    project = make_project(tmp_path)
+    catalogue = project.templates / "translations" / "ru.po"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + '\nmsgid "Old wording"\nmsgstr "Старый текст"\n', encoding="utf-8")
+    assert main(["--root", str(project.root), "--now", NOW.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r'Note: templates/translations/ru\.po:\d+: msgid "Old wording" is not used by any template', out), out
+
+
 def test_an_empty_or_fuzzy_message_is_missing(tmp_path):
     project = make_project(tmp_path)
     catalogue = project.templates / "translations" / "ru.po"
