@@ -18,8 +18,10 @@ import segno
 from markupsafe import Markup
 
 from . import __version__
+from .catalogue import N_, Catalogue
+from .languages import translations_of, view_of
 from .models import Event, Site, SiteConfig
-from .urls import absolute_url, path_of
+from .urls import absolute_url, lang_prefix, path_of
 
 CALENDAR_FILE = "calendar.ics"
 
@@ -34,7 +36,10 @@ ICS_STATUS = {
     "cancelled": "CANCELLED",
 }
 # Clients that ignore STATUS still show the title, so the title says it too.
-SUMMARY_PREFIX = {"cancelled": "CANCELLED: ", "postponed": "POSTPONED: "}
+SUMMARY_PREFIX = {"cancelled": N_("CANCELLED: %(title)s"), "postponed": N_("POSTPONED: %(title)s")}
+STATUS_NOTES = {"cancelled": N_("Status: cancelled."), "postponed": N_("Status: postponed."),
+                "rescheduled": N_("Status: rescheduled."), "moved-online": N_("Status: moved online.")}
+ENGLISH = Catalogue("en", {})  # message ids are English: an empty catalogue gives them as they are
 SCHEMA_STATUS = {
     "scheduled": "https://schema.org/EventScheduled",
     "cancelled": "https://schema.org/EventCancelled",
@@ -61,16 +66,29 @@ def flyer_path(event: Event, default_lang: str) -> str:
     return event_folder(event, default_lang) + "flyer/index.html"
 
 
-def render_calendar(site: Site) -> dict[str, bytes]:
-    """calendar.ics with every event, plus one .ics per event, as output path -> bytes."""
-    config = site.config
-    files = {CALENDAR_FILE: make_calendar(config, config.title, site.events).to_ical()}
-    for event in site.events:
-        files[event_ics_path(event, config.language)] = make_calendar(config, f"{event.title} · {config.title}", [event]).to_ical()
+def calendar_path(lang: str, config: SiteConfig) -> str:
+    """Where a language's calendar.ics goes: calendar.ics, ru/calendar.ics..."""
+    return lang_prefix(lang, config.language) + CALENDAR_FILE
+
+
+def render_calendar(site: Site, catalogues: dict[str, Catalogue] | None = None) -> dict[str, bytes]:
+    """calendar.ics per language with every event (in that language where translated, else in the
+    original's), plus one .ics per event page, as output path -> bytes. A translated event keeps the
+    original's UID: it is the same event (RFC 5545 3.8.4.7), only its text differs."""
+    catalogues = catalogues or {}
+    groups = translations_of(site)
+    files = {}
+    for lang in site.config.languages:
+        config, catalogue = site.config.in_language(lang), catalogues.get(lang, ENGLISH)
+        events = view_of(site, lang, groups).events
+        files[calendar_path(lang, site.config)] = make_calendar(config, config.title, events, catalogue).to_ical()
+    for event in site.events + tuple(t for t in site.translations if t.kind == "event"):
+        config, catalogue = site.config.in_language(event.lang), catalogues.get(event.lang, ENGLISH)
+        files[event_ics_path(event, config.language)] = make_calendar(config, f"{event.title} · {config.title}", [event], catalogue).to_ical()
     return files
 
 
-def make_calendar(config: SiteConfig, name: str, events) -> icalendar.Calendar:
+def make_calendar(config: SiteConfig, name: str, events, catalogue: Catalogue = ENGLISH) -> icalendar.Calendar:
     """A VCALENDAR (RFC 5545 3.4, 3.6) published for anyone to import or subscribe to."""
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//placard//placard {__version__}//EN")  # RFC 5545 3.7.3
@@ -84,11 +102,11 @@ def make_calendar(config: SiteConfig, name: str, events) -> icalendar.Calendar:
     cal.add("refresh-interval", timedelta(hours=12), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vText("PT12H"))
     for event in events:
-        cal.add_component(make_vevent(event, config))
+        cal.add_component(make_vevent(event, config, catalogue))
     return cal
 
 
-def make_vevent(event: Event, config: SiteConfig) -> icalendar.Event:
+def make_vevent(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> icalendar.Event:
     """One VEVENT (RFC 5545 3.6.1); no ATTENDEE, ORGANIZER or any other personal data."""
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)  # RFC 5545 3.8.4.7: the random UUID from the front matter, never changed
@@ -101,11 +119,13 @@ def make_vevent(event: Event, config: SiteConfig) -> icalendar.Event:
     vevent.add("dtstart", start)
     if end is not None:
         vevent.add("dtend", end)
-    vevent.add("summary", SUMMARY_PREFIX.get(event.status, "") + event.title)  # RFC 5545 3.8.1.12
-    location = location_text(event)
+    # RFC 5545 3.2.10: LANGUAGE marks an event shown in its original language in another language's feed.
+    other = {"LANGUAGE": event.lang} if event.lang != catalogue.lang else None
+    vevent.add("summary", summary_text(event, catalogue), parameters=other)  # RFC 5545 3.8.1.12
+    location = location_text(event, catalogue)
     if location:
         vevent.add("location", location)  # RFC 5545 3.8.1.7
-    vevent.add("description", description_text(event, config))  # RFC 5545 3.8.1.5
+    vevent.add("description", description_text(event, config, catalogue), parameters=other)  # RFC 5545 3.8.1.5
     vevent.add("url", event_url(event, config))  # RFC 5545 3.8.4.6: absolute, from base_url
     return vevent
 
@@ -133,28 +153,34 @@ def is_online(event: Event) -> bool:
     return event.kind_of_event == "online" or event.status == "moved-online"
 
 
-def location_text(event: Event) -> str:
+def summary_text(event: Event, catalogue: Catalogue = ENGLISH) -> str:
+    """The title, saying CANCELLED or POSTPONED first for clients that ignore STATUS."""
+    prefix = SUMMARY_PREFIX.get(event.status)
+    return catalogue.tr(prefix, title=event.title) if prefix else event.title
+
+
+def location_text(event: Event, catalogue: Catalogue = ENGLISH) -> str:
     """Where, for calendars: no street address when it is given only on request."""
     if is_online(event):
-        return "Online"
+        return catalogue.tr(N_("Online"))
     if event.address_on_request:
         place = ", ".join(p for p in (event.venue, event.city, event.country) if p)
-        return f"{place} (address on request)" if place else "Address on request"
+        return catalogue.tr(N_("%(place)s (address on request)"), place=place) if place else catalogue.tr(N_("Address on request"))
     return ", ".join(p for p in (event.venue, event.address, event.city, event.country) if p)
 
 
-def description_text(event: Event, config: SiteConfig) -> str:
+def description_text(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> str:
     """The event's summary and practical notes, and where to read the latest."""
     parts = []
     if event.status != "scheduled":
-        parts.append(f"Status: {event.status.replace('-', ' ')}.")
+        parts.append(catalogue.tr(STATUS_NOTES[event.status]))
     if event.summary:
         parts.append(event.summary)
     if event.what_to_bring:
-        parts.append(f"What to bring: {event.what_to_bring}")
+        parts.append(catalogue.tr(N_("What to bring: %(text)s"), text=event.what_to_bring))
     if event.accessibility:
-        parts.append(f"Accessibility: {event.accessibility}")
-    parts.append(f"Details and updates: {event_url(event, config)}")
+        parts.append(catalogue.tr(N_("Accessibility: %(text)s"), text=event.accessibility))
+    parts.append(catalogue.tr(N_("Details and updates: %(url)s"), url=event_url(event, config)))
     return "\n\n".join(parts)
 
 
@@ -163,9 +189,9 @@ def event_url(event: Event, config: SiteConfig) -> str:
     return absolute_url(config.base_url, path_of(event, config.language))
 
 
-def webcal_url(config: SiteConfig) -> str:
-    """The subscribe link for the whole calendar: the https address with the webcal scheme."""
-    return "webcal://" + absolute_url(config.base_url, CALENDAR_FILE).split("://", 1)[1]
+def webcal_url(config: SiteConfig, lang: str | None = None) -> str:
+    """The subscribe link for a language's whole calendar: the https address with the webcal scheme."""
+    return "webcal://" + absolute_url(config.base_url, calendar_path(lang or config.language, config)).split("://", 1)[1]
 
 
 def compact_utc(value: datetime | date) -> str:
@@ -175,20 +201,20 @@ def compact_utc(value: datetime | date) -> str:
     return value.strftime("%Y%m%d")
 
 
-def google_calendar_url(event: Event, config: SiteConfig) -> str:
+def google_calendar_url(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> str:
     """A plain link that opens Google Calendar's "new event" form with this event filled in."""
     start, end = ics_times(event)
     params = {
         "action": "TEMPLATE",
         "text": event.title,
         "dates": f"{compact_utc(start)}/{compact_utc(end if end is not None else start)}",
-        "details": description_text(event, config),
-        "location": location_text(event),
+        "details": description_text(event, config, catalogue),
+        "location": location_text(event, catalogue),
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(params, quote_via=quote)
 
 
-def outlook_url(event: Event, config: SiteConfig) -> str:
+def outlook_url(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> str:
     """A plain link that opens Outlook on the web's "new event" form with this event filled in."""
     start, end = ics_times(event)
     end = end if end is not None else start
@@ -199,8 +225,8 @@ def outlook_url(event: Event, config: SiteConfig) -> str:
         "subject": event.title,
         "startdt": iso(start),
         "enddt": iso(end),
-        "body": description_text(event, config),
-        "location": location_text(event),
+        "body": description_text(event, config, catalogue),
+        "location": location_text(event, catalogue),
     }
     if event.all_day:
         params["allday"] = "true"
@@ -215,6 +241,7 @@ def event_json_ld(event: Event, config: SiteConfig) -> dict:
         "name": event.title,
         "url": event_url(event, config),
         "startDate": json_time(event, event.starts),
+        "inLanguage": event.lang,
     }
     if event.ends is not None:
         data["endDate"] = json_time(event, event.ends)
@@ -262,17 +289,17 @@ def render_qr_svg(url: str) -> Markup:
     return Markup(code.svg_inline(scale=1, omitsize=True, border=4, title=f"QR code: {url}"))
 
 
-def event_page_context(event: Event, site: Site) -> dict:
+def event_page_context(event: Event, site: Site, catalogue: Catalogue = ENGLISH) -> dict:
     """What the event page shows beyond the event itself: feeds, calendar links, structured data."""
-    config = site.config
+    config = site.config.in_language(event.lang)
     return {
         "ics_path": event_ics_path(event, config.language),
         "flyer_path": flyer_path(event, config.language),
-        "calendar_path": CALENDAR_FILE,
-        "calendar_https": absolute_url(config.base_url, CALENDAR_FILE),
-        "webcal": webcal_url(config),
-        "google_url": google_calendar_url(event, config),
-        "outlook_url": outlook_url(event, config),
+        "calendar_path": calendar_path(event.lang, config),
+        "calendar_https": absolute_url(config.base_url, calendar_path(event.lang, config)),
+        "webcal": webcal_url(config, event.lang),
+        "google_url": google_calendar_url(event, config, catalogue),
+        "outlook_url": outlook_url(event, config, catalogue),
         "json_ld": render_json_ld(event_json_ld(event, config)),
         "event_url": event_url(event, config),
     }

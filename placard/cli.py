@@ -37,6 +37,8 @@ def make_parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="start a new post, event or page from a complete example")
     new.add_argument("kind", choices=["post", "event", "page"])
     new.add_argument("title")
+    new.add_argument("--lang", choices=["en", "ru", "kk"], help="the language of the title and text (the slug is transliterated to ASCII)")
+    new.add_argument("--translates", metavar="SLUG", help="make a translation of the item with this slug (its text only)")
     return parser
 
 
@@ -46,6 +48,8 @@ def print_summary(report: BuildReport, out=None) -> None:
     print(f"Built {report.pages} pages ({report.files} files) into output/ in {report.milliseconds} ms.", file=out)
     site = report.site
     print(f"  {len(site.posts)} posts, {len(site.events)} events, {len(site.pages)} pages, {len(site.entities)} entities with {sum(len(e.ties) for e in site.entities)} ties.", file=out)
+    for note in report.notes:
+        print(f"  Note: {note}", file=out)
     if site.held_back:
         print(f"  Held back {len(site.held_back)}:", file=out)
         for held in site.held_back:
@@ -86,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "new":
             from .scaffold import write_new_item
 
-            path = write_new_item(project.content, args.kind, args.title, now)
+            path = write_new_item(project.content, args.kind, args.title, now, args.lang, args.translates)
             print(f"Wrote {path.relative_to(project.root).as_posix()} (a draft: remove 'draft: true' to publish).")
             return 0
         if args.command == "serve":

@@ -6,7 +6,10 @@ re-checks the content.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
+import re
 import uuid
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -29,6 +32,7 @@ from .models import (
     Reply,
     Site,
     SiteConfig,
+    SiteTexts,
     Source,
     Tie,
 )
@@ -42,6 +46,7 @@ from .schema import (
     parse_int,
     parse_local_datetime,
     parse_partial_date,
+    partial_date_bounds,
     parse_slug,
     parse_text,
     parse_timezone,
@@ -49,6 +54,9 @@ from .schema import (
     parse_uuid,
     validate_fields,
 )
+
+# Element ids the register page uses besides entity slugs (see templates/links.html; footnotes are source-1, source-2...).
+RESERVED_ANCHORS = ("main", "entities", "sources", "diagram-title", "diagram-desc", "diagram-caption")
 
 SECTIONS = {"news": "post", "events": "event", "pages": "page", "links": "entity"}
 LANGUAGES = ("en", "ru", "kk")
@@ -71,6 +79,13 @@ CONFIG_SCHEMA = {
     "contact": Field(parse_text),
     "copyright": Field(parse_text),
     "mirrors": Field(list_of(parse_url), default=()),
+    "translations": Field(lambda v: v, default=None),
+}
+
+SITE_TEXT_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "tagline": Field(parse_text, required=True),
+    "description": Field(parse_text, required=True),
 }
 
 REPLY_SCHEMA = {
@@ -89,6 +104,7 @@ POST_SCHEMA = {
     "replies": Field(lambda v: v, default=()),
     "updated": Field(parse_datetime_tz),
     "source_note": Field(parse_text),
+    "genre": Field(parse_text, default="post", help=""),
     **COMMON,
 }
 
@@ -130,6 +146,43 @@ EVENT_SCHEMA = {
     **COMMON,
 }
 
+# A translation file gives only the text of an item; dates, times, place, uid, status and tags come from
+# the original in the site's default language, so translations can never disagree with it.
+TRANSLATION_COMMON = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True, help=" (ASCII, e.g. transliterated from the title: build.py new --lang ru ...)"),
+    "lang": Field(choice(*LANGUAGES), required=True),
+    "translation_key": Field(parse_slug, required=True),
+    "summary": Field(parse_text),
+    "draft": Field(parse_bool, default=False),
+}
+TRANSLATION_SCHEMAS = {
+    "post": {**TRANSLATION_COMMON, "source_note": Field(parse_text)},
+    "page": dict(TRANSLATION_COMMON),
+    "event": {**TRANSLATION_COMMON, **{key: Field(parse_text) for key in (
+        "venue", "address", "city", "country", "organizer", "accessibility", "what_to_bring", "contact", "safety")}},
+}
+
+
+def parse_relation(value: Any) -> str:
+    """A relation key from the vocabulary in models.RELATIONS, read from the subject's side."""
+    text = parse_text(value)
+    if text in RELATIONS:
+        return text
+    wanted = text.lower().replace(" ", "-").replace("_", "-")
+    if wanted in RELATIONS:
+        raise FieldError(f"'{text}' is written differently from the list; write 'relation: {wanted}'")
+    for key, (_, reverse) in RELATIONS.items():
+        if key != "other" and wanted == reverse.replace(" ", "-"):
+            raise FieldError(
+                f"'{text}' is the other direction of '{key}'; move this tie to the other entity's file as "
+                f"'relation: {key}' with 'object:' set to this entity's slug (the register shows both directions)"
+            )
+    close = difflib.get_close_matches(wanted, list(RELATIONS), n=1, cutoff=0.5)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise FieldError(f"'{text}' is not a relation the register knows; use one of: {', '.join(RELATIONS)}.{hint}")
+
+
 SOURCE_SCHEMA = {
     "post": Field(parse_slug),
     "url": Field(parse_url),
@@ -141,13 +194,13 @@ SOURCE_SCHEMA = {
 }
 
 TIE_SCHEMA = {
-    "relation": Field(choice(*RELATIONS), required=True),
+    "relation": Field(parse_relation, required=True, help=f" (one of: {', '.join(RELATIONS)})"),
     "object": Field(parse_slug, required=True, help=" (the slug of the other entity)"),
     "role": Field(parse_text),
     "since": Field(parse_partial_date),
     "until": Field(parse_partial_date),
     "note": Field(parse_text),
-    "sources": Field(lambda v: v, required=True, help=" (at least one: '- post: <slug>' or '- url: https://...')"),
+    "sources": Field(lambda v: v, required=True, help=" with at least one source below it: '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published"),
 }
 
 ENTITY_SCHEMA = {
@@ -184,8 +237,33 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
     values["languages"] = values["languages"] or (values["language"],)
     if values["language"] not in values["languages"]:
         problems.add(display, raw.lines.get("language"), "language", "must be one of the 'languages' listed")
+    values["translations"] = load_site_texts(raw, values, display, problems)
     problems.raise_if_any()
     return SiteConfig(**values)
+
+
+def load_site_texts(raw: LinedDict, values: dict, display: str, problems: Problems) -> tuple:
+    """`translations:` in site.yml: the title, tagline and description in each language but the default."""
+    given = raw.get("translations")
+    others = [lang for lang in values["languages"] if lang != values["language"]]
+    example = "translations:\n  ru:\n    title: ...\n    tagline: ...\n    description: ..."
+    if given is not None and not isinstance(given, LinedDict):
+        problems.add(display, raw.lines.get("translations"), "translations", f"must list each language with its title, tagline and description, like:\n{example}")
+        return ()
+    given = given or LinedDict()
+    texts = []
+    for lang in given:
+        if lang not in others:
+            problems.add(display, given.lines.get(lang), f"translations.{lang}", f"'{lang}' is not one of the other languages in 'languages' ({', '.join(others) or 'none'}); add it there or remove this part")
+    for lang in others:
+        entry = given.get(lang)
+        if not isinstance(entry, LinedDict):
+            problems.add(display, given.lines.get(lang) or raw.lines.get("languages"), f"translations.{lang}", f"the site's title, tagline and description in '{lang}' are needed because 'languages' lists it; add:\n{example.replace('ru', lang)}")
+            continue
+        parsed = validate_fields(entry, SITE_TEXT_SCHEMA, display, problems, f"translations.{lang}.")
+        if parsed is not None:
+            texts.append((lang, SiteTexts(**parsed)))
+    return tuple(texts)
 
 
 def iter_content_files(content_dir: Path, skip_suffix: str | None = None) -> list[Path]:
@@ -238,6 +316,7 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     config_key = digest_value(config) if cache is not None else None
     problems = Problems()
     loaded: dict[str, list] = {kind: [] for kind in SECTIONS.values()}
+    stubs: list[TranslationStub] = []
     if not content_dir.is_dir():
         problems.add(display_path(content_dir, root), None, "", "the content folder is missing; create it with news/, events/, links/ and pages/ inside")
         problems.raise_if_any()
@@ -262,37 +341,121 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     cached = cache.get_items(keys) if cache is not None and keys else {}
     for display, kind, data in wanted:
         item = cached.get(display) or load_item(display, data, kind, config, problems, cache, keys.get(display))
+        if isinstance(item, TranslationStub):
+            stubs.append(item)
+            continue
         if item is not None:
             loaded[item.kind].append(item)
+    problems.raise_if_any()
+    for item in link_translations(loaded, stubs, config, problems):
+        loaded[item.kind].append(item)
     problems.raise_if_any()
     published, held = select_published(loaded, now, preview)
     check_references(published, problems)
     problems.raise_if_any()
+    originals = {kind: [item for item in items if getattr(item, "original", None) is None] for kind, items in published.items()}
+    translations = [item for items in published.values() for item in items if getattr(item, "original", None) is not None]
     return Site(
         config=config,
         now=now,
-        posts=tuple(sorted(published["post"], key=lambda p: (p.date, p.slug), reverse=True)),
-        events=tuple(sorted(published["event"], key=lambda e: (e.starts, e.slug))),
-        pages=tuple(sorted(published["page"], key=lambda p: (p.menu if p.menu is not None else 999, p.slug))),
-        entities=tuple(sorted(published["entity"], key=lambda e: e.name.lower())),
+        posts=tuple(sorted(originals["post"], key=lambda p: (p.date, p.slug), reverse=True)),
+        events=tuple(sorted(originals["event"], key=lambda e: (e.starts, e.slug))),
+        pages=tuple(sorted(originals["page"], key=lambda p: (p.menu if p.menu is not None else 999, p.slug))),
+        entities=tuple(sorted(originals["entity"], key=lambda e: e.name.lower())),
         held_back=tuple(held),
         preview=preview,
+        translations=tuple(sorted(translations, key=lambda t: (t.kind, t.lang, t.slug))),
     )
 
 
 def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems: Problems,
               cache: Store | None = None, key: bytes | None = None) -> Any:
-    """One content file's bytes as a validated item, or None with its problems recorded (a valid one is cached)."""
+    """One content file's bytes as a validated item (or a translation stub), or None with its problems recorded (a valid item is cached)."""
     try:
         doc = parse_document(display, decode_bytes(data))
     except DocumentError as exc:
         problems.add(display, exc.line, "", exc.message)
         return None
+    if is_translation(doc, config):
+        return load_translation(doc, kind, problems)  # completed from its original, so never cached alone
     found = len(problems.items)
     item = LOADERS[kind](doc, config, problems)
     if cache is not None and key is not None and item is not None and len(problems.items) == found:
         cache.put_items([(display, key, item)])
     return item
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslationStub:
+    """A translation file as read: its text fields, waiting for the original it translates."""
+
+    kind: str
+    values: dict
+    doc: Document
+
+
+def is_translation(doc: Document, config: SiteConfig) -> bool:
+    """A file in another language than the default that names a translation_key translates an item."""
+    lang = str(doc.meta.get("lang") or "").strip()
+    return bool(lang) and lang != config.language and bool(str(doc.meta.get("translation_key") or "").strip())
+
+
+def load_translation(doc: Document, kind: str, problems: Problems) -> TranslationStub | None:
+    """Validate a translation file: text fields only (the rest comes from the original)."""
+    if kind == "entity":
+        problems.add(doc.path, doc.meta.lines.get("translation_key"), "translation_key", "the register is written in the site's default language only for now; remove 'lang:' and 'translation_key:' (the register page shows every entry in every language)")
+        return None
+    schema = TRANSLATION_SCHEMAS[kind]
+    inherited = [key for key in doc.meta if key not in schema]
+    for key in inherited:
+        problems.add(doc.path, doc.meta.lines.get(key), key, f"a translation takes '{key}' from the original (the {kind} whose slug or translation_key is '{doc.meta.get('translation_key')}'); remove this line and change it there. A translation has only: {', '.join(schema)}")
+    if inherited:
+        return None
+    values = validate_fields(doc.meta, schema, doc.path, problems)
+    if values is None:
+        return None
+    if not doc.body.strip():
+        problems.add(doc.path, doc.body_line, "body", "the translation has no text; write the translated text below the closing '---'")
+        return None
+    return TranslationStub(kind, values, doc)
+
+
+def link_translations(loaded: dict[str, list], stubs: list[TranslationStub], config: SiteConfig, problems: Problems) -> list:
+    """Give each default-language item its key (translation_key, else slug), and make each translation a
+    full item: its original with the translated text. Refuses keys that point nowhere or are used twice."""
+    originals: dict[tuple[str, str], Any] = {}
+    for kind, items in loaded.items():
+        for index, item in enumerate(items):
+            if kind == "entity" or item.lang != config.language:
+                continue
+            key = item.translation_key or item.slug
+            if (kind, key) in originals and not item.translation_key and originals[kind, key].slug == key:
+                continue  # two items with the same slug: check_references reports that (among published items)
+            if (kind, key) in originals:
+                problems.add(item.origin.path, None, "translation_key", f"'{key}' is also the key of {originals[kind, key].origin.path}; two {kind}s in the same language cannot share a key (a key without translation_key is the slug); change one translation_key")
+                continue
+            items[index] = item = dataclasses.replace(item, translation_key=key)
+            originals[kind, key] = item
+    translated: list = []
+    seen: dict[tuple[str, str, str], str] = {}
+    for stub in stubs:
+        values, doc = stub.values, stub.doc
+        key, lang, line = values["translation_key"], values["lang"], doc.meta.lines.get("translation_key")
+        original = originals.get((stub.kind, key))
+        if original is None:
+            known = {k for (kind, k) in originals if kind == stub.kind}
+            problems.add(doc.path, line, "translation_key", f"no {stub.kind} in the default language ({config.language}) has the slug or translation_key '{key}'{did_you_mean(key, known)}; use the slug of the {stub.kind} this file translates")
+            continue
+        if (stub.kind, lang, key) in seen:
+            problems.add(doc.path, line, "translation_key", f"'{key}' already has a '{lang}' translation in {seen[stub.kind, lang, key]}; two {stub.kind}s in the same language cannot share a key; merge them or change one translation_key")
+            continue
+        seen[stub.kind, lang, key] = doc.path
+        fields = [name for name in TRANSLATION_SCHEMAS[stub.kind] if name not in ("draft", "translation_key")]
+        text = {name: values[name] for name in fields if values[name] is not None}
+        untranslated = tuple(name for name in fields if values[name] is None and getattr(original, name, None) is not None)
+        translated.append(dataclasses.replace(original, **text, draft=values["draft"] or original.draft, body=doc.body, origin=Origin(doc.path),
+                                              body_line=doc.body_line, original=original.origin.path, untranslated=untranslated))
+    return translated
 
 
 def display_path(file: Path, root: Path) -> str:
@@ -451,22 +614,56 @@ def load_event(doc: Document, config: SiteConfig, problems: Problems) -> Event |
 
 def load_source(raw: Any, path: str, line: int, prefix: str, problems: Problems) -> Source | None:
     """Validate one source: a post on this site, or an external publication with url and title."""
-    if isinstance(raw, str):
-        problems.add(path, line, prefix, "a source needs keys: 'post: <slug>' or 'url:' with 'title:' and 'publisher:'")
+    if not isinstance(raw, LinedDict):
+        problems.add(path, line, prefix, "a source needs keys: 'post: <slug of a news post>', or 'url: https://...' with 'title:' (and ideally 'publisher:', 'published:', 'accessed:')")
         return None
     values = validate_fields(raw, SOURCE_SCHEMA, path, problems, prefix + ".")
     if values is None:
         return None
     if values["post"] and values["url"]:
-        problems.add(path, line, prefix, "give either 'post:' or 'url:', not both (make two sources)")
+        problems.add(path, line, prefix, "give either 'post:' or 'url:', not both (make two sources, each starting with '- ')")
         return None
     if not values["post"] and not values["url"]:
-        problems.add(path, line, prefix, "says neither where it was published ('url: https://...') nor which post on this site ('post: <slug>')")
+        problems.add(path, line, prefix, "says neither where it was published ('url: https://...') nor which post on this site ('post: <slug>'); add one of them")
         return None
     if values["url"] and not values["title"]:
-        problems.add(path, line, prefix + ".title", "an external source needs the title of the article or document")
+        problems.add(path, line, prefix + ".title", "an external source needs the title of the article or document; add a line 'title: ...'")
         return None
-    return Source(**values)
+    if values["post"]:
+        extra = [key for key in ("title", "publisher", "published", "accessed", "archived") if values[key]]
+        if extra:
+            problems.add(path, raw.lines.get(extra[0]), prefix + "." + extra[0], "a post on this site already has its title and date; remove this line (it is for 'url:' sources)")
+            return None
+    return Source(**values, line=line)
+
+
+def load_tie(doc: Document, subject: str, item: LinedDict, line: int, prefix: str, problems: Problems) -> Tie | None:
+    """Validate one tie: fields, at least one source, and `until` not before `since`."""
+    values = validate_fields(item, TIE_SCHEMA, doc.path, problems, prefix + ".")
+    if values is None:
+        return None
+    raw_sources = values.pop("sources")
+    sources_line = item.lines.get("sources", line)
+    if isinstance(raw_sources, LinedDict):
+        problems.add(doc.path, sources_line, prefix + ".sources", "write each source as a list item: start its first line with '- ', e.g. '- post: <slug>'")
+        return None
+    if not isinstance(raw_sources, LinedList) or not raw_sources:
+        problems.add(doc.path, sources_line, prefix + ".sources", "needs at least one source: add a list item '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published")
+        return None
+    sources = [
+        load_source(raw, doc.path, source_line, f"{prefix}.sources[{n}]", problems)
+        for n, (raw, source_line) in enumerate(zip(raw_sources, raw_sources.lines), 1)
+    ]
+    if any(source is None for source in sources):
+        return None
+    since, until = values["since"], values["until"]
+    if since and until and partial_date_bounds(until)[1] < partial_date_bounds(since)[0]:
+        problems.add(doc.path, item.lines.get("until"), prefix + ".until", f"{until} is before since ({since}); swap them or fix the date")
+        return None
+    if values["relation"] == "other" and not (values["role"] or values["note"]):
+        problems.add(doc.path, item.lines.get("relation"), prefix + ".relation", "'other' needs a 'role:' or 'note:' line saying what the link is")
+        return None
+    return Tie(subject=subject, sources=tuple(sources), line=line, object_line=item.lines.get("object", line), **values)
 
 
 def load_ties(doc: Document, subject: str, raw: Any, problems: Problems) -> tuple[Tie, ...] | None:
@@ -480,25 +677,11 @@ def load_ties(doc: Document, subject: str, raw: Any, problems: Problems) -> tupl
     for index, (item, line) in enumerate(zip(raw, raw.lines), 1):
         prefix = f"ties[{index}]"
         if not isinstance(item, LinedDict):
-            problems.add(doc.path, line, prefix, "each tie needs relation:, object: and sources: lines")
+            problems.add(doc.path, line, prefix, "each tie needs 'relation:', 'object:' and 'sources:' lines")
             continue
-        values = validate_fields(item, TIE_SCHEMA, doc.path, problems, prefix + ".")
-        if values is None:
-            continue
-        raw_sources = values.pop("sources")
-        if not isinstance(raw_sources, LinedList) or not raw_sources:
-            problems.add(doc.path, item.lines.get("sources"), prefix + ".sources", "needs at least one source: a list item '- post: <slug>' or '- url: https://...'; a tie without a source is never published")
-            continue
-        sources = [
-            load_source(s, doc.path, sline, f"{prefix}.sources[{n}]", problems)
-            for n, (s, sline) in enumerate(zip(raw_sources, raw_sources.lines), 1)
-        ]
-        if any(s is None for s in sources):
-            continue
-        if values["since"] and values["until"] and values["until"] < values["since"][: len(values["until"])]:
-            problems.add(doc.path, item.lines.get("until"), prefix + ".until", f"{values['until']} is before since ({values['since']}); swap them or fix the year")
-            continue
-        ties.append(Tie(subject=subject, sources=tuple(sources), line=line, **values))
+        tie = load_tie(doc, subject, item, line, prefix, problems)
+        if tie is not None:
+            ties.append(tie)
     return tuple(ties) if len(ties) == len(raw) else None
 
 
@@ -506,6 +689,9 @@ def load_entity(doc: Document, config: SiteConfig, problems: Problems) -> Entity
     """Validate an entity of the corporate-links register and its ties."""
     values = validate_fields(doc.meta, ENTITY_SCHEMA, doc.path, problems)
     if values is None:
+        return None
+    if values["slug"] in RESERVED_ANCHORS or re.fullmatch(r"source-\d+", values["slug"]):
+        problems.add(doc.path, doc.meta.lines.get("slug"), "slug", f"'{values['slug']}' is used by the register page itself; choose another slug, e.g. {values['slug']}-{values['type']}")
         return None
     ties = load_ties(doc, values["slug"], values.pop("ties"), problems)
     if ties is None:
@@ -550,6 +736,8 @@ def check_references(published: dict[str, list], problems: Problems) -> None:
             seen[key] = item.origin.path
     uids: dict[str, str] = {}
     for event in published["event"]:
+        if event.original is not None:
+            continue  # a translation is the same event, with the same uid (RFC 5545 3.8.4.7)
         if event.uid in uids:
             problems.add(event.origin.path, None, "uid", f"is the same as in {uids[event.uid]} (was the file copied?); give this event a new one: uid: {uuid.uuid4()}")
         uids.setdefault(event.uid, event.origin.path)
@@ -561,10 +749,16 @@ def check_references(published: dict[str, list], problems: Problems) -> None:
                 problems.add(event.origin.path, None, "posts", f"no published post has slug '{slug}'")
     for entity in published["entity"]:
         for n, tie in enumerate(entity.ties, 1):
-            if tie.object not in entities:
-                problems.add(entity.origin.path, tie.line, f"ties[{n}].object", f"no entity has slug '{tie.object}'; add content/links/{tie.object}.md or fix the slug")
             if tie.object == entity.slug:
-                problems.add(entity.origin.path, tie.line, f"ties[{n}].object", "an entity cannot be tied to itself")
+                problems.add(entity.origin.path, tie.object_line, f"ties[{n}].object", "an entity cannot be tied to itself; set 'object:' to the other entity's slug")
+            elif tie.object not in entities:
+                problems.add(entity.origin.path, tie.object_line, f"ties[{n}].object", f"no published entity has slug '{tie.object}'{did_you_mean(tie.object, entities)}; fix the slug, or add content/links/{tie.object}.md with 'name:', 'slug: {tie.object}' and 'type:'")
             for m, source in enumerate(tie.sources, 1):
                 if source.post and source.post not in posts:
-                    problems.add(entity.origin.path, tie.line, f"ties[{n}].sources[{m}].post", f"no published post has slug '{source.post}'")
+                    problems.add(entity.origin.path, source.line, f"ties[{n}].sources[{m}].post", f"no published post has slug '{source.post}'{did_you_mean(source.post, posts)}; use the slug from the post's front matter (drafts and scheduled posts cannot be cited)")
+
+
+def did_you_mean(word: str, known: set[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known slug, or ''."""
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
-from .models import Entity, Event, Post, Site
+from .languages import LanguageView, localise, translations_of, view_of
+from .models import Entity, Event, Page, Post, Site
 from .urls import anchor_of, lang_prefix, path_of
 
 SECTIONS = ("news", "calendar", "links", "tags")
@@ -21,7 +22,11 @@ SECTIONS = ("news", "calendar", "links", "tags")
 class SiteIndex:
     """Lookups over one loaded Site; frozen, and built by `index_site` only."""
 
-    targets: Mapping[str, str]  # `kind:slug` -> output path (with anchor)
+    targets: Mapping[str, str]  # `kind:slug` -> output path (with anchor), from the default language
+    targets_by_lang: Mapping[str, Mapping[str, str]]  # the same as linked from pages in each language
+    groups: Mapping  # translation groups (placard.languages.translations_of)
+    views: Mapping[str, LanguageView]  # the site as listed in each language
+    menus: Mapping[str, tuple[Page, ...]]  # the pages in each language's main navigation
     entity_named: Mapping[str, Entity]  # entity slug -> entity
     events_calling: Mapping[str, tuple[Event, ...]]  # post slug -> events whose `posts` list it
     tags: Mapping[str, tuple[Post, ...]]  # tag -> posts with it, tags sorted by name
@@ -39,8 +44,16 @@ def index_site(site: Site) -> SiteIndex:
     for post in site.posts:
         for tag in post.tags:
             tags.setdefault(tag, []).append(post)
+    groups = translations_of(site)
+    languages = site.config.languages
+    targets = {lang: MappingProxyType(link_targets(site, lang, groups)) for lang in languages}
+    views = {lang: view_of(site, lang, groups) for lang in languages}
     return SiteIndex(
-        targets=MappingProxyType(link_targets(site)),
+        targets=targets[site.config.language],
+        targets_by_lang=MappingProxyType(targets),
+        groups=MappingProxyType(groups),
+        views=MappingProxyType(views),
+        menus=MappingProxyType({lang: tuple(p for p in view.pages if p.menu is not None) for lang, view in views.items()}),
         entity_named=MappingProxyType({entity.slug: entity for entity in site.entities}),
         events_calling=MappingProxyType({slug: tuple(events) for slug, events in calling.items()}),
         tags=MappingProxyType({tag: tuple(posts) for tag, posts in sorted(tags.items(), key=lambda kv: kv[0].lower())}),
@@ -49,11 +62,16 @@ def index_site(site: Site) -> SiteIndex:
     )
 
 
-def link_targets(site: Site) -> dict[str, str]:
-    """`kind:slug` -> output path (with anchor) for every published item and section."""
+def link_targets(site: Site, lang: str | None = None, groups: dict | None = None) -> dict[str, str]:
+    """`kind:slug` -> output path (with anchor) for every published item, as linked from a page in
+    `lang`: a link to an item leads to its translation in that language when there is one."""
     default = site.config.language
-    prefix = lang_prefix(default, default)
+    lang = lang or default
+    prefix = lang_prefix(lang, default)
+    groups = groups if groups is not None else translations_of(site)
     targets = {f"section:{name}": f"{prefix}{name}/index.html" for name in SECTIONS}
     targets["section:home"] = f"{prefix}index.html"
-    targets.update({f"{item.kind}:{item.slug}": path_of(item, default) + anchor_of(item) for item in site.items()})
+    for item in site.items():
+        shown = localise(groups, item, lang) if item.kind != "entity" else item
+        targets.setdefault(f"{item.kind}:{item.slug}", path_of(shown, default) + anchor_of(shown))
     return targets

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-# Relation vocabulary for ties: key -> (label from the subject, label from the object).
+from .catalogue import N_
+
+# Relation vocabulary for ties: key -> (label read from the subject, label read from the object).
+# A tie is written once, in the subject's file; the register shows it from both sides.
 RELATIONS: dict[str, tuple[str, str]] = {
-    "owns": ("owns", "owned by"),
-    "invests-in": ("invests in", "receives investment from"),
-    "listed-on": ("listed on", "lists"),
-    "lends-to": ("lends to", "borrows from"),
-    "lobbies-for": ("lobbies for", "lobbied for by"),
-    "employs": ("employs", "employed by"),
-    "trades": ("trades", "traded by"),
-    "member-of": ("member of", "has member"),
-    "chairman-of": ("chairman of", "chaired by"),
-    "director-of": ("director of", "directed by"),
-    "controls": ("controls", "controlled by"),
-    "other": ("linked to", "linked to"),
+    "owns": (N_("owns"), N_("owned by")),
+    "invests-in": (N_("invests in"), N_("receives investment from")),
+    "listed-on": (N_("listed on"), N_("lists")),
+    "lends-to": (N_("lends to"), N_("borrows from")),
+    "lobbies-for": (N_("lobbies for"), N_("lobbied for by")),
+    "employs": (N_("employs"), N_("employed by")),
+    "trades": (N_("trades"), N_("traded by")),
+    "member-of": (N_("member of"), N_("has as member")),
+    "chairman-of": (N_("chairman of"), N_("chaired by")),
+    "director-of": (N_("director of"), N_("directed by")),
+    "controls": (N_("controls"), N_("controlled by")),
+    "other": (N_("linked to"), N_("linked to")),
 }
-ENTITY_KINDS = ("person", "company", "public-body", "government", "organisation")
-EVENT_KINDS = ("static-protest", "march", "meeting", "online", "vigil", "other")
-EVENT_STATUSES = ("scheduled", "cancelled", "postponed", "rescheduled", "moved-online")
+ENTITY_KIND_LABELS = {"person": N_("Person"), "company": N_("Company"), "public-body": N_("Public body"),
+                      "government": N_("Government"), "organisation": N_("Organisation")}
+EVENT_KIND_LABELS = {"static-protest": N_("Static protest"), "march": N_("March"), "meeting": N_("Meeting"),
+                     "online": N_("Online"), "vigil": N_("Vigil"), "other": N_("Other")}
+EVENT_STATUS_LABELS = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled"), "postponed": N_("Postponed"),
+                       "rescheduled": N_("Rescheduled"), "moved-online": N_("Moved online")}
+ENTITY_KINDS = tuple(ENTITY_KIND_LABELS)
+EVENT_KINDS = tuple(EVENT_KIND_LABELS)
+EVENT_STATUSES = tuple(EVENT_STATUS_LABELS)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,15 @@ class Origin:
 
     path: str
     line: int = 1
+
+
+@dataclass(frozen=True)
+class SiteTexts:
+    """The site's own name and description in one language (site.yml, or its `translations:`)."""
+
+    title: str
+    tagline: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,14 @@ class SiteConfig:
     copyright: str | None = None
     languages: tuple[str, ...] = ("en",)
     mirrors: tuple[str, ...] = ()
+    translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
+
+    def in_language(self, lang: str) -> "SiteConfig":
+        """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
+        texts = dict(self.translations).get(lang)
+        if texts is None:
+            return self
+        return replace(self, title=texts.title, tagline=texts.tagline, description=texts.description)
 
 
 @dataclass(frozen=True)
@@ -77,9 +103,12 @@ class Post:
     replies: tuple[Reply, ...] = ()
     updated: datetime | None = None
     source_note: str | None = None
+    genre: str = "post"  # what kind of text it is ("report", "appeal"), for citations: "the appeal of 18 December 2011"
     draft: bool = False
     lang: str = "en"
     translation_key: str | None = None
+    original: str | None = None  # for a translation: the file of the default-language item it translates
+    untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="post", init=False)
 
 
@@ -98,6 +127,8 @@ class Page:
     publish: datetime | None = None
     lang: str = "en"
     translation_key: str | None = None
+    original: str | None = None  # for a translation: the file of the default-language item it translates
+    untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="page", init=False)
 
 
@@ -136,6 +167,8 @@ class Event:
     publish: datetime | None = None
     lang: str = "en"
     translation_key: str | None = None
+    original: str | None = None  # for a translation: the file of the default-language item it translates
+    untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="event", init=False)
 
     @property
@@ -147,15 +180,16 @@ class Event:
 
 @dataclass(frozen=True)
 class Source:
-    """Evidence for a tie: a post on this site, or an external publication."""
+    """Evidence for a tie: a post on this site (`post`), or an external publication (`url`, `title`...)."""
 
     post: str | None = None
     url: str | None = None
     title: str | None = None
     publisher: str | None = None
-    published: str | None = None
-    accessed: str | None = None
-    archived: str | None = None
+    published: str | None = None  # partial date: 2011, 2011-12 or 2011-12-18
+    accessed: date | None = None  # full date the campaigner last checked the page
+    archived: str | None = None  # a copy in a web archive, in case the original disappears
+    line: int = 0  # line of the source in its entity file, for messages
 
 
 @dataclass(frozen=True)
@@ -168,9 +202,20 @@ class Tie:
     sources: tuple[Source, ...]
     line: int
     role: str | None = None
-    since: str | None = None
-    until: str | None = None
+    since: str | None = None  # partial date: 2006, 2006-10 or 2006-10-01
+    until: str | None = None  # partial date, never before `since`
     note: str | None = None
+    object_line: int = 0  # line of `object:`, for messages about the counterpart
+
+    @property
+    def label(self) -> str:
+        """The relation read from the subject, e.g. 'chairman of'."""
+        return RELATIONS[self.relation][0]
+
+    @property
+    def reverse_label(self) -> str:
+        """The relation read from the object, e.g. 'chaired by'."""
+        return RELATIONS[self.relation][1]
 
 
 @dataclass(frozen=True)
@@ -218,7 +263,8 @@ class Site:
     entities: tuple[Entity, ...]
     held_back: tuple[HeldBack, ...] = ()
     preview: bool = False
+    translations: tuple = ()  # translated posts, events and pages (each with `original` set)
 
     def items(self) -> tuple:
-        """Every published item, in a stable order."""
-        return self.posts + self.events + self.pages + self.entities
+        """Every published item, translations included, in a stable order."""
+        return self.posts + self.events + self.pages + self.entities + self.translations

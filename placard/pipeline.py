@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .calendar import render_calendar
+from .catalogue import check_catalogues
 from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
@@ -17,6 +18,7 @@ from .index import SiteIndex, index_site
 from .markup import Bodies, BodySource, check_refs, convert_many
 from .models import Site
 from .output import Output, OutputPathError, write_output
+from .register import render_open_data
 from .render import PageSpec, RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, plan_pages, render_site
 
 
@@ -55,6 +57,7 @@ class BuildReport:
     pages: int
     files: int
     milliseconds: int
+    notes: tuple[str, ...] = ()  # not fatal: e.g. catalogue messages no template uses any more
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
@@ -67,10 +70,13 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     index = index_site(site)
     bodies = convert_bodies(site, index, cache)
     env = load_templates(project.templates, project.static, template_cache)
+    check_translations(project, config)
+    catalogues = env.globals["catalogues"]
     try:
-        pages = plan_pages(site, index)
+        pages = plan_pages(site, catalogues, index)
         output = render_site(site, bodies, env, pages + plan_feeds(site, pages), options, index, cache)
-        add_files(output, render_calendar(site), "calendar")
+        add_files(output, render_calendar(site, catalogues), "calendar")
+        add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
     except TemplateProblem as exc:
@@ -94,7 +100,15 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         if cache is not None:
             cache.close()
     pages = sum(1 for path in output.files if path.endswith(".html"))
-    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000))
+    unused = check_catalogues(project.templates, site.config.languages).unused
+    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), unused)
+
+
+def check_translations(project: Project, config) -> None:
+    """Every language in site.yml needs its interface text in templates/translations/<lang>.po."""
+    report = check_catalogues(project.templates, config.languages)
+    if report.missing:
+        raise BuildError([Problem(*problem) for problem in report.missing])
 
 
 def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:

@@ -20,15 +20,18 @@ from urllib.parse import urlsplit
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_time
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .cache import TRACKED_NAMES, Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
-from .calendar import event_page_context, flyer_context, flyer_path, webcal_url
+from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
+from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import Problem
-from .index import SiteIndex, index_site
+from .index import SiteIndex, index_site, link_targets
+from .languages import LanguageView, group_of, localise, view_of
 from .markup import rebase_assets, resolve_links
-from .models import RELATIONS, Site
+from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS, Site
 from .output import Output
+from .register import build_register
 from .urls import absolute_url, anchor_of, lang_prefix, path_of, relative_url, tag_slug
 
 BABEL_LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}
@@ -57,6 +60,8 @@ class PageSpec:
     template: str
     context: dict = field(default_factory=dict)
     origin: str = ""
+    lang: str = ""  # the page's language ('' for the site's default)
+    identity: str = ""  # pages with the same identity are translations of each other (hreflang, switcher)
 
 
 class TemplateCache(jinja2.BytecodeCache):
@@ -96,10 +101,39 @@ def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: j
         time_short=filter_time_short,
         iso=filter_iso,
         tag_slug=tag_slug,
+        partial_date=filter_partial_date,
     )
-    env.globals.update(url=template_url, relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir))
+    env.globals.update(url=template_url, relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir),
+                       catalogues=read_catalogues(templates_dir), language_names=LANGUAGE_NAMES,
+                       event_kinds=EVENT_KIND_LABELS, event_statuses=EVENT_STATUS_LABELS, entity_kinds=ENTITY_KIND_LABELS)
     env.tests["contains"] = lambda sequence, value: value in sequence
     return env
+
+
+def read_catalogues(templates_dir: Path) -> dict[str, Catalogue]:
+    """Every readable templates/translations/<lang>.po; pipeline.check_translations reports what is wrong."""
+    catalogues = {}
+    for file in sorted((templates_dir / CATALOGUE_DIR).glob("*.po")):
+        try:
+            entries = read_entries(file)
+        except Exception:  # a broken catalogue is reported by check_catalogues, with its line
+            continue
+        catalogues[file.stem] = Catalogue(file.stem, {k: e.text for k, e in entries.items() if e.text and not e.fuzzy})
+    return catalogues
+
+
+def make_gettext(catalogue: Catalogue):
+    """`_("text", name=value)` for templates: the catalogue's text, trusted like template text, with
+    %(name)s placeholders filled by escaped values (Jinja2's "new style" gettext)."""
+
+    @jinja2.pass_eval_context
+    def gettext(eval_ctx, msgid: str, **variables) -> str:
+        text = catalogue.gettext(msgid)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    return gettext
 
 
 def read_stylesheet(static_dir: Path | None) -> Markup:
@@ -166,6 +200,16 @@ def filter_time_short(value: datetime, lang: str = "en") -> str:
     return f"{clock} {value.tzname()}" if value.tzinfo else clock
 
 
+def filter_partial_date(value: str, lang: str = "en") -> str:
+    """'2006', 'October 2006' or '1 October 2006' for a partial date of the register."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 1:
+        return value
+    if len(parts) == 2:
+        return format_date(date(parts[0], parts[1], 1), format="LLLL y", locale=babel_locale(lang))
+    return filter_date_long(date(*parts), lang)
+
+
 def filter_iso(value: date | datetime) -> str:
     """ISO 8601, for <time datetime> and feeds."""
     if isinstance(value, datetime):
@@ -192,50 +236,81 @@ def item_key(item) -> str:
     return f"{item.kind}:{item.lang}:{item.slug}"
 
 
-def plan_pages(site: Site, index: SiteIndex | None = None) -> list[PageSpec]:
-    """Every HTML page of the site with its template and variables."""
+def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None, index: SiteIndex | None = None) -> list[PageSpec]:
+    """Every HTML page of the site, in every language, with its template and variables."""
+    catalogues = catalogues or {}
     index = index or index_site(site)
     default = site.config.language
-    prefix = lang_prefix(default, default)
-    specs = [
-        PageSpec(f"{prefix}index.html", "home.html", {"upcoming": index.upcoming}),
-        PageSpec(f"{prefix}news/index.html", "news.html", {"posts": site.posts}),
-        PageSpec(f"{prefix}calendar/index.html", "calendar.html", {"upcoming": index.upcoming, "past": index.past, "webcal": webcal_url(site.config)}),
-        PageSpec(f"{prefix}links/index.html", "links.html", {"entities": site.entities}),
-        PageSpec(f"{prefix}tags/index.html", "tags.html", {"tags": index.tags}),
-        PageSpec("404.html", "404.html", {"standalone": True}),
+    register = build_register(site)
+    specs = [PageSpec("404.html", "404.html", {"standalone": True}, lang=default, identity="404")]
+    for lang in site.config.languages:
+        specs += plan_language(site, lang, index.views[lang], register)
+    for item in site.posts + site.events + site.pages + site.translations:
+        if item.kind == "event":
+            extra = event_page_context(item, site, catalogues.get(item.lang, ENGLISH))
+        elif item.kind == "post":  # the events that call this post (or the original it translates), in its language
+            original = localise(index.groups, item, default)
+            extra = {"called_events": tuple(localise(index.groups, e, item.lang) for e in index.events_calling.get(original.slug, ()))}
+        else:
+            extra = {}
+        template = {"post": "post.html", "event": "event.html", "page": "page.html"}[item.kind]
+        identity = ":".join(group_of(item))
+        specs.append(PageSpec(path_of(item, default), template, {item.kind: item, "item": item, **extra}, item.origin.path, item.lang, identity))
+        if item.kind == "event":
+            specs.append(PageSpec(flyer_path(item, default), "flyer.html", {"event": item, "item": item, **flyer_context(item, site)}, item.origin.path, item.lang, "flyer:" + identity))
+    return with_alternates(specs, index)
+
+
+def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[PageSpec]:
+    """The section pages of one language (home, news, calendar, register, tags, mirrors), under its folder."""
+    prefix = lang_prefix(lang, site.config.language)
+    tags = tags_of(view)
+    calendar = {"upcoming": view.upcoming(site.now), "past": view.past(site.now), "webcal": webcal_url(site.config, lang), "calendar_path": calendar_path(lang, site.config)}
+    sections = [
+        ("index.html", "home.html", {"upcoming": view.upcoming(site.now)}),
+        ("news/index.html", "news.html", {"posts": view.posts}),
+        ("calendar/index.html", "calendar.html", calendar),
+        ("links/index.html", "links.html", {"entities": site.entities, "register": register}),
+        ("tags/index.html", "tags.html", {"tags": tags}),
     ]
     if site.config.mirrors:
-        specs.append(PageSpec(f"{prefix}mirrors/index.html", "mirrors.html", {}))
-    for tag, posts in index.tags.items():
-        specs.append(PageSpec(f"{prefix}tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}))
-    for kind, items, template in (("post", site.posts, "post.html"), ("event", site.events, "event.html"), ("page", site.pages, "page.html")):
-        for item in items:
-            extra = event_page_context(item, site) if kind == "event" else {"called_events": index.events_calling.get(item.slug, ())} if kind == "post" else {}
-            specs.append(PageSpec(path_of(item, default), template, {kind: item, "item": item, **extra}, item.origin.path))
-    for event in site.events:
-        specs.append(PageSpec(flyer_path(event, default), "flyer.html", {"event": event, "item": event, **flyer_context(event, site)}, event.origin.path))
-    return specs
+        sections.append(("mirrors/index.html", "mirrors.html", {}))
+    sections += [(f"tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}) for tag, posts in tags.items()]
+    return [PageSpec(prefix + path, template, context, "", lang, "section:" + path) for path, template, context in sections]
 
 
-def upcoming_events(site: Site) -> tuple:
-    """Events that have not ended at build time, soonest first."""
-    return index_site(site).upcoming
+def with_alternates(specs: list[PageSpec], index: SiteIndex) -> list[PageSpec]:
+    """Give each page the paths of its versions in other languages (for hreflang and the switcher)
+    and its language's menu, as its own variables (so a cached page depends on exactly these)."""
+    versions: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        versions.setdefault(spec.identity, {})[spec.lang] = spec.path
+    return [PageSpec(s.path, s.template, {**s.context, "alternates": versions[s.identity], "menu_pages": index.menus[s.lang]}, s.origin, s.lang, s.identity)
+            for s in specs]
 
 
-def past_events(site: Site) -> tuple:
-    """Events that ended before build time, newest first."""
-    return index_site(site).past
+def upcoming_events(site: Site) -> list:
+    """Events that have not ended at build time, soonest first (in the default language)."""
+    return view_of(site, site.config.language).upcoming(site.now)
 
 
-def tags_of(site: Site):
+def past_events(site: Site) -> list:
+    """Events that ended before build time, newest first (in the default language)."""
+    return view_of(site, site.config.language).past(site.now)
+
+
+def tags_of(view) -> dict[str, list]:
     """Tag name -> posts with that tag, tags sorted by name."""
-    return index_site(site).tags
+    tags: dict[str, list] = {}
+    for post in view.posts:
+        for tag in post.tags:
+            tags.setdefault(tag, []).append(post)
+    return dict(sorted(tags.items(), key=lambda kv: kv[0].lower()))
 
 
-def make_resolver(index: SiteIndex, page_path: str, options: RenderOptions, trace: "Trace | None" = None):
-    """Resolve `kind:slug` references from one page (through the site's one link table)."""
-    targets = index.targets
+def make_resolver(index: SiteIndex, page_path: str, options: RenderOptions, lang: str, trace: "Trace | None" = None):
+    """Resolve `kind:slug` references from one page (to the item's version in the page's language)."""
+    targets = index.targets_by_lang[lang]
 
     def resolve(ref: str) -> str:
         if trace is not None:
@@ -251,7 +326,11 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: Map
 
     With a `trace`, every input the page reads beyond its own variables is noted in it (placard.cache)."""
     index = index or index_site(site)
-    resolve = make_resolver(index, spec.path, options, trace)
+    lang = spec.lang or site.config.language
+    resolve = make_resolver(index, spec.path, options, lang, trace)
+    groups = index.groups
+    catalogue = env.globals["catalogues"].get(lang, ENGLISH)
+    gettext = make_gettext(catalogue)
 
     def finish(item, html: str) -> Markup:
         source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
@@ -265,15 +344,50 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: Map
     def body(item) -> Markup:
         return finish(item, read_body(item_key(item)))
 
-    def reply_body(item, index: int) -> Markup:
-        return finish(item, read_body(f"{item_key(item)}:reply:{index}"))
+    def reply_body(item, number: int) -> Markup:
+        return finish(item, read_body(f"{item_key(item)}:reply:{number}"))
+
+    default = site.config.language
+    alternates = spec.context.get("alternates", {})
+    ordered = [code for code in site.config.languages if code in alternates]
+    hreflang = [(code, absolute_url(site.config.base_url, alternates[code])) for code in ordered] if len(ordered) > 1 else []
+    if hreflang:  # x-default: the default language's version, for readers of any other language
+        hreflang.append(("x-default", absolute_url(site.config.base_url, alternates.get(default) or alternates[ordered[0]])))
+    # Every other language: this page in it if there is one, else its home page (never a missing page).
+    switcher = [(code, LANGUAGE_NAMES.get(code, code), alternates.get(code) or lang_prefix(code, default) + "index.html", code in alternates)
+                for code in site.config.languages] if len(site.config.languages) > 1 else []
+
+    def lang_of(item, name: str | None = None) -> Markup:
+        """' lang="en"' where an item (or one field a translation left as in the original) is not in the page's language."""
+        text_lang = default if name and name in getattr(item, "untranslated", ()) else item.lang
+        return Markup(f' lang="{text_lang}"') if text_lang != lang else Markup("")
+
+    def marked(item, name: str, text) -> Markup:
+        """`text` (one field of an item), in a <span lang> when it is not in the page's language."""
+        attribute = lang_of(item, name)
+        return Markup(f"<span{attribute}>{escape(text)}</span>") if attribute else escape(text)
 
     onion = onion_base(site.config)
     context = {
         "site": TracedSite(site, trace) if trace is not None else site,
-        "config": site.config,
+        "marked": marked,
+        "hreflang": hreflang,
+        "switcher": switcher,
+        "lang_of": lang_of,
+        "path_of": lambda item: path_of(item, default),
+        "prefix_of": lambda code: lang_prefix(code, default),
+        "config": site.config.in_language(lang),
         "page_path": spec.path,
-        "lang": spec.context.get("item").lang if spec.context.get("item") else site.config.language,
+        "lang": lang,
+        "prefix": lang_prefix(lang, site.config.language),
+        "view": index.views[lang],
+        "in_lang": lambda item: localise(groups, item, lang),
+        "posts_about": lambda event: [localise(groups, p, lang) for p in site.posts if p.slug in event.posts],
+        "events_calling": lambda post: [localise(groups, e, lang) for e in site.events if localise(groups, post, site.config.language).slug in e.posts],
+        "alternates": {},
+        "_": gettext,
+        "gettext": gettext,
+        "gettext_in": lambda msgid, code: env.globals["catalogues"].get(code, ENGLISH).gettext(msgid),
         "options": options,
         "body": body,
         "reply_body": reply_body,
@@ -342,8 +456,11 @@ def reuse_page(entry: PageEntry | None, inputs: "PageInputs", base: bytes) -> by
 # Context names fixed by a page's own key (its path, variables, config, options, templates) or whose
 # reads are traced one by one (body, reply_body, link). A page that reads any other name (say a new
 # variable added to render_page and not listed here) is never cached: slower, but never stale.
+# Also the language helpers, which depend only on the page's language, its alternates (its own
+# variables), the config and the catalogues (templates/translations/, part of the templates digest).
 KEYED_NAMES = frozenset({"config", "page_path", "lang", "options", "body", "reply_body", "link", "canonical",
-                         "standalone", "csp", "onion_location", "absolute"})
+                         "standalone", "csp", "onion_location", "absolute", "marked", "hreflang", "switcher",
+                         "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates"})
 
 
 def remember_page(cache: Store, inputs: "PageInputs", spec: PageSpec, base: bytes, trace: Trace, data: bytes) -> None:
@@ -393,8 +510,8 @@ class PageInputs:
                 return None
             digest = getattr(self.bodies, "digest", None)
             return digest(name) if digest else digest_text(self.bodies[name])
-        if kind == "ref":
-            return digest_text(self.index.targets.get(name, "\0missing"))
+        if kind == "ref":  # where the reference lands, from a page in any language
+            return digest_text("\0".join(targets.get(name, "\0missing") for _lang, targets in sorted(self.index.targets_by_lang.items())))
         return None
 
 

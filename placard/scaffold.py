@@ -69,18 +69,46 @@ Write the page here in Markdown.
 """
 
 
+def render_translation(kind: str, title: str, slug: str, lang: str, key: str) -> str:
+    """A translation: only its text; times, place, uid, dates and tags come from the original."""
+    place = '''# venue: "The place's name in this language"
+# city: "The city in this language"
+''' if kind == "event" else ""
+    return f"""---
+title: {yaml_text(title)}
+slug: {slug}
+lang: {lang}
+translation_key: {key}
+summary: "One sentence in this language."
+{place}draft: true
+---
+
+The translated text, in Markdown. Everything else (dates, times, place, tags) comes from the original,
+the {kind} whose slug is '{key}'.
+"""
+
+
 TEMPLATES = {"post": ("news", render_new_post), "event": ("events", render_new_event), "page": ("pages", render_new_page)}
 
 
-def write_new_item(content_dir: Path, kind: str, title: str, now: datetime) -> Path:
-    """Write a new content file; never overwrites an existing one."""
+def write_new_item(content_dir: Path, kind: str, title: str, now: datetime, lang: str | None = None, translates: str | None = None) -> Path:
+    """Write a new content file (a translation of `translates` if given); never overwrites an existing one.
+    The slug is transliterated ASCII for Russian and Kazakh titles and is written into the file once."""
     folder, render = TEMPLATES[kind]
     slug = make_slug(title)
     name = f"{now:%Y-%m-%d}-{slug}.md" if kind != "page" else f"{slug}.md"
     target = content_dir / folder / name
     if target.exists():
         raise BuildError([Problem(f"content/{folder}/{name}", None, "", "already exists; nothing was changed (choose another title or edit that file)")])
+    if translates and not lang:
+        raise BuildError([Problem(f"content/{folder}/{name}", None, "", "a translation needs its language: add --lang ru (or kk)")])
+    if translates:
+        text = render_translation(kind, title, slug, lang, translates)
+    else:
+        text = render(title, slug, now)
+        if lang:
+            text = text.replace("\ndraft: true\n", f"\nlang: {lang}\ndraft: true\n", 1)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "x", encoding="utf-8") as handle:
-        handle.write(render(title, slug, now))
+        handle.write(text)
     return target

@@ -156,12 +156,25 @@ def parse_partial_date(value: Any) -> str:
         return text
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
         if not 1 <= int(text[5:]) <= 12:
-            raise FieldError(f"'{text}' has a month that does not exist")
+            raise FieldError(f"'{text}' has a month that does not exist (01 to 12); write 2006, 2006-10 or 2006-10-01")
         return text
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         parse_date(text)
         return text
     raise FieldError(f"'{text}' is not a date; write 2006, 2006-10 or 2006-10-01")
+
+
+def partial_date_bounds(text: str) -> tuple[date, date]:
+    """The first and last day a partial date can mean: '2006' spans 2006-01-01 to 2006-12-31."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 1:
+        return date(parts[0], 1, 1), date(parts[0], 12, 31)
+    if len(parts) == 2:
+        first = date(parts[0], parts[1], 1)
+        following = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return first, following - timedelta(days=1)
+    day = date(*parts)
+    return day, day
 
 
 def choice(*options: str) -> Parser:

@@ -28,5 +28,12 @@ def transliterate(text: str) -> str:
 
 
 def make_slug(title: str, max_length: int = 80) -> str:
-    """A lowercase ASCII slug with single hyphens, for any of the site's languages."""
-    return slugify(transliterate(title), max_length=max_length, word_boundary=True) or "untitled"
+    """A lowercase ASCII slug with single hyphens, for any of the site's languages, cut after the last
+    whole word that fits (python-slugify's own cut may skip a long word and keep a later short one)."""
+    words = slugify(transliterate(title)).split("-")
+    kept: list[str] = []
+    for word in words:
+        if kept and len("-".join(kept + [word])) > max_length:
+            break
+        kept.append(word)
+    return "-".join(kept)[:max_length].strip("-") or "untitled"

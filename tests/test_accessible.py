@@ -15,8 +15,8 @@ from conftest import NOW, REPO
 from placard.output import write_output
 from placard.pipeline import Project, build_site
 
-# Installed by `npm install --prefix .cache/vnu vnu-jar@26.9.27` (git-ignored); VNU_JAR overrides.
-VNU_JAR = Path(os.environ.get("VNU_JAR", REPO / ".cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar"))
+# Installed by `npm install --prefix .tools/vnu vnu-jar@26.9.27` (git-ignored); VNU_JAR overrides.
+VNU_JAR = Path(os.environ.get("VNU_JAR", REPO / ".tools/vnu/node_modules/vnu-jar/build/dist/vnu.jar"))
 CSS = (REPO / "static/style.css").read_text()
 
 
@@ -25,7 +25,7 @@ def vnu_missing() -> str | None:
     if not shutil.which("java"):
         return "java is not installed (apt-get install default-jre-headless)"
     if not VNU_JAR.is_file():
-        return f"vnu.jar not found at {VNU_JAR}; run: npm install --prefix .cache/vnu vnu-jar@26.9.27"
+        return f"vnu.jar not found at {VNU_JAR}; run: npm install --prefix .tools/vnu vnu-jar@26.9.27"
     return None
 
 

@@ -178,5 +178,9 @@ def test_no_personal_data_and_no_address_on_request(tmp_path):
 def test_render_calendar_lists_every_event_once():
     site, _ = build_site(Project(REPO), NOW)
     files = render_calendar(site)
-    assert sorted(files) == ["calendar.ics", "calendar/london-demonstration-2011-12-21/event.ics"]
-    assert len(parse_ics(files["calendar.ics"]).walk("VEVENT")) == len(site.events)
+    ru_event = "ru/calendar/demonstratsiya-podderzhite-neftyanikov-kazakhstana-i-ikh-soobshchestva-protest/event.ics"
+    kk_event = "kk/calendar/demonstratsiya-qazaqstandaghy-munayshylar-men-olardyng-qauymdastyqtaryn/event.ics"
+    assert sorted(files) == sorted(["calendar.ics", "calendar/london-demonstration-2011-12-21/event.ics",
+                                    "ru/calendar.ics", ru_event, "kk/calendar.ics", kk_event])
+    for feed in ("calendar.ics", "ru/calendar.ics", "kk/calendar.ics"):
+        assert len(parse_ics(files[feed]).walk("VEVENT")) == len(site.events)

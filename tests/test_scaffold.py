@@ -21,3 +21,16 @@ def test_new_never_overwrites(tmp_path, capsys):
     args = ["--root", str(project.root), "--now", NOW.isoformat(), "new", "page", "About"]
     assert main(args) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+def test_new_in_russian_and_kazakh_gets_an_ascii_slug_and_translations_build(tmp_path, capsys):
+    project = make_project(tmp_path)
+    base = ["--root", str(project.root), "--now", NOW.isoformat(), "new"]
+    assert main(base + ["post", "Солидарность с Жанаозеном", "--lang", "ru"]) == 0
+    assert main(base + ["event", "Палата алдындағы демонстрация", "--lang", "kk", "--translates", "demo"]) == 0
+    written = (project.content / "events" / "2026-11-26-palata-aldyndaghy-demonstratsiya.md").read_text(encoding="utf-8")
+    assert "slug: palata-aldyndaghy-demonstratsiya\nlang: kk\ntranslation_key: demo\n" in written and "starts:" not in written
+    site, output = build_site(project, NOW, preview=True)
+    assert "ru/news/solidarnost-s-zhanaozenom/index.html" in output.files
+    page = output.files["kk/calendar/palata-aldyndaghy-demonstratsiya/index.html"].decode()
+    assert "Палата алдындағы демонстрация" in page and "21 желтоқсан" in page  # the original's date, in Kazakh

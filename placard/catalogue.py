@@ -1,0 +1,169 @@
+"""Interface text in every language: one gettext catalogue per language, `templates/translations/<lang>.po`.
+
+The message ids are the English text written in the templates (`{{ _("Upcoming") }}`) and in the code
+(marked `N_("owned by")` or translated with `tr(...)`). Each `.po` file gives every id its text in one
+language; campaigners edit it in any text editor or in Poedit. It is read with Babel at build time
+(no compiled .mo file to keep in step). A language listed in site.yml whose catalogue lacks a message
+stops the build with the message to add; messages no template uses any more are reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.extract import extract_python
+from babel.messages.pofile import PoFileError, read_po
+
+CATALOGUE_DIR = "translations"  # under templates/
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}  # each in its own language, for the switcher
+ENGLISH_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}  # for messages to campaigners
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
+CODE_KEYWORDS = {"N_": None, "tr": None}
+SOURCE_LANGUAGE = "en"  # the language of the message ids: a message missing from en.po is shown as written
+
+
+def N_(text: str) -> str:
+    """Mark text in the code for the catalogues; it is translated where it is shown."""
+    return text
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One language's interface text: English message id -> text in that language."""
+
+    lang: str
+    messages: dict
+
+    def gettext(self, msgid: str) -> str:
+        """The text for `msgid` in this language (the id itself if the catalogue lacks it)."""
+        return self.messages.get(msgid) or msgid
+
+    def tr(self, msgid: str, **variables) -> str:
+        """Translate and fill in %(name)s placeholders, for text made outside templates (.ics files)."""
+        text = self.gettext(msgid)
+        return text % variables if variables else text
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One message of a .po file as written: its line, its text, and whether it is marked fuzzy."""
+
+    line: int
+    text: str
+    fuzzy: bool
+
+
+def catalogue_file(templates_dir: Path, lang: str) -> Path:
+    """Where a language's catalogue lives."""
+    return templates_dir / CATALOGUE_DIR / f"{lang}.po"
+
+
+def read_entries(file: Path) -> dict[str, Entry]:
+    """Every message of a .po file; raises PoFileError (with its line) on a broken file."""
+    with open(file, "rb") as handle:
+        catalog = read_po(handle, abort_invalid=True)
+    entries = {}
+    for message in catalog:
+        if not message.id or isinstance(message.id, tuple):
+            continue  # the header, and plural forms (not used by our templates)
+        entries[message.id] = Entry(message.lineno or 0, message.string or "", message.fuzzy)
+    return entries
+
+
+def template_messages(templates_dir: Path) -> dict[str, str]:
+    """Message id -> 'templates/<file>:<line>' for every _() / gettext() call in the templates."""
+    from jinja2.ext import babel_extract
+
+    found: dict[str, str] = {}
+    for file in sorted(templates_dir.rglob("*")):
+        if file.suffix not in TEMPLATE_SUFFIXES or not file.is_file():
+            continue
+        options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true", "silent": "true"}
+        with open(file, "rb") as handle:
+            for line, _func, message, _comments in babel_extract(handle, ("_", "gettext", "gettext_in"), [], options):
+                if isinstance(message, tuple):  # _("... %(name)s", name=value), gettext_in("...", lang): the id first
+                    message = message[0]
+                if isinstance(message, str):
+                    found.setdefault(message, f"templates/{file.relative_to(templates_dir).as_posix()}:{line}")
+    return found
+
+
+@lru_cache(maxsize=1)
+def code_messages() -> dict[str, str]:
+    """Message id -> 'placard/<file>:<line>' for every N_() / tr() in the code (fixed per release)."""
+    found: dict[str, str] = {}
+    package = Path(__file__).resolve().parent
+    for file in sorted(package.glob("*.py")):
+        with open(file, "rb") as handle:
+            for line, _func, message, _comments in extract_python(handle, CODE_KEYWORDS, [], {}):
+                if isinstance(message, str):
+                    found.setdefault(message, f"placard/{file.name}:{line}")
+    return found
+
+
+def required_messages(templates_dir: Path) -> dict[str, str]:
+    """Every message id the site can show, with where it is used."""
+    return {**code_messages(), **template_messages(templates_dir)}
+
+
+@dataclass(frozen=True)
+class CatalogueReport:
+    """What is wrong with the catalogues: problems stop the build, unused messages are only reported."""
+
+    catalogues: dict
+    missing: tuple  # (path, line, field, message) for errors.Problem
+    unused: tuple  # one line each, 'path:line: ...'
+
+
+def check_catalogues(templates_dir: Path, languages: tuple[str, ...], strict: bool = False) -> CatalogueReport:
+    """Read each language's catalogue; list messages missing (or fuzzy) and messages nothing uses.
+    English needs no entry for a message (the id is English) unless `strict` (the tests of our catalogues)."""
+    required = required_messages(templates_dir)
+    catalogues, missing, unused = {}, [], []
+    for lang in languages:
+        file = catalogue_file(templates_dir, lang)
+        display = f"templates/{CATALOGUE_DIR}/{lang}.po"
+        name = ENGLISH_NAMES.get(lang, lang)
+        optional = lang == SOURCE_LANGUAGE and not strict
+        if not file.is_file():
+            if optional:
+                catalogues[lang] = Catalogue(lang, {})
+                continue
+            missing.append((display, None, "", f"the {name} catalogue is missing; copy templates/{CATALOGUE_DIR}/en.po to {lang}.po and translate each msgstr"))
+            continue
+        try:
+            entries = read_entries(file)
+        except (PoFileError, UnicodeDecodeError, OSError) as exc:
+            missing.append((display, None, "", f"cannot be read as a gettext catalogue: {exc}; compare it with en.po (each msgid needs a msgstr line, text in double quotes)"))
+            continue
+        for msgid, where in sorted(required.items()):
+            entry = entries.get(msgid)
+            if optional and (entry is None or not entry.text.strip()):
+                continue
+            if entry is None:
+                missing.append((display, None, "msgid", f'"{msgid}" (used in {where}) has no {name} translation; add two lines: msgid "{msgid}" and msgstr "..."'))
+            elif not entry.text.strip():
+                missing.append((display, entry.line, "msgstr", f'"{msgid}" has no {name} translation yet; write it between the quotes of the msgstr line'))
+            elif entry.fuzzy:
+                missing.append((display, entry.line, "msgstr", f'"{msgid}" is marked fuzzy (a guess); check the {name} text, then delete the "#, fuzzy" line above it'))
+        for msgid, entry in sorted(entries.items(), key=lambda kv: kv[1].line):
+            if msgid not in required:
+                unused.append(f'{display}:{entry.line}: msgid "{msgid}" is not used by any template or by placard (reworded? check en.po); delete it or fix the spelling')
+        catalogues[lang] = Catalogue(lang, {msgid: entry.text for msgid, entry in entries.items() if entry.text and not entry.fuzzy})
+    return CatalogueReport(catalogues, tuple(missing), tuple(unused))
+
+
+def po_text(lang: str, messages: dict[str, str]) -> str:
+    """A .po file for `messages` (used by tests and to start a new language)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale=lang)
+    for msgid, text in messages.items():
+        catalog.add(msgid, text)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, omit_header=True, width=0)
+    return buffer.getvalue().decode("utf-8")
