@@ -45,7 +45,8 @@ def index_site(site: Site) -> SiteIndex:
         for tag in post.tags:
             tags.setdefault(tag, []).append(post)
     groups = translations_of(site)
-    languages = site.config.languages
+    # Declared languages, and any other a translation is written in (its pages still need links and menus).
+    languages = tuple(dict.fromkeys(site.config.languages + tuple(t.lang for t in site.translations)))
     targets = {lang: MappingProxyType(link_targets(site, lang, groups)) for lang in languages}
     views = {lang: view_of(site, lang, groups) for lang in languages}
     return SiteIndex(
