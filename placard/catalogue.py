@@ -75,12 +75,20 @@ def read_entries(file: Path) -> dict[str, Entry]:
 
 def template_messages(templates_dir: Path) -> dict[str, str]:
     """Message id -> 'templates/<file>:<line>' for every _() / gettext() call in the templates."""
+    files = tuple(file for file in sorted(templates_dir.rglob("*")) if file.suffix in TEMPLATE_SUFFIXES and file.is_file())
+    # Extraction parses every template (the slowest part of a warm build); a build and its
+    # summary, or the preview's rebuilds, reuse it while no template file has changed.
+    signature = tuple((file.name, file.stat().st_mtime_ns, file.stat().st_size, file.stat().st_ino) for file in files)
+    return dict(extract_template_messages(templates_dir, files, signature))
+
+
+@lru_cache(maxsize=4)
+def extract_template_messages(templates_dir: Path, files: tuple[Path, ...], _signature: tuple) -> tuple:
+    """(message id, where) pairs of the given template files, in order."""
     from jinja2.ext import babel_extract
 
     found: dict[str, str] = {}
-    for file in sorted(templates_dir.rglob("*")):
-        if file.suffix not in TEMPLATE_SUFFIXES or not file.is_file():
-            continue
+    for file in files:
         options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true", "silent": "true"}
         with open(file, "rb") as handle:
             for line, _func, message, _comments in babel_extract(handle, ("_", "gettext", "gettext_in"), [], options):
@@ -88,7 +96,7 @@ def template_messages(templates_dir: Path) -> dict[str, str]:
                     message = message[0]
                 if isinstance(message, str):
                     found.setdefault(message, f"templates/{file.relative_to(templates_dir).as_posix()}:{line}")
-    return found
+    return tuple(found.items())
 
 
 @lru_cache(maxsize=1)
