@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,10 +22,12 @@ def parse_now(text: str | None) -> datetime:
 
 def make_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="build.py", description="Build the campaign site from content/ into output/.")
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: current folder)")
-    parser.add_argument("--now", help="build as if it were this time (ISO 8601), for reproducible builds")
-    sub = parser.add_subparsers(dest="command")
+    # --root and --now work before or after the command (build.py zip --now ... as well as build.py --now ... zip).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help="the project folder (default: current folder)")
+    common.add_argument("--now", default=argparse.SUPPRESS, help="build as if it were this time (ISO 8601), for reproducible builds")
+    parser = argparse.ArgumentParser(prog="build.py", description="Build the campaign site from content/ into output/.", parents=[common])
+    sub = parser.add_subparsers(dest="command", parser_class=lambda **kw: argparse.ArgumentParser(parents=[common], **kw))
     sub.add_parser("build", help="build the site into output/ (the default)")
     serve = sub.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on every save")
     serve.add_argument("--port", type=int, default=8000)
@@ -84,8 +87,9 @@ def run_check(folder: Path, offline: bool, out=None) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; content problems exit 1 with messages, never a traceback."""
     args = make_parser().parse_args(argv)
-    project = Project(args.root.resolve())
-    now = parse_now(args.now)
+    project = Project(getattr(args, "root", Path.cwd()).resolve())
+    given_now = getattr(args, "now", None)
+    now = parse_now(given_now)
     try:
         if args.command == "new":
             from .scaffold import write_new_item
@@ -96,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(project, host=args.host, port=args.port, open_browser=args.open, clock=(lambda: now) if args.now else None)
+            return serve(project, host=args.host, port=args.port, open_browser=args.open, clock=(lambda: now) if given_now else None)
         if args.command == "check":
             return run_check(args.dir or project.output, args.offline)
         if args.command == "zip":
@@ -110,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as error:
         print_problems(error)
         return 1
+    except BrokenPipeError:  # the reader of our output went away (build.py | head): the work itself is done
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except OSError as error:
         where = error.filename or project.output
         print(f"{where}: could not write the site: {error.strerror or error}. output/ was not changed "

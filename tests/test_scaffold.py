@@ -34,3 +34,10 @@ def test_new_in_russian_and_kazakh_gets_an_ascii_slug_and_translations_build(tmp
     assert "ru/news/solidarnost-s-zhanaozenom/index.html" in output.files
     page = output.files["kk/calendar/palata-aldyndaghy-demonstratsiya/index.html"].decode()
     assert "Палата алдындағы демонстрация" in page and "21 желтоқсан" in page  # the original's date, in Kazakh
+
+
+def test_root_and_now_work_after_the_command(tmp_path, capsys):
+    project = make_project(tmp_path)
+    assert main(["build", "--root", str(project.root), "--now", NOW.isoformat()]) == 0
+    assert (project.output / "index.html").is_file()
+    assert "Built " in capsys.readouterr().out
