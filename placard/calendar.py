@@ -9,6 +9,7 @@ byte-identical files in every build.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
@@ -283,6 +284,7 @@ def render_json_ld(data: dict) -> Markup:
     return Markup(json.dumps(data, ensure_ascii=False, indent=2).translate(JSON_IN_HTML))
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and the slowest part of a preview rebuild of a small site
 def render_qr_svg(url: str) -> Markup:
     """A QR code of `url` as inline SVG, made at build time (no image request, no third party)."""
     code = segno.make(url, error="m", micro=False)

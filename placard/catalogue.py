@@ -63,6 +63,13 @@ def catalogue_file(templates_dir: Path, lang: str) -> Path:
 
 def read_entries(file: Path) -> dict[str, Entry]:
     """Every message of a .po file; raises PoFileError (with its line) on a broken file."""
+    info = file.stat()
+    return dict(read_entries_of(file, info.st_mtime_ns, info.st_size, info.st_ino))
+
+
+@lru_cache(maxsize=16)  # each build reads every catalogue twice, the preview on every rebuild
+def read_entries_of(file: Path, _mtime: int, _size: int, _inode: int) -> tuple:
+    """(message id, Entry) pairs of one version of a .po file."""
     with open(file, "rb") as handle:
         catalog = read_po(handle, abort_invalid=True)
     entries = {}
@@ -70,7 +77,7 @@ def read_entries(file: Path) -> dict[str, Entry]:
         if not message.id or isinstance(message.id, tuple):
             continue  # the header, and plural forms (not used by our templates)
         entries[message.id] = Entry(message.lineno or 0, message.string or "", message.fuzzy)
-    return entries
+    return tuple(entries.items())
 
 
 def template_messages(templates_dir: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ arrows show their direction, so nothing depends on colour. Its styles live in st
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from dataclasses import dataclass
 from html import escape
@@ -110,6 +111,13 @@ def sorted_subgraph(graph: nx.Graph, nodes: list[str]) -> nx.Graph:
 
 def place_boxes(entities: list[Entity], ties: list[Tie]) -> tuple[list[Box], float]:
     """Lay out every group and stack the groups; returns the boxes and the drawing's height."""
+    boxes, height = layout_boxes(tuple(entities), tuple(ties))
+    return list(boxes), height
+
+
+@functools.lru_cache(maxsize=8)  # pure (entities and ties are frozen); the preview rebuilds often
+def layout_boxes(entities: tuple[Entity, ...], ties: tuple[Tie, ...]) -> tuple[tuple[Box, ...], float]:
+    """place_boxes, for hashable arguments."""
     graph = nx.Graph()
     graph.add_nodes_from(sorted(e.slug for e in entities))
     graph.add_edges_from(sorted((t.subject, t.object) for t in ties))
@@ -126,7 +134,7 @@ def place_boxes(entities: list[Entity], ties: list[Tie]) -> tuple[list[Box], flo
             x, y = positions[slug]
             boxes.append(Box(slug, x, round(y - highest + top, 1), *sizes[slug], names[slug]))
         top += lowest - highest + GAP
-    return boxes, round(top - GAP + MARGIN, 1)
+    return tuple(boxes), round(top - GAP + MARGIN, 1)
 
 
 def clip(box: Box, toward: tuple[float, float]) -> tuple[float, float]:
