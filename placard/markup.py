@@ -113,40 +113,25 @@ def check_refs(item, targets: dict[str, str], problems: Problems) -> None:
             problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'; check the slug")
 
 
-def source_line(text: str, needle: str, first_line: int) -> int:
-    """The file line of the first body line containing `needle` (the body's first line if none)."""
-    for offset, line in enumerate(text.split("\n")):
-        if needle and needle in line:
-            return first_line + offset
-    return first_line
-
-
-def check_embeds(path: str, text: str, html: str, first_line: int, problems: Problems) -> None:
-    """Refuse bodies that make visitors' browsers contact another host, and images without alt text."""
-    scanner = _SafetyScanner()
-    scanner.feed(html)
-    scanner.close()
-    report_embeds(path, text, first_line, scanner.scan, problems)
-
-
 def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: Problems) -> None:
     """The external fetches and images without alt text found in a body's HTML, as problems."""
     for ref in scan.refs:
         if not (ref.fetched and is_external(ref.url)):
             continue
         what = "an image" if ref.where.startswith("<img") else f"a {ref.where} reference"
-        problems.add(path, source_line(text, ref.url, first_line), "body",
+        problems.add(path, find_line(text, first_line, ref.url), "body",
                      f"embeds {what} from another site ({ref.url}); every visitor's browser would contact that site. "
                      "Download the file into content/ (e.g. content/news/photo.jpg) and write ![what it shows](photo.jpg)")
     for _line, src, alt, classes in scan.images:
         if alt is None or (not alt.strip() and DECORATIVE not in classes):
-            problems.add(path, source_line(text, src, first_line), "body",
+            problems.add(path, find_line(text, first_line, src), "body",
                          f"the image '{src}' has no alt text; describe it: ![Police lines in the square]({src}), "
                          f"or if it is only decoration write ![]({src}){{.{DECORATIVE}}}")
 
 
 def check_body(path: str, source: str, first_line: int, html: str, problems: Problems) -> None:
-    """check_html and check_embeds on one parse of the HTML."""
+    """Refuse unsafe markup (scripts, handlers, javascript: links) and external embeds or images
+    without alt text, on one parse of the body's HTML; other raw HTML is kept as written."""
     scanner = _SafetyScanner()
     scanner.feed(html)
     scanner.close()
@@ -193,7 +178,7 @@ UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 
 class _SafetyScanner(_Parser):
     """Find scripts, inline event handlers and script URLs in HTML (entities already decoded),
-    while collecting references and images for check_embeds in the same pass."""
+    while collecting references and images for report_embeds in the same pass."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -217,18 +202,11 @@ class _SafetyScanner(_Parser):
 
 def find_line(source: str, first_line: int, needle: str) -> int:
     """The file line where `needle` first appears in a Markdown body (case-insensitive), else its first line."""
-    for offset, line in enumerate(source.split("\n")):
-        if needle.lower() in line.lower():
-            return first_line + offset
+    if needle:
+        for offset, line in enumerate(source.split("\n")):
+            if needle.lower() in line.lower():
+                return first_line + offset
     return first_line
-
-
-def check_html(path: str, source: str, first_line: int, html: str, problems: Problems) -> None:
-    """Refuse scripts, event handlers and javascript: links; other raw HTML is kept as written."""
-    scanner = _SafetyScanner()
-    scanner.feed(html)
-    scanner.close()
-    report_safety(path, source, first_line, scanner.findings, problems)
 
 
 def report_safety(path: str, source: str, first_line: int, findings: list[tuple[str, str]], problems: Problems) -> None:
