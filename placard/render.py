@@ -261,6 +261,32 @@ def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None, index
     return with_alternates(specs, index)
 
 
+PAGE_SIZE = 50  # posts per page of a list: about 20 KB, well inside the 50 KB page budget
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a long list stands: its number, and the pages before and after it."""
+
+    number: int
+    total: int
+    newer: str | None
+    older: str | None
+
+
+def paginate(folder: str, template: str, context: dict, posts: tuple, prefix: str) -> list[tuple[str, str, dict]]:
+    """A list of posts as pages of PAGE_SIZE: folder/index.html, then folder/page/2/index.html, ...
+    (paths within the language's folder; the pager's links include its `prefix`)."""
+    chunks = [posts[start:start + PAGE_SIZE] for start in range(0, len(posts), PAGE_SIZE)] or [posts]
+    paths = [f"{folder}index.html" if number == 1 else f"{folder}page/{number}/index.html" for number in range(1, len(chunks) + 1)]
+    pages = []
+    for number, (path, chunk) in enumerate(zip(paths, chunks), 1):
+        newer = prefix + paths[number - 2] if number > 1 else None
+        older = prefix + paths[number] if number < len(chunks) else None
+        pages.append((path, template, {**context, "posts": chunk, "pager": Pager(number, len(chunks), newer, older)}))
+    return pages
+
+
 def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[PageSpec]:
     """The section pages of one language (home, news, calendar, register, tags, mirrors), under its folder."""
     prefix = lang_prefix(lang, site.config.language)
@@ -268,14 +294,15 @@ def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[P
     calendar = {"upcoming": view.upcoming(site.now), "past": view.past(site.now), "webcal": webcal_url(site.config, lang), "calendar_path": calendar_path(lang, site.config)}
     sections = [
         ("index.html", "home.html", {"upcoming": view.upcoming(site.now)}),
-        ("news/index.html", "news.html", {"posts": view.posts}),
         ("calendar/index.html", "calendar.html", calendar),
         ("links/index.html", "links.html", {"entities": site.entities, "register": register}),
         ("tags/index.html", "tags.html", {"tags": tags}),
     ]
     if site.config.mirrors:
         sections.append(("mirrors/index.html", "mirrors.html", {}))
-    sections += [(f"tags/{tag_slug(tag)}/index.html", "tag.html", {"tag": tag, "posts": posts}) for tag, posts in tags.items()]
+    sections += paginate("news/", "news.html", {}, tuple(view.posts), prefix)
+    for tag, posts in tags.items():
+        sections += paginate(f"tags/{tag_slug(tag)}/", "tag.html", {"tag": tag}, tuple(posts), prefix)
     return [PageSpec(prefix + path, template, context, "", lang, "section:" + path) for path, template, context in sections]
 
 

@@ -62,3 +62,18 @@ def test_seed_site_builds(tmp_path):
     assert len(site.posts) == 3 and len(site.events) == 1
     assert sum(len(e.ties) for e in site.entities) >= 5
     assert "calendar/london-demonstration-2011-12-21/index.html" in output.files
+
+
+def test_long_lists_are_paginated_and_linked(tmp_path):
+    posts = {f"content/news/p{n:03}.md": f"---\ntitle: Post {n}\nslug: p{n:03}\ndate: 2011-12-{1 + n % 28:02} 10:{n % 60:02} +00:00\nauthor: A\ntags:\n  - many\n---\n\nText {n}.\n"
+             for n in range(120)}
+    project = make_project(tmp_path, posts)
+    _, output = build_site(project, NOW)
+    pages = ["news/index.html", "news/page/2/index.html", "news/page/3/index.html"]
+    assert all(p in output.files for p in pages) and "news/page/4/index.html" not in output.files
+    first, middle, last = (output.files[p].decode() for p in pages)
+    assert "Page 1 of 3" in first and 'href="page/2/" rel="next"' in first and 'rel="prev"' not in first
+    assert 'href="../../" rel="prev"' in middle and 'href="../3/" rel="next"' in middle
+    assert "Page 3 of 3" in last and 'rel="next"' not in last
+    assert first.count("<h2><a href=") == 50  # PAGE_SIZE posts per page
+    assert "tags/many/page/3/index.html" in output.files
