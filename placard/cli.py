@@ -89,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     project = Project(getattr(args, "root", Path.cwd()).resolve())
     given_now = getattr(args, "now", None)
-    now = parse_now(given_now)
+    try:
+        now = parse_now(given_now)
+    except ValueError:
+        print(f"--now: '{given_now}' is not a date and time; write it like 2011-12-20T09:00:00+00:00", file=sys.stderr)
+        return 2
     try:
         if args.command == "new":
             from .scaffold import write_new_item

@@ -41,3 +41,9 @@ def test_root_and_now_work_after_the_command(tmp_path, capsys):
     assert main(["build", "--root", str(project.root), "--now", NOW.isoformat()]) == 0
     assert (project.output / "index.html").is_file()
     assert "Built " in capsys.readouterr().out
+
+
+def test_a_bad_now_is_explained_not_a_traceback(tmp_path, capsys):
+    project = make_project(tmp_path)
+    assert main(["--root", str(project.root), "--now", "tomorrow"]) == 2
+    assert "--now: 'tomorrow' is not a date and time" in capsys.readouterr().err
