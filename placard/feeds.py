@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from .index import SiteIndex, index_site
 from .models import Site
-from .languages import view_of
 from .render import PageSpec, plan_pages
 from .urls import lang_prefix
 
 FEED_SIZE = 20
 
 
-def plan_feeds(site: Site, pages: list[PageSpec] | None = None) -> list[PageSpec]:
+def plan_feeds(site: Site, pages: list[PageSpec] | None = None, index: SiteIndex | None = None) -> list[PageSpec]:
     """Each language's Atom feed, the sitemap (of the HTML `pages` already planned) and robots.txt, each from its template."""
-    html_pages = [spec.path for spec in (plan_pages(site) if pages is None else pages) if spec.path != "404.html"]
+    index = index or index_site(site)
+    html_pages = [spec.path for spec in (plan_pages(site, index=index) if pages is None else pages) if spec.path != "404.html"]
     feeds = [
-        PageSpec(lang_prefix(lang, site.config.language) + "feed.xml", "feed.xml", {"posts": view_of(site, lang).posts[:FEED_SIZE]}, lang=lang, identity="feed")
+        PageSpec(lang_prefix(lang, site.config.language) + "feed.xml", "feed.xml", {"posts": index.views[lang].posts[:FEED_SIZE]}, lang=lang, identity="feed")
         for lang in site.config.languages
     ]
     return feeds + [

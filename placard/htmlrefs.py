@@ -141,8 +141,3 @@ def scan_html(text: str) -> Scan:
     parser.feed(text)
     parser.close()
     return parser.scan
-
-
-def external_fetches(text: str) -> list[Ref]:
-    """References in HTML that make a browser contact another host as soon as the page loads."""
-    return [ref for ref in scan_html(text).refs if ref.fetched and is_external(ref.url)]

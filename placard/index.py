@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .languages import LanguageView, localise, translations_of, view_of
-from .models import Entity, Event, Page, Post, Site
+from .models import Entity, Event, Page, Site
 from .urls import anchor_of, lang_prefix, path_of
 
 SECTIONS = ("news", "calendar", "links", "tags")
@@ -29,9 +29,6 @@ class SiteIndex:
     menus: Mapping[str, tuple[Page, ...]]  # the pages in each language's main navigation
     entity_named: Mapping[str, Entity]  # entity slug -> entity
     events_calling: Mapping[str, tuple[Event, ...]]  # post slug -> events whose `posts` list it
-    tags: Mapping[str, tuple[Post, ...]]  # tag -> posts with it, tags sorted by name
-    upcoming: tuple[Event, ...]  # not over at build time, soonest first
-    past: tuple[Event, ...]  # over at build time, newest first
 
 
 def index_site(site: Site) -> SiteIndex:
@@ -40,10 +37,6 @@ def index_site(site: Site) -> SiteIndex:
     for event in site.events:
         for slug in event.posts:
             calling.setdefault(slug, []).append(event)
-    tags: dict[str, list[Post]] = {}
-    for post in site.posts:
-        for tag in post.tags:
-            tags.setdefault(tag, []).append(post)
     groups = translations_of(site)
     # Declared languages, and any other a translation is written in (its pages still need links and menus).
     languages = tuple(dict.fromkeys(site.config.languages + tuple(t.lang for t in site.translations)))
@@ -57,9 +50,6 @@ def index_site(site: Site) -> SiteIndex:
         menus=MappingProxyType({lang: tuple(p for p in view.pages if p.menu is not None) for lang, view in views.items()}),
         entity_named=MappingProxyType({entity.slug: entity for entity in site.entities}),
         events_calling=MappingProxyType({slug: tuple(events) for slug, events in calling.items()}),
-        tags=MappingProxyType({tag: tuple(posts) for tag, posts in sorted(tags.items(), key=lambda kv: kv[0].lower())}),
-        upcoming=tuple(e for e in site.events if e.finishes > site.now),
-        past=tuple(sorted((e for e in site.events if e.finishes <= site.now), key=lambda e: (e.starts, e.slug), reverse=True)),
     )
 
 

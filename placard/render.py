@@ -27,7 +27,7 @@ from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context,
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import Problem
 from .index import SiteIndex, index_site, link_targets
-from .languages import LanguageView, group_of, localise, view_of
+from .languages import LanguageView, group_of, localise
 from .markup import rebase_assets, resolve_links
 from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS, Site
 from .output import Output
@@ -314,16 +314,6 @@ def with_alternates(specs: list[PageSpec], index: SiteIndex) -> list[PageSpec]:
         versions.setdefault(spec.identity, {})[spec.lang] = spec.path
     return [PageSpec(s.path, s.template, {**s.context, "alternates": versions[s.identity], "menu_pages": index.menus[s.lang]}, s.origin, s.lang, s.identity)
             for s in specs]
-
-
-def upcoming_events(site: Site) -> list:
-    """Events that have not ended at build time, soonest first (in the default language)."""
-    return view_of(site, site.config.language).upcoming(site.now)
-
-
-def past_events(site: Site) -> list:
-    """Events that ended before build time, newest first (in the default language)."""
-    return view_of(site, site.config.language).past(site.now)
 
 
 def tags_of(view) -> dict[str, list]:
