@@ -256,6 +256,7 @@ class MemoryStore:
         self.loaded: dict[int, tuple[Any, bytes]] = {}  # id(item) -> (item, key): an item's key is its digest
         self.bodies: dict[bytes, str] = {}
         self.pages: dict[str, PageEntry] = {}
+        self.memos: dict[str, tuple[bytes, Any]] = {}
 
     def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
         """The validated items loaded before from these paths with these keys (bytes and settings)."""
@@ -287,6 +288,14 @@ class MemoryStore:
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
         self.pages.update(entries)
 
+    def get_memo(self, name: str, key: bytes) -> Any:
+        """A value computed before from inputs with this digest (None if there is none)."""
+        hit = self.memos.get(name)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def put_memo(self, name: str, key: bytes, value: Any) -> None:
+        self.memos[name] = (key, value)
+
     def prune(self, items: set[str], bodies: set[bytes], pages: set[str]) -> None:
         """Forget what this build no longer uses, so the cache does not grow forever."""
         self.items = {k: v for k, v in self.items.items() if k in items}
@@ -305,6 +314,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (path TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key BLOB PRIMARY KEY, html TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
 """
 
 
@@ -330,7 +340,7 @@ class SqliteStore:
                 db.executescript(SCHEMA)
                 row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
                 if row is None or row[0] != self.version:
-                    db.executescript("DELETE FROM items; DELETE FROM bodies; DELETE FROM pages;")
+                    db.executescript("DELETE FROM items; DELETE FROM bodies; DELETE FROM pages; DELETE FROM memos;")
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version,))
                     db.commit()
                 return db
@@ -394,6 +404,17 @@ class SqliteStore:
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
                             ((path, e.base, pickle.dumps(e.deps, protocol=5), e.data) for path, e in entries))
+
+    def get_memo(self, name: str, key: bytes) -> Any:
+        """A value computed before from inputs with this digest (None if there is none)."""
+        try:
+            row = self.db.execute("SELECT data FROM memos WHERE name=? AND key=?", (name, key)).fetchone()
+            return pickle.loads(row[0]) if row is not None else None
+        except Exception:  # an unreadable entry: computed again
+            return None
+
+    def put_memo(self, name: str, key: bytes, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", (name, key, pickle.dumps(value, protocol=5)))
 
     def prune(self, items: set[str], bodies: set[bytes], pages: set[str]) -> None:
         """Forget what this build no longer uses, so the cache does not grow forever."""

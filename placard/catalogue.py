@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from babel.messages.extract import extract_python
 from babel.messages.pofile import PoFileError, read_po
 
 CATALOGUE_DIR = "translations"  # under templates/
@@ -80,13 +79,22 @@ def read_entries_of(file: Path, _mtime: int, _size: int, _inode: int) -> tuple:
     return tuple(entries.items())
 
 
+def template_files(templates_dir: Path) -> tuple[Path, ...]:
+    """The template files messages are extracted from."""
+    return tuple(file for file in sorted(templates_dir.rglob("*")) if file.suffix in TEMPLATE_SUFFIXES and file.is_file())
+
+
+def template_signature(templates_dir: Path) -> tuple:
+    """Names, sizes and modification times of the template files: extraction is redone when any changes."""
+    return tuple((file.relative_to(templates_dir).as_posix(), file.stat().st_mtime_ns, file.stat().st_size, file.stat().st_ino)
+                 for file in template_files(templates_dir))
+
+
 def template_messages(templates_dir: Path) -> dict[str, str]:
     """Message id -> 'templates/<file>:<line>' for every _() / gettext() call in the templates."""
-    files = tuple(file for file in sorted(templates_dir.rglob("*")) if file.suffix in TEMPLATE_SUFFIXES and file.is_file())
-    # Extraction parses every template (the slowest part of a warm build); a build and its
-    # summary, or the preview's rebuilds, reuse it while no template file has changed.
-    signature = tuple((file.name, file.stat().st_mtime_ns, file.stat().st_size, file.stat().st_ino) for file in files)
-    return dict(extract_template_messages(templates_dir, files, signature))
+    # Extraction parses every template (the slowest part of a warm build); the preview's rebuilds
+    # reuse it while no template file has changed (and build.py keeps it in its cache).
+    return dict(extract_template_messages(templates_dir, template_files(templates_dir), template_signature(templates_dir)))
 
 
 @lru_cache(maxsize=4)
@@ -109,6 +117,8 @@ def extract_template_messages(templates_dir: Path, files: tuple[Path, ...], _sig
 @lru_cache(maxsize=1)
 def code_messages() -> dict[str, str]:
     """Message id -> 'placard/<file>:<line>' for every N_() / tr() in the code (fixed per release)."""
+    from babel.messages.extract import extract_python  # imported where used: most builds reuse the cached messages
+
     found: dict[str, str] = {}
     package = Path(__file__).resolve().parent
     for file in sorted(package.glob("*.py")):
@@ -133,10 +143,11 @@ class CatalogueReport:
     unused: tuple  # one line each, 'path:line: ...'
 
 
-def check_catalogues(templates_dir: Path, languages: tuple[str, ...], strict: bool = False) -> CatalogueReport:
+def check_catalogues(templates_dir: Path, languages: tuple[str, ...], strict: bool = False, required: dict[str, str] | None = None) -> CatalogueReport:
     """Read each language's catalogue; list messages missing (or fuzzy) and messages nothing uses.
-    English needs no entry for a message (the id is English) unless `strict` (the tests of our catalogues)."""
-    required = required_messages(templates_dir)
+    English needs no entry for a message (the id is English) unless `strict` (the tests of our catalogues).
+    `required` is required_messages(templates_dir), if the caller kept it from an earlier build."""
+    required = required_messages(templates_dir) if required is None else required
     catalogues, missing, unused = {}, [], []
     for lang in languages:
         file = catalogue_file(templates_dir, lang)

@@ -15,8 +15,6 @@ import textwrap
 from dataclasses import dataclass
 from html import escape
 
-import networkx as nx
-import numpy
 
 from .models import Entity, Tie
 
@@ -63,6 +61,9 @@ def layout_component(graph: nx.Graph, sizes: dict[str, tuple[float, float]]) -> 
     nodes = sorted(graph.nodes)
     if len(nodes) == 1:
         return {nodes[0]: (WIDTH / 2, 0.0)}
+    import networkx as nx  # imported where used: a site without ties never needs networkx or numpy
+    import numpy
+
     raw = nx.spring_layout(graph, seed=SEED, iterations=200)
     points = numpy.array([raw[n] for n in nodes], dtype=float)
     points -= points.mean(axis=0)
@@ -103,6 +104,8 @@ def sorted_subgraph(graph: nx.Graph, nodes: list[str]) -> nx.Graph:
     hash seed from one process to the next; the spring layout depends on node order, so it must
     only ever see sorted input for builds to be byte-identical.
     """
+    import networkx as nx
+
     sub = nx.Graph()
     sub.add_nodes_from(sorted(nodes))
     sub.add_edges_from(sorted(tuple(sorted(edge)) for edge in graph.subgraph(nodes).edges))
@@ -118,6 +121,8 @@ def place_boxes(entities: list[Entity], ties: list[Tie]) -> tuple[list[Box], flo
 @functools.lru_cache(maxsize=8)  # pure (entities and ties are frozen); the preview rebuilds often
 def layout_boxes(entities: tuple[Entity, ...], ties: tuple[Tie, ...]) -> tuple[tuple[Box, ...], float]:
     """place_boxes, for hashable arguments."""
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(sorted(e.slug for e in entities))
     graph.add_edges_from(sorted((t.subject, t.object) for t in ties))

@@ -13,8 +13,6 @@ import io
 import struct
 import zlib
 
-from PIL import Image
-
 SOI, SOS, EOI = 0xD8, 0xDA, 0xD9
 ORIENTATION = 0x0112
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -79,6 +77,8 @@ def strip_jpeg(data: bytes) -> bytes:
 def read_orientation(data: bytes) -> int | None:
     """The EXIF Orientation of a JPEG (1-8), or None."""
     try:
+        from PIL import Image  # imported where used: most builds copy no photo
+
         with Image.open(io.BytesIO(data)) as image:
             return image.getexif().get(ORIENTATION)
     except Exception as exc:  # Pillow raises many types for broken files
@@ -87,6 +87,8 @@ def read_orientation(data: bytes) -> int | None:
 
 def orientation_segment(orientation: int) -> bytes:
     """An APP1 segment holding a minimal EXIF block with only the Orientation tag."""
+    from PIL import Image
+
     exif = Image.Exif()
     exif[ORIENTATION] = orientation
     payload = exif.tobytes()

@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 
 from .calendar import render_calendar
-from .catalogue import check_catalogues
+from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
 from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
 from .images import ImageError, strip_metadata
-from .cache import MemoryStore, Store, open_store
+from .cache import MemoryStore, Store, digest_value, open_store
 from .index import SiteIndex, index_site
 from .markup import Bodies, BodySource, check_refs, convert_many
 from .models import Site
@@ -70,7 +70,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     index = index_site(site)
     bodies = convert_bodies(site, index, cache)
     env = load_templates(project.templates, project.static, template_cache)
-    check_translations(project, config)
+    check_translations(project, config, cache)
     catalogues = env.globals["catalogues"]
     try:
         pages = plan_pages(site, catalogues, index)
@@ -96,19 +96,33 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     try:
         site, output = build_site(project, now, preview, options, cache=cache)
         write_output(output.files, project.output)
+        unused = check_translations(project, site.config, cache).unused
     finally:
         if cache is not None:
             cache.close()
     pages = sum(1 for path in output.files if path.endswith(".html"))
-    unused = check_catalogues(project.templates, site.config.languages).unused
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), unused)
 
 
-def check_translations(project: Project, config) -> None:
+def check_translations(project: Project, config, cache: Store | None = None) -> CatalogueReport:
     """Every language in site.yml needs its interface text in templates/translations/<lang>.po."""
-    report = check_catalogues(project.templates, config.languages)
+    report = check_catalogues(project.templates, config.languages, required=messages_needed(project, cache))
     if report.missing:
         raise BuildError([Problem(*problem) for problem in report.missing])
+    return report
+
+
+def messages_needed(project: Project, cache: Store | None) -> dict[str, str]:
+    """The messages templates and code use; extracting them parses every template, so the cache keeps them
+    (keyed on the template files; placard's own code is part of the cache's version)."""
+    if cache is None:
+        return required_messages(project.templates)
+    key = digest_value(template_signature(project.templates))
+    found = cache.get_memo("messages", key)
+    if found is None:
+        found = required_messages(project.templates)
+        cache.put_memo("messages", key, found)
+    return found
 
 
 def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:

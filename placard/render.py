@@ -103,7 +103,7 @@ def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: j
         tag_slug=tag_slug,
         partial_date=filter_partial_date,
     )
-    env.globals.update(url=template_url, relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir),
+    env.globals.update(relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir),
                        catalogues=read_catalogues(templates_dir), language_names=LANGUAGE_NAMES,
                        event_kinds=EVENT_KIND_LABELS, event_statuses=EVENT_STATUS_LABELS, entity_kinds=ENTITY_KIND_LABELS)
     env.tests["contains"] = lambda sequence, value: value in sequence
@@ -217,18 +217,17 @@ def filter_iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
-@jinja2.pass_context
-def template_url(context: Any, target: Any) -> str:
-    """A relative link from the page being rendered to an item or an output path."""
-    page_path = context["page_path"]
-    index_html = context["options"].index_html
-    if context["standalone"]:  # served at any address (404): relative links would break there
-        path = target if isinstance(target, str) else path_of(target, context["site"].config.language) + anchor_of(target)
-        return absolute_url(context["site"].config.base_url, path)
-    if isinstance(target, str):
-        return relative_url(page_path, target, index_html)
-    default = context["site"].config.language
-    return relative_url(page_path, path_of(target, default) + anchor_of(target), index_html)
+def make_url(page_path: str, options: RenderOptions, standalone: bool, config) -> Any:
+    """`url(target)` for one page: a relative link from it to an item or an output path."""
+    default, index_html = config.language, options.index_html
+
+    def url(target: Any) -> str:
+        path = target if isinstance(target, str) else path_of(target, default) + anchor_of(target)
+        if standalone:  # served at any address (404): relative links would break there
+            return absolute_url(config.base_url, path)
+        return relative_url(page_path, path, index_html)
+
+    return url
 
 
 def item_key(item) -> str:
@@ -413,6 +412,7 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: Map
         "now": site.now,
         "canonical": absolute_url(site.config.base_url, spec.path),
         "standalone": False,
+        "url": make_url(spec.path, options, bool(spec.context.get("standalone")), site.config),
         "csp": content_security_policy(env.globals["inline_stylesheet"] if spec.context.get("standalone") else None),
         "onion_location": absolute_url(onion, spec.path) if onion and not spec.context.get("standalone") else None,
         "absolute": lambda target: absolute_url(site.config.base_url, target if isinstance(target, str) else path_of(target, site.config.language)),
@@ -475,7 +475,7 @@ def reuse_page(entry: PageEntry | None, inputs: "PageInputs", base: bytes) -> by
 # variable added to render_page and not listed here) is never cached: slower, but never stale.
 # Also the language helpers, which depend only on the page's language, its alternates (its own
 # variables), the config and the catalogues (templates/translations/, part of the templates digest).
-KEYED_NAMES = frozenset({"config", "page_path", "lang", "options", "body", "reply_body", "link", "canonical",
+KEYED_NAMES = frozenset({"url", "config", "page_path", "lang", "options", "body", "reply_body", "link", "canonical",
                          "standalone", "csp", "onion_location", "absolute", "marked", "hreflang", "switcher",
                          "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates"})
 
