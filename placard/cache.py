@@ -21,8 +21,10 @@ from __future__ import annotations
 import contextvars
 import copyreg
 import hashlib
+import os
 import pickle
 import sqlite3
+import stat
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -34,7 +36,7 @@ import jinja2.runtime
 
 from .models import Entity, Event, Page, Post
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
 LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
@@ -240,11 +242,25 @@ def stop_trace(token: contextvars.Token) -> None:
 
 @dataclass(frozen=True)
 class PageEntry:
-    """A rendered page and what it was rendered from."""
+    """A rendered page and what it was rendered from.
+
+    The preview keeps the page's bytes; build.py keeps only their digest, because the page itself is
+    in output/: `written` (size, mtime, inode) tells whether output/ still has exactly that file."""
 
     base: bytes  # digest of template set, path, template, variables, config, options
     deps: tuple[tuple[tuple[str, str], bytes], ...]  # (dependency, its digest then)
-    data: bytes
+    digest: bytes  # of the page's bytes
+    data: bytes | None = None
+    written: tuple[int, int, int] | None = None
+
+
+def file_signature(path: str) -> tuple[int, int, int] | None:
+    """(size, mtime, inode) of a regular file, or None: what a page in output/ must still have to be reused."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino) if stat.S_ISREG(info.st_mode) else None
 
 
 class MemoryStore:
@@ -276,14 +292,21 @@ class MemoryStore:
     def known_bodies(self) -> set[bytes]:
         return set(self.bodies)
 
+    def reader(self) -> "MemoryStore":
+        return self  # a forked worker has its own copy
+
     def get_body(self, key: bytes) -> str:
         return self.bodies[key]
 
     def put_bodies(self, entries: Iterable[tuple[bytes, str]]) -> None:
         self.bodies.update(entries)
 
-    def get_pages(self) -> dict[str, PageEntry]:
+    def get_pages(self, out_dir: Path | None = None) -> dict[str, PageEntry]:
+        """Every page rendered before (with its bytes)."""
         return self.pages
+
+    def record_written(self, written: dict[str, tuple[int, int, int] | None]) -> None:
+        pass  # the preview keeps pages in memory, not in output/
 
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
         self.pages.update(entries)
@@ -313,7 +336,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (path TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key BLOB PRIMARY KEY, html TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, digest BLOB NOT NULL, written BLOB);
 CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
 """
 
@@ -336,7 +359,8 @@ class SqliteStore:
         for attempt in (1, 2):
             try:
                 db = sqlite3.connect(self.file, isolation_level="DEFERRED")
-                db.execute("PRAGMA journal_mode=DELETE")
+                # WAL: render workers read bodies while this process adds new ones (readers never block the writer)
+                db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(SCHEMA)
                 row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
                 if row is None or row[0] != self.version:
@@ -351,7 +375,7 @@ class SqliteStore:
                     pass
                 if attempt == 2:
                     raise
-                for stale in (self.file, self.file.with_name(self.file.name + "-journal")):
+                for stale in [self.file] + [self.file.with_name(self.file.name + end) for end in ("-journal", "-wal", "-shm")]:
                     stale.unlink(missing_ok=True)
         raise AssertionError("unreachable")
 
@@ -385,16 +409,26 @@ class SqliteStore:
     def get_body(self, key: bytes) -> str:
         return self.db.execute("SELECT html FROM bodies WHERE key=?", (key,)).fetchone()[0]
 
+    def reader(self) -> "BodyReader":
+        """A connection of its own for a render worker (a connection must not cross a fork)."""
+        return BodyReader(self.file)
+
     def put_bodies(self, entries: Iterable[tuple[bytes, str]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", entries)
 
-    def get_pages(self) -> dict[str, PageEntry]:
-        """Every cached page (their bytes become the output, so nothing is held twice)."""
-        found = {}
+    def get_pages(self, out_dir: Path | None = None) -> dict[str, PageEntry]:
+        """The pages rendered before that output/ still holds exactly as written (size, mtime and inode
+        unchanged): their inputs decide whether they can stay. Without `out_dir`, none."""
+        found: dict[str, PageEntry] = {}
+        if out_dir is None:
+            return found
+        base = str(out_dir) + os.sep
         try:
-            for path, base, deps, data in self.db.execute("SELECT path, base, deps, data FROM pages"):
+            for path, key, deps, digest, written in self.db.execute("SELECT path, base, deps, digest, written FROM pages"):
+                if written is None or pickle.loads(written) != file_signature(base + path):
+                    continue  # never written, or changed since: rendered again
                 try:
-                    found[path] = PageEntry(base, pickle.loads(deps), data)
+                    found[path] = PageEntry(key, pickle.loads(deps), digest)
                 except Exception:
                     continue  # unreadable entry: the page is rendered again
         except sqlite3.DatabaseError:
@@ -402,8 +436,13 @@ class SqliteStore:
         return found
 
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
-                            ((path, e.base, pickle.dumps(e.deps, protocol=5), e.data) for path, e in entries))
+        self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, NULL)",
+                            ((path, e.base, pickle.dumps(e.deps, protocol=5), e.digest) for path, e in entries))
+
+    def record_written(self, written: dict[str, tuple[int, int, int] | None]) -> None:
+        """After output/ was written: the signature of each page file just written (None: not reusable)."""
+        self.db.executemany("UPDATE pages SET written=? WHERE path=?",
+                            ((pickle.dumps(sig) if sig else None, path) for path, sig in written.items()))
 
     def get_memo(self, name: str, key: bytes) -> Any:
         """A value computed before from inputs with this digest (None if there is none)."""
@@ -428,6 +467,18 @@ class SqliteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+class BodyReader:
+    """Read-only access to converted bodies, from a render worker process."""
+
+    def __init__(self, file: Path) -> None:
+        self.file, self.db = file, None
+
+    def get_body(self, key: bytes) -> str:
+        if self.db is None:  # opened in the worker, on first use
+            self.db = sqlite3.connect(f"file:{self.file}?mode=ro", uri=True)
+        return self.db.execute("SELECT html FROM bodies WHERE key=?", (key,)).fetchone()[0]
 
 
 Store = MemoryStore | SqliteStore

@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import os
 import re
+import time as systime
 import uuid
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -321,7 +322,7 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         problems.add(display_path(content_dir, root), None, "", "the content folder is missing; create it with news/, events/, links/ and pages/ inside")
         problems.raise_if_any()
     inside = make_inside_check(root)
-    wanted: list[tuple[str, str, bytes]] = []  # (display path, kind, bytes)
+    wanted: list[tuple[str, str, Path]] = []  # (display path, kind, file)
     for file in iter_content_files(content_dir):
         display = display_path(file, root)
         outside = inside(file)
@@ -335,20 +336,28 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         if section not in SECTIONS:
             problems.add(display, None, "", f"Markdown files belong in one of content/{'/, content/'.join(SECTIONS)}/; move this file")
             continue
-        with open(file, "rb") as handle:
-            wanted.append((display, SECTIONS[section], handle.read()))
-    keys = {display: digest_bytes(display.encode("utf-8"), data, config_key) for display, _kind, data in wanted} if config_key else {}
-    cached = cache.get_items(keys) if cache is not None and keys else {}
-    for display, kind, data in wanted:
-        item = cached.get(display) or load_item(display, data, kind, config, problems, cache, keys.get(display))
+        wanted.append((display, SECTIONS[section], file))
+    keys = {display: file_key(display, file, config_key) for display, _kind, file in wanted} if config_key else {}
+    cached = cache.get_items({path: key for path, key in keys.items() if key is not None}) if cache is not None and keys else {}
+    for display, kind, file in wanted:  # one file at a time: its bytes are dropped as soon as it is parsed
+        item = cached.get(display)
+        if item is None:
+            with open(file, "rb") as handle:
+                item = load_item(display, handle.read(), kind, config, problems, cache, keys.get(display))
         if isinstance(item, TranslationStub):
             stubs.append(item)
             continue
         if item is not None:
             loaded[item.kind].append(item)
     problems.raise_if_any()
+    before = {kind: list(items) for kind, items in loaded.items()}
     for item in link_translations(loaded, stubs, config, problems):
         loaded[item.kind].append(item)
+    if cache is not None:  # an original given its key is a new object: it keeps a cache key (page keys use it)
+        for kind, items in before.items():
+            for old, new in zip(items, loaded[kind]):
+                if new is not old and id(old) in cache.loaded:
+                    cache.loaded[id(new)] = (new, digest_bytes(cache.loaded[id(old)][1], b"translation_key", (new.translation_key or "").encode()))
     problems.raise_if_any()
     published, held = select_published(loaded, now, preview)
     check_references(published, problems)
@@ -366,6 +375,27 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         preview=preview,
         translations=tuple(sorted(translations, key=lambda t: (t.kind, t.lang, t.slug))),
     )
+
+
+RACY_SECONDS = 2.0
+
+
+def file_key(display: str, file: Path, config_key: bytes) -> bytes | None:
+    """A content file's cache key: its path, size, modification and change times, inode, and site.yml.
+
+    Any write to a file changes its change time (which, unlike the modification time, cannot be set
+    back), so an unchanged key means unchanged bytes, without reading 10,000 files to find the one edited.
+    A file changed in the last RACY_SECONDS gets no key (it is parsed, not cached): file times are
+    coarse, and a second edit within the same tick, of the same size, would otherwise look unchanged
+    (git's "racy clean" problem)."""
+    try:
+        info = os.stat(file)
+    except OSError:
+        return None
+    if info.st_ctime >= systime.time() - RACY_SECONDS:  # the real clock: it only decides what to cache, never the output
+        return None
+    signature = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}".encode()
+    return digest_bytes(display.encode("utf-8"), signature, config_key)
 
 
 def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems: Problems,

@@ -121,6 +121,8 @@ def place_boxes(entities: list[Entity], ties: list[Tie]) -> tuple[list[Box], flo
 @functools.lru_cache(maxsize=8)  # pure (entities and ties are frozen); the preview rebuilds often
 def layout_boxes(entities: tuple[Entity, ...], ties: tuple[Tie, ...]) -> tuple[tuple[Box, ...], float]:
     """place_boxes, for hashable arguments."""
+    if not entities:  # nothing to draw (and no need to import networkx for it)
+        return (), round(MARGIN - GAP + MARGIN, 1)
     import networkx as nx
 
     graph = nx.Graph()

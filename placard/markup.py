@@ -7,15 +7,13 @@ Campaigners link to other items with `post:slug`, `event:slug`, `entity:slug` or
 
 from __future__ import annotations
 
-import multiprocessing
 import posixpath
 import re
+from html import unescape
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Callable, Iterator
+from typing import Callable
 
 import markdown
 
@@ -30,9 +28,6 @@ DECORATIVE = "decorative"  # `![](border.png){.decorative}`: an image that carri
 REF_IN_HTML = re.compile(r'(href|src)="((?:post|event|entity|page|section):[^"]*)"')
 
 
-POOL_MIN_BODIES = 100  # fewer bodies convert faster in this process than a pool starts
-POOL_WORKERS = 2
-POOL_CHUNK = 64
 _local = threading.local()
 
 
@@ -68,29 +63,6 @@ def convert_checked(source: BodySource) -> tuple[str, list[Problem]]:
     problems = Problems()
     check_body(source.path, source.text, source.line, html, problems)
     return html, problems.items
-
-
-def convert_chunk(sources: list[BodySource]) -> list[tuple[str, list[Problem]]]:
-    """convert_checked for a chunk of bodies (one round trip to a worker process)."""
-    return [convert_checked(source) for source in sources]
-
-
-def convert_many(sources: list[BodySource]) -> Iterator[tuple[str, list[Problem]]]:
-    """convert_checked for every body, yielded in order as they come back (so they need not all be
-    held at once); on two worker processes when there are many."""
-    if len(sources) <= POOL_MIN_BODIES:
-        yield from convert_chunk(sources)
-        return
-    chunks = [sources[i:i + POOL_CHUNK] for i in range(0, len(sources), POOL_CHUNK)]
-    done = 0
-    try:
-        # forkserver: workers start clean (no copy of this process's memory or threads, e.g. the preview's)
-        with ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            for chunk in pool.map(convert_chunk, chunks):
-                yield from chunk
-                done += len(chunk)
-    except (BrokenProcessPool, OSError):  # no worker could start here (e.g. a script without a __main__ guard)
-        yield from convert_chunk(sources[done:])
 
 
 def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:
@@ -133,11 +105,21 @@ def check_body(path: str, source: str, first_line: int, html: str, problems: Pro
     """Refuse unsafe markup (scripts, handlers, javascript: links) and external embeds or images
     without alt text, on one parse of the body's HTML; other raw HTML is kept as written."""
     scanner = _SafetyScanner()
-    scanner.feed(html)
-    scanner.close()
+    if "<" in source:
+        scanner.feed(html)
+        scanner.close()
+    else:  # no raw HTML: only Python-Markdown's own, regular tags (see TAG_IN_HTML)
+        for tag, attributes in TAG_IN_HTML.findall(html):
+            scanner.handle_starttag(tag.lower(), [(name.lower(), unescape(value)) for name, value in ATTRIBUTE_IN_TAG.findall(attributes)])
     report_safety(path, source, first_line, scanner.findings, problems)
     report_embeds(path, source, first_line, scanner.scan, problems)
 
+
+# Without raw HTML in the Markdown (no '<' in it), every tag is Python-Markdown's own, and its
+# serializer escapes '<', '>' and '"' inside attribute values; so this finds each whole tag, and
+# the scanner, which only looks at tags and their attributes, can skip the text between them.
+TAG_IN_HTML = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)((?:\s[^>]*)?)>")
+ATTRIBUTE_IN_TAG = re.compile(r'([^\s=/"]+)="([^"]*)"')
 
 ASSET_IN_HTML = re.compile(r'(src|href)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')
 
@@ -217,7 +199,12 @@ def report_safety(path: str, source: str, first_line: int, findings: list[tuple[
 
 class Bodies(Mapping):
     """Item key -> body HTML. Bodies converted earlier come from the cache (loaded when a page
-    needs one); `digest` names a body by its Markdown text, which fixes its HTML."""
+    needs one); `digest` names a body by its Markdown text, which fixes its HTML.
+
+    A body not converted yet is converted when first read (by the page that shows it, in whichever
+    process renders that page); what it was converted to and any problems found in it are kept
+    (`problems`), and clean bodies go to the cache. In a render worker the cache is read-only:
+    fresh conversions wait in `fresh` for the main process to `absorb` them."""
 
     def __init__(self, sources: dict[str, BodySource], cache=None) -> None:
         from .cache import digest_text
@@ -227,19 +214,52 @@ class Bodies(Mapping):
         self.cache = cache
         known = cache.known_bodies() if cache is not None else set()
         self.cached = {key for key, digest in self.digests.items() if digest in known}
-        self.html: dict[str, str] = {}
+        self.html: dict[str, str] = {}  # converted in this process and not in the cache (e.g. with problems)
+        self.found: dict[str, list[Problem]] = {}  # key -> problems, for every body converted by this build
+        self.fresh: list[tuple[str, str, list[Problem]]] | None = None  # a worker's conversions, for the main process
 
     def missing(self) -> list[str]:
-        """Keys of the bodies that must be converted, in a stable order."""
-        return [key for key in self.sources if key not in self.cached]
+        """Keys of the bodies not converted yet (neither cached nor converted by this build), in a stable order."""
+        return [key for key in self.sources if key not in self.cached and key not in self.found]
 
-    def add(self, key: str, html: str, clean: bool) -> None:
+    def convert(self, key: str) -> str:
+        """Convert and check one body now."""
+        html, problems = convert_checked(self.sources[key])
+        if self.fresh is not None:
+            self.fresh.append((key, html, problems))
+        else:
+            self.add(key, html, problems)
+        return html
+
+    def add(self, key: str, html: str, problems: list[Problem]) -> None:
         """A freshly converted body; clean ones go to the cache (and are read back from it when needed)."""
-        if clean and self.cache is not None:
+        if key in self.found:
+            return  # converted twice (by two workers): the first result stands, its problems once
+        self.found[key] = problems
+        if not problems and self.cache is not None:
             self.cache.put_bodies([(self.digests[key], html)])
             self.cached.add(key)
         else:
             self.html[key] = html
+
+    def for_worker(self) -> None:
+        """Switch to a render worker's view: the cache read through a connection of its own, results held back."""
+        self.cache = self.cache.reader() if self.cache is not None else None
+        self.fresh = []
+
+    def take_fresh(self) -> list[tuple[str, str, list[Problem]]]:
+        """A worker's conversions since the last call."""
+        fresh, self.fresh = self.fresh or [], []
+        return fresh
+
+    def absorb(self, fresh: list[tuple[str, str, list[Problem]]]) -> None:
+        """Conversions made by a worker."""
+        for key, html, problems in fresh:
+            self.add(key, html, problems)
+
+    def problems(self) -> list[Problem]:
+        """Every problem found in the bodies converted by this build, in the order of the site's items."""
+        return [problem for key in self.sources for problem in self.found.get(key, ())]
 
     def digest(self, key: str) -> bytes:
         return self.digests[key]
@@ -247,12 +267,14 @@ class Bodies(Mapping):
     def __getitem__(self, key: str) -> str:
         if key in self.html:
             return self.html[key]
-        if key not in self.cached:
+        if key not in self.sources:
             raise KeyError(key)
-        try:
-            return self.cache.get_body(self.digests[key])
-        except Exception:  # an unreadable cache entry: the body converts the same again
-            return convert_markdown(self.sources[key].text)
+        if key in self.cached:
+            try:
+                return self.cache.get_body(self.digests[key])
+            except Exception:  # an unreadable cache entry: the body converts the same again
+                return convert_markdown(self.sources[key].text)
+        return self.convert(key)
 
     def __contains__(self, key: object) -> bool:
         return key in self.sources

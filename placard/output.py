@@ -6,11 +6,13 @@ failed or interrupted build leaves the last good site exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import shutil
 import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -22,28 +24,79 @@ class OutputPathError(ValueError):
         self.origin = origin
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A file a render worker already wrote into the staging folder, at its own path."""
+
+    digest: bytes
+    size: int
+
+
 class Output:
-    """Output path -> bytes. Refuses paths outside the site and paths written twice."""
+    """Output path -> bytes. Refuses paths outside the site and paths written twice.
 
-    def __init__(self) -> None:
+    Besides bytes in memory, a file can be `staged` (already written by a render worker into
+    `staging`, the folder beside output/ that becomes the new site) or `kept` (the file already in
+    output/, unchanged since the last build: the build cache proved its inputs are the same)."""
+
+    def __init__(self, staging: Path | None = None) -> None:
         self.files: dict[str, bytes] = {}
+        self.staged: dict[str, Staged] = {}
+        self.kept: set[str] = set()
         self.origins: dict[str, str] = {}
+        self.staging = staging
 
-    def add(self, path: str, data: bytes | str, origin: str = "") -> None:
-        """Add one file; `origin` names what produced it, for the duplicate message."""
+    def claim(self, path: str, origin: str) -> str:
+        """The normalised path, if nothing else has it and it stays inside the site."""
         try:
             clean = check_output_path(path)
         except OutputPathError as exc:
             raise OutputPathError(str(exc), origin) from None
-        if clean in self.files:
+        if clean in self.origins:
             first = self.origins[clean] or "an earlier file"
             blame, other = (first, origin) if first.startswith("content/") and not origin.startswith("content/") else (origin, first)
             raise OutputPathError(f"both this file and {other} would be written to {clean}; give one a different slug", blame)
-        self.files[clean] = data.encode("utf-8") if isinstance(data, str) else data
         self.origins[clean] = origin
+        return clean
+
+    def add(self, path: str, data: bytes | str, origin: str = "") -> None:
+        """Add one file; `origin` names what produced it, for the duplicate message."""
+        self.files[self.claim(path, origin)] = data.encode("utf-8") if isinstance(data, str) else data
+
+    def add_staged(self, path: str, staged: Staged, origin: str = "") -> None:
+        """A file a worker wrote to staging/<path>."""
+        self.staged[self.claim(path, origin)] = staged
+
+    def keep(self, path: str, origin: str = "") -> None:
+        """The file output/<path> as it is."""
+        self.kept.add(self.claim(path, origin))
+
+    def paths(self) -> set[str]:
+        return set(self.origins)
+
+    def discard(self) -> None:
+        """Remove the staging folder (a failed build: output/ was never touched)."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
 
     def __len__(self) -> int:
-        return len(self.files)
+        return len(self.origins)
+
+
+def staging_beside(out_dir: Path) -> Path:
+    """A fresh, empty folder next to output/ (same file system, so it can be renamed into place)."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".output.new-", dir=out_dir.parent))
+
+
+def write_staged(staging: Path, path: str, data: bytes) -> Staged:
+    """Write one finished file into the staging folder (from a render worker)."""
+    target = os.path.join(staging, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as handle:
+        handle.write(data)
+    return Staged(hashlib.blake2b(data, digest_size=20).digest(), len(data))
 
 
 def check_output_path(path: str) -> str:
@@ -59,39 +112,52 @@ def check_output_path(path: str) -> str:
 IN_PLACE_SHARE = 50  # when at most 1/50 of the files changed, they are replaced one by one
 
 
-def write_output(files: dict[str, bytes], out_dir: Path) -> None:
+def write_output(output: Output | dict[str, bytes], out_dir: Path) -> None:
     """Write the site to `out_dir`; the old site survives any failure, unchanged files are not touched.
 
     Nothing changed: nothing is written. A few files changed (one post edited): each is written
     beside output/ first and only then renamed into place, so a failed write changes nothing.
     Otherwise the whole site is written beside output/ and swapped in with two renames."""
+    if isinstance(output, dict):
+        files, output = output, Output()
+        for path, data in files.items():
+            output.add(path, data)
     out_dir = out_dir.resolve()
-    existing = list_files(out_dir) if out_dir.is_dir() else None
-    if existing is not None:
-        base = str(out_dir) + os.sep
-        changed = [rel for rel in sorted(files) if not same_bytes(base + rel, files[rel])]
-        removed = sorted(existing - files.keys())
-        if not changed and not removed:
-            return
-        if len(changed) + len(removed) <= len(files) // IN_PLACE_SHARE and fits_in_place(out_dir, changed, existing):
-            replace_files(files, changed, removed, out_dir)
-            return
-    write_whole(files, out_dir)
-
-
-def write_whole(files: dict[str, bytes], out_dir: Path) -> None:
-    """Write the whole site beside `out_dir`, then swap it in; the old site survives any failure."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".output.new-", dir=out_dir.parent))
     try:
-        for rel, data in sorted(files.items()):
-            target = staging / rel
+        existing = list_files(out_dir) if out_dir.is_dir() else None
+        if existing is not None:
+            base = str(out_dir) + os.sep
+            changed = [rel for rel in sorted(output.files) if not same_bytes(base + rel, output.files[rel])]
+            changed += [rel for rel in sorted(output.staged) if not same_file(base + rel, os.path.join(output.staging, rel), output.staged[rel].size)]
+            removed = sorted(existing - output.paths())
+            if not changed and not removed:
+                return
+            if len(changed) + len(removed) <= len(output) // IN_PLACE_SHARE and fits_in_place(out_dir, changed, existing):
+                replace_files(output, changed, removed, out_dir)
+                return
+        write_whole(output, out_dir)
+    finally:
+        output.discard()
+
+
+def write_whole(output: Output, out_dir: Path) -> None:
+    """Write the whole site beside `out_dir`, then swap it in; the old site survives any failure."""
+    staging = output.staging or staging_beside(out_dir)
+    output.staging = staging  # removed by write_output whatever happens
+    made: set[str] = set()
+    for rel, data in sorted(output.files.items()):
+        target = staging / rel
+        if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_file(target, data, out_dir / rel)
-        swap_in(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            made.add(target.parent)
+        write_file(target, data, out_dir / rel)
+    for rel, staged in output.staged.items():  # keep the previous build's copy (its inode, its mtime) if identical
+        link_if_same(staging / rel, out_dir / rel, staged.size)
+    for rel in sorted(output.kept):
+        target = staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy_previous(out_dir / rel, target)
+    swap_in(staging, out_dir)
 
 
 def list_files(folder: Path) -> set[str]:
@@ -121,6 +187,37 @@ def same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
+def same_file(path: str, staged: str, size: int) -> bool:
+    """Whether a regular file (not a link) already holds exactly the bytes of a staged file."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+            return False
+        with open(path, "rb") as old, open(staged, "rb") as new:
+            return old.read() == new.read()
+    except OSError:
+        return False
+
+
+def link_if_same(staged: Path, previous: Path, size: int) -> None:
+    """Replace a staged file by a hard link to the previous build's copy when both hold the same bytes."""
+    if same_file(str(previous), str(staged), size):
+        try:
+            temp = staged.with_name(staged.name + ".link")
+            os.link(previous, temp)
+            os.replace(temp, staged)
+        except OSError:
+            pass  # a file system without hard links: the fresh copy stays
+
+
+def copy_previous(previous: Path, target: Path) -> None:
+    """Carry an unchanged file into the new tree: a hard link (same inode and mtime), else a copy."""
+    try:
+        os.link(previous, target)
+    except OSError:
+        shutil.copy2(previous, target)
+
+
 def fits_in_place(out_dir: Path, changed: list[str], existing: set[str]) -> bool:
     """Whether the changed files can be renamed into the current tree (no file stands where a folder must go)."""
     for rel in changed:
@@ -130,24 +227,24 @@ def fits_in_place(out_dir: Path, changed: list[str], existing: set[str]) -> bool
     return True
 
 
-def replace_files(files: dict[str, bytes], changed: list[str], removed: list[str], out_dir: Path) -> None:
+def replace_files(output: Output, changed: list[str], removed: list[str], out_dir: Path) -> None:
     """Write the changed files beside output/, then rename each into place and delete removed files.
 
     Every byte is on disk before output/ changes at all, so a full disk or Ctrl-C while writing
     leaves the old site; the renames that follow take milliseconds and each is atomic."""
-    staging = Path(tempfile.mkdtemp(prefix=".output.new-", dir=out_dir.parent))
-    try:
-        for number, rel in enumerate(changed):
-            (staging / str(number)).write_bytes(files[rel])
-        for number, rel in enumerate(changed):
-            target = out_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / str(number), target)
-        for rel in removed:
-            (out_dir / rel).unlink(missing_ok=True)
-            remove_empty_folders((out_dir / rel).parent, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    staging = output.staging or staging_beside(out_dir)
+    output.staging = staging  # removed by write_output whatever happens
+    for rel in changed:
+        if rel in output.files:
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staging / rel).write_bytes(output.files[rel])
+    for rel in changed:
+        target = out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, target)
+    for rel in removed:
+        (out_dir / rel).unlink(missing_ok=True)
+        remove_empty_folders((out_dir / rel).parent, out_dir)
 
 
 def remove_empty_folders(folder: Path, out_dir: Path) -> None:

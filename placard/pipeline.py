@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +15,11 @@ from .content import display_path, iter_content_files, load_config, load_site, m
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
 from .images import ImageError, strip_metadata
-from .cache import MemoryStore, Store, digest_value, open_store
+from .cache import MemoryStore, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
-from .markup import Bodies, BodySource, check_refs, convert_many
+from .markup import Bodies, BodySource, check_refs
 from .models import Site
-from .output import Output, OutputPathError, write_output
+from .output import Output, OutputPathError, staging_beside, write_output
 from .register import render_open_data
 from .render import PageSpec, RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, plan_pages, render_site
 
@@ -61,10 +63,12 @@ class BuildReport:
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
-               template_cache: TemplateCache | None = None, cache: Store | None = None) -> tuple[Site, Output]:
+               template_cache: TemplateCache | None = None, cache: Store | None = None, staging: Path | None = None) -> tuple[Site, Output]:
     """Load, validate and render the whole site in memory; raises BuildError listing every problem.
 
-    With a cache (placard.cache), only what changed since the cached builds is parsed, converted and rendered."""
+    With a cache (placard.cache), only what changed since the cached builds is parsed, converted and
+    rendered. With `staging` (a folder beside output/, see build), pages rendered by worker processes
+    are written there instead of being sent back, and unchanged pages stay in output/ as they are."""
     config = load_config(project.config_file)
     site = load_site(project.root, project.content, config, now, preview, cache)
     index = index_site(site)
@@ -72,9 +76,10 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     env = load_templates(project.templates, project.static, template_cache)
     check_translations(project, config, cache)
     catalogues = env.globals["catalogues"]
+    previous = cache.get_pages(project.output if staging is not None else None) if cache is not None else {}
     try:
         pages = plan_pages(site, catalogues, index)
-        output = render_site(site, bodies, env, pages + plan_feeds(site, pages, index), options, index, cache)
+        output = render_site(site, bodies, env, pages + plan_feeds(site, pages, index), options, index, cache, previous, staging)
         add_files(output, render_calendar(site, catalogues), "calendar")
         add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)
@@ -93,14 +98,17 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
     started = time.perf_counter()
     cache = open_store(project.root) if use_cache else None
+    staging = staging_beside(project.output)
     try:
-        site, output = build_site(project, now, preview, options, cache=cache)
-        write_output(output.files, project.output)
+        site, output = build_site(project, now, preview, options, cache=cache, staging=staging)
+        write_output(output, project.output)
+        record_written(cache, output, project.output)
         unused = check_translations(project, site.config, cache).unused
     finally:
+        shutil.rmtree(staging, ignore_errors=True)  # swapped in as output/ by now, or a failed build's pages
         if cache is not None:
             cache.close()
-    pages = sum(1 for path in output.files if path.endswith(".html"))
+    pages = sum(1 for path in output.paths() if path.endswith(".html"))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), unused)
 
 
@@ -125,10 +133,13 @@ def messages_needed(project: Project, cache: Store | None) -> dict[str, str]:
     return found
 
 
-def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:
-    """Convert every Markdown body (and reply) to HTML, checking it and its links to other items.
+EAGER_BODIES = 100  # up to this many bodies to convert: here and now; more: by the render workers, on every core
 
-    Bodies already in the cache are not converted again; many bodies convert on two processes."""
+
+def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:
+    """Every Markdown body (and reply) of the site, checked for links to other items; bodies not in the
+    cache are converted and checked now if they are few, else where their page renders (render_site
+    reports their problems)."""
     index = index or index_site(site)
     problems = Problems()
     sources: dict[str, BodySource] = {}
@@ -139,9 +150,10 @@ def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | No
             sources[f"{item_key(item)}:reply:{number}"] = BodySource(item.origin.path, reply.body, reply.line)
     bodies = Bodies(sources, cache)
     missing = bodies.missing()
-    for key, (html, found) in zip(missing, convert_many([sources[key] for key in missing])):
-        problems.items.extend(found)
-        bodies.add(key, html, clean=not found)
+    if len(missing) <= EAGER_BODIES:
+        for key in missing:
+            bodies.convert(key)
+        problems.items.extend(bodies.problems())
     problems.raise_if_any()
     return bodies
 
@@ -151,9 +163,21 @@ def keep_cache(cache: Store | None, site: Site, bodies: Bodies, output: Output) 
     if cache is None:
         return
     try:
-        cache.prune({item.origin.path for item in site.items()} | {held.path for held in site.held_back}, set(bodies.digests.values()), set(output.files))
+        cache.prune({item.origin.path for item in site.items()} | {held.path for held in site.held_back}, set(bodies.digests.values()), output.paths())
         cache.commit()
     except Exception:  # the cache only saves time: a build never fails because of it
+        pass
+
+
+def record_written(cache: Store | None, output: Output, out_dir: Path) -> None:
+    """After output/ was written: note each rendered page's file there, so the next build can keep it."""
+    if cache is None:
+        return
+    base = str(out_dir.resolve()) + os.sep
+    try:
+        cache.record_written({path: file_signature(base + path) for path in [*output.files, *output.staged]})
+        cache.commit()
+    except Exception:  # the cache only saves time
         pass
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import multiprocessing
 import posixpath
 import re
+import threading
 import traceback
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
@@ -25,12 +29,12 @@ from markupsafe import Markup, escape
 from .cache import TRACKED_NAMES, Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
-from .errors import Problem
+from .errors import BuildError, Problem
 from .index import SiteIndex, index_site, link_targets
 from .languages import LanguageView, group_of, localise
-from .markup import rebase_assets, resolve_links
+from .markup import Bodies, rebase_assets, resolve_links
 from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS, Site
-from .output import Output
+from .output import Output, Staged, write_staged
 from .register import build_register
 from .urls import absolute_url, anchor_of, lang_prefix, path_of, relative_url, tag_slug
 
@@ -88,6 +92,7 @@ def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: j
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         bytecode_cache=cache,
+        auto_reload=False,  # one environment per build: no need to stat every template for every page
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -441,33 +446,139 @@ def template_runtime_problem(exc: Exception, spec: PageSpec) -> Problem:
     return Problem(f"templates/{name}", line, "", f"{message}{while_rendering}")
 
 
-def render_site(site: Site, bodies: Mapping[str, str], env: jinja2.Environment, specs: list[PageSpec], options: RenderOptions = RenderOptions(),
-                index: SiteIndex | None = None, cache: Store | None = None) -> Output:
-    """Render the given pages into an Output map; with a cache, pages whose every input is unchanged are reused."""
+def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Environment, specs: list[PageSpec], options: RenderOptions = RenderOptions(),
+                index: SiteIndex | None = None, cache: Store | None = None, previous: Mapping[str, PageEntry] | None = None,
+                staging: Path | None = None) -> Output:
+    """Render the given pages into an Output map; with a cache, pages whose every input is unchanged
+    since `previous` (the pages of the last build still intact) are reused, not rendered.
+
+    Many pages render on worker processes, one per core, each writing finished pages into `staging`
+    (the folder that becomes the new output/) when given. Raises BuildError with the problems found
+    in bodies converted while rendering and the first template error."""
     index = index or index_site(site)
     inputs = PageInputs(site, index, bodies, env, options, cache) if cache is not None else None
-    cached = cache.get_pages() if cache is not None else {}
-    output = Output()
-    for spec in specs:
-        base = inputs.base(spec) if inputs else None
-        data = reuse_page(cached.get(spec.path), inputs, base) if base is not None else None
-        if data is None:
-            trace = Trace() if inputs else None
-            text = render_page(env, spec, site, bodies, options, index, trace)
-            data = (mark_outbound_links(text) if spec.path.endswith(".html") else text).encode("utf-8")
-            if base is not None:
-                remember_page(cache, inputs, spec, base, trace, data)
-        output.add(spec.path, data, spec.origin or spec.template)
+    previous = previous if previous is not None else {}
+    output = Output(staging)
+    todo: list[int] = []
+    for number, spec in enumerate(specs):
+        entry = previous.get(spec.path)
+        base = inputs.base(spec) if inputs is not None and entry is not None else None
+        if base is not None and reusable(entry, inputs, base):
+            if entry.data is not None:
+                output.add(spec.path, entry.data, spec.origin or spec.template)
+            else:
+                output.keep(spec.path, spec.origin or spec.template)
+        else:
+            todo.append(number)
+    job = RenderJob(site, bodies, env, specs, options, index, inputs)
+    problems: list[Problem] = []
+    for number, page in render_pages(job, todo, staging):
+        spec = specs[number]
+        if page.problem is not None:
+            problems.append(page.problem)
+        elif page.staged is not None:
+            output.add_staged(spec.path, page.staged, spec.origin or spec.template)
+        else:
+            output.add(spec.path, page.data, spec.origin or spec.template)
+        if page.entry is not None and cache is not None:
+            cache.put_pages([(spec.path, page.entry)])
+    if isinstance(bodies, Bodies):  # bodies no page showed (none should be): converted and checked all the same
+        for key in bodies.missing():
+            bodies.convert(key)
+    found = (bodies.problems() if isinstance(bodies, Bodies) else []) + problems[:1]
+    if found:
+        raise BuildError(found)
     return output
 
 
-def reuse_page(entry: PageEntry | None, inputs: "PageInputs", base: bytes) -> bytes | None:
-    """The cached bytes of a page if it was rendered from exactly these inputs, else None."""
-    if entry is None or entry.base != base:
-        return None
-    if all(inputs.of(dep) == seen for dep, seen in entry.deps):
-        return entry.data
-    return None
+def reusable(entry: PageEntry, inputs: "PageInputs", base: bytes) -> bool:
+    """Whether a page rendered before came from exactly these inputs."""
+    return entry.base == base and all(inputs.of(dep) == seen for dep, seen in entry.deps)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """Everything rendering a page needs: handed to each worker process once, when it starts."""
+
+    site: Site
+    bodies: Any
+    env: jinja2.Environment
+    specs: list[PageSpec]
+    options: RenderOptions
+    index: SiteIndex
+    inputs: "PageInputs | None"
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """One page rendered: its bytes (or where a worker wrote them), what it was rendered from, or the template error."""
+
+    data: bytes | None = None
+    staged: Staged | None = None
+    entry: PageEntry | None = None
+    problem: Problem | None = None
+
+
+POOL_MIN_PAGES = 200  # fewer pages render faster here than two worker processes start
+POOL_WORKERS = 2
+POOL_CHUNK = 24
+
+
+def render_pages(job: RenderJob, todo: list[int], staging: Path | None) -> Iterator[tuple[int, RenderedPage]]:
+    """Render the pages numbered `todo`, yielded in that order: here, or on worker processes when there
+    are many and this process can fork (not while other threads run, e.g. the preview server's)."""
+    if len(todo) < POOL_MIN_PAGES or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for number in todo:
+            yield number, render_one(job, number, None)
+        return
+    chunks = [todo[start:start + POOL_CHUNK] for start in range(0, len(todo), POOL_CHUNK)]
+    done = 0
+    try:
+        # fork: workers start with this process's memory (the site, its index, the templates) without copying it
+        with ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(job,)) as pool:
+            for pages, fresh in pool.map(render_chunk, [(chunk, staging) for chunk in chunks]):
+                job.bodies.absorb(fresh) if isinstance(job.bodies, Bodies) else None
+                for number, page in pages:
+                    yield number, page
+                done += 1
+    except BrokenProcessPool:  # a worker died (e.g. killed for memory): the rest renders here
+        for chunk in chunks[done:]:
+            for number in chunk:
+                yield number, render_one(job, number, None)
+
+
+_WORKER_JOB: RenderJob | None = None
+
+
+def start_worker(job: RenderJob) -> None:
+    """In a worker process: keep the job; read the cache through a connection of the worker's own."""
+    global _WORKER_JOB
+    _WORKER_JOB = job
+    if isinstance(job.bodies, Bodies):
+        job.bodies.for_worker()
+
+
+def render_chunk(task: tuple[list[int], Path | None]) -> tuple[list[tuple[int, RenderedPage]], list]:
+    """In a worker process: render some pages; returns them and the bodies converted on the way."""
+    numbers, staging = task
+    pages = [(number, render_one(_WORKER_JOB, number, staging)) for number in numbers]
+    fresh = _WORKER_JOB.bodies.take_fresh() if isinstance(_WORKER_JOB.bodies, Bodies) else []
+    return pages, fresh
+
+
+def render_one(job: RenderJob, number: int, staging: Path | None) -> RenderedPage:
+    """Render one page (traced, with a cache) and write it into `staging` if given, else keep its bytes."""
+    spec = job.specs[number]
+    trace = Trace() if job.inputs is not None else None
+    try:
+        text = render_page(job.env, spec, job.site, job.bodies, job.options, job.index, trace)
+    except TemplateProblem as exc:
+        return RenderedPage(problem=exc.problem)
+    data = (mark_outbound_links(text) if spec.path.endswith(".html") else text).encode("utf-8")
+    entry = page_entry(job.inputs, spec, trace, data, keep_bytes=staging is None) if job.inputs is not None else None
+    if staging is not None:
+        return RenderedPage(staged=write_staged(staging, spec.path, data), entry=entry)
+    return RenderedPage(data=data, entry=entry)
 
 
 # Context names fixed by a page's own key (its path, variables, config, options, templates) or whose
@@ -480,14 +591,16 @@ KEYED_NAMES = frozenset({"url", "config", "page_path", "lang", "options", "body"
                          "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates"})
 
 
-def remember_page(cache: Store, inputs: "PageInputs", spec: PageSpec, base: bytes, trace: Trace, data: bytes) -> None:
-    """Keep a freshly rendered page with the digests of everything it read (unless one cannot be digested)."""
+def page_entry(inputs: "PageInputs", spec: PageSpec, trace: Trace, data: bytes, keep_bytes: bool = True) -> PageEntry | None:
+    """What a freshly rendered page came from, for the cache; None if something it read cannot be digested."""
     unknown = trace.names - TRACKED_NAMES - KEYED_NAMES - spec.context.keys() - inputs.globals
-    if unknown:
-        return
+    base = inputs.base(spec)
+    if unknown or base is None:
+        return None
     deps = tuple((dep, inputs.of(dep)) for dep in trace.deps())
-    if all(seen is not None for _dep, seen in deps):
-        cache.put_pages([(spec.path, PageEntry(base, deps, data))])
+    if any(seen is None for _dep, seen in deps):
+        return None
+    return PageEntry(base, deps, hashlib.blake2b(data, digest_size=20).digest(), data if keep_bytes else None)
 
 
 class PageInputs:

@@ -128,12 +128,12 @@ def test_a_scheduled_post_appears_when_now_passes_its_date(project):
 def test_a_cache_with_another_version_is_ignored(project):
     build(project, NOW)
     with sqlite3.connect(cache_file(project)) as db:  # poison it, as if written by other code
-        db.execute("UPDATE pages SET data = ?", (b"STALE",))
+        db.execute("UPDATE bodies SET html = ?", ("STALE",))
         db.execute("UPDATE meta SET value = 'placard 0.0.0 (an older version)' WHERE key = 'version'")
     edit(project, "content/news/second-post.md", "title: Second post", "title: Second post again")
     build(project, NOW)
     out = snapshot(project.output)
-    assert out == cold_files(project) and not any(b"STALE" == data for data in out.values())
+    assert out == cold_files(project) and not any(b"STALE" in data for data in out.values())
 
 
 def test_a_corrupt_cache_file_is_ignored_and_replaced(project):
@@ -197,10 +197,8 @@ def test_a_page_reading_an_untracked_variable_is_never_cached(project):
     store = MemoryStore()
     inputs = render.PageInputs(*build_site_parts(project), cache=store)
     spec = render.PageSpec("x/index.html", "page.html", {})
-    render.remember_page(store, inputs, spec, b"base", render.Trace(names={"a_new_site_wide_lookup"}), b"data")
-    assert "x/index.html" not in store.pages
-    render.remember_page(store, inputs, spec, b"base", render.Trace(names={"config", "now"}), b"data")
-    assert "x/index.html" in store.pages
+    assert render.page_entry(inputs, spec, render.Trace(names={"a_new_site_wide_lookup"}), b"data") is None
+    assert render.page_entry(inputs, spec, render.Trace(names={"config", "now"}), b"data") is not None
 
 
 def build_site_parts(project):
@@ -213,3 +211,83 @@ def build_site_parts(project):
     site = load_site(project.root, project.content, load_config(project.config_file), NOW)
     index = index_site(site)
     return site, index, convert_bodies(site, index), load_templates(project.templates, project.static), RenderOptions()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering on worker processes, pages kept in output/, files keyed by their stat
+
+
+@pytest.fixture
+def corpus(tmp_path, monkeypatch) -> Project:
+    """120 generated posts, rendered on the worker processes (as 10,000 would be), bodies converted there too."""
+    import placard.pipeline as pipeline
+    import placard.render as render
+
+    monkeypatch.setattr(render, "POOL_MIN_PAGES", 1)
+    monkeypatch.setattr(pipeline, "EAGER_BODIES", 0)
+    project = Project(tmp_path / "corpus")
+    write_placard(120, project.root)
+    return project
+
+
+def serial_files(project: Project, monkeypatch) -> dict[str, bytes]:
+    """The same site rendered in this process only, without cache."""
+    import placard.render as render
+
+    with monkeypatch.context() as patch:
+        patch.setattr(render, "POOL_MIN_PAGES", 10**9)
+        return cold_files(project)
+
+
+def test_pages_rendered_by_workers_equal_pages_rendered_here(corpus, monkeypatch):
+    build(corpus, NOW)  # workers write the pages straight into the folder swapped in as output/
+    assert snapshot(corpus.output) == serial_files(corpus, monkeypatch)
+    assert [p.name for p in corpus.root.iterdir() if p.name.startswith(".output")] == []
+    edit(corpus, "content/news/post-00007.md", "\n\n", "\n\nAn edited paragraph.\n\n")
+    build(corpus, NOW)
+    assert snapshot(corpus.output) == serial_files(corpus, monkeypatch)
+
+
+def test_unsafe_markup_found_by_a_worker_fails_the_build_and_keeps_the_site(corpus):
+    build(corpus, NOW)
+    before = snapshot(corpus.output)
+    edit(corpus, "content/news/post-00042.md", "\n\n", "\n\n<script>alert(1)</script>\n\n")
+    with pytest.raises(BuildError) as failure:
+        build(corpus, NOW)
+    assert "content/news/post-00042.md" in str(failure.value) and "<script>" in str(failure.value)
+    assert snapshot(corpus.output) == before
+    assert [p.name for p in corpus.root.iterdir() if p.name.startswith(".output")] == []
+
+
+def test_a_page_changed_in_output_by_hand_is_rendered_again(project):
+    build(project, NOW)
+    good = snapshot(project.output)
+    page = project.output / "news" / "first-post" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</main>", b"tampered</main>"))
+    build(project, NOW)
+    assert snapshot(project.output) == good
+
+
+def test_unchanged_files_are_taken_from_the_cache_by_their_stat(project, monkeypatch):
+    """Files older than the racy window are keyed by size, times and inode; an edit of the same size is seen."""
+    import placard.content as content
+
+    monkeypatch.setattr(content, "RACY_SECONDS", -10**9)  # every file counts as old enough to key by its stat
+    build(project, NOW)
+    with sqlite3.connect(cache_file(project)) as db:
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] > 0
+    edit(project, "content/news/second-post.md", "title: Second post", "title: Second pots")  # same size
+    build(project, NOW)
+    assert snapshot(project.output) == cold_files(project)
+    assert b"Second pots" in snapshot(project.output)["news/second-post/index.html"]
+
+
+def test_a_second_edit_within_the_same_instant_is_not_missed(project):
+    """Files changed in the last seconds are parsed, not cached: file times are too coarse to tell two edits apart."""
+    build(project, NOW)
+    edit(project, "content/news/second-post.md", "title: Second post", "title: Second pots")
+    build(project, NOW)
+    edit(project, "content/news/second-post.md", "title: Second pots", "title: Second stop")  # same size, same instant maybe
+    build(project, NOW)
+    assert b"Second stop" in snapshot(project.output)["news/second-post/index.html"]
+    assert snapshot(project.output) == cold_files(project)

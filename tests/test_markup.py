@@ -1,0 +1,36 @@
+"""Markdown stage: the quick safety check (bodies without raw HTML) finds exactly what a full parse finds."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from placard.errors import Problems
+from placard import markup
+
+PIECES = [
+    "[a link](https://example.org/x)", "[js](javascript:alert(1))", "[js](jav&#x61;script:alert(1))", "[vb](vbscript:x)",
+    "![](https://example.org/p.jpg)", "![a photo](photo.jpg)", "![](border.png){.decorative}", "![](local.png)",
+    "# Heading {: onclick=\"alert(1)\" }", "para {: onmouseover=\"x\" }", "[t](https://e.org/ \"a > b & c\")",
+    "*emphasis* and **strong**", "- a list\n- of items", "> a quote", "`code & more`", "    indented code",
+    "Term\n: definition", "a footnote[^1]\n\n[^1]: the note", "| a | b |\n|---|---|\n| 1 | 2 |", "&amp; &copy; text",
+    "[data](data:text/html,hi)", "![x](https://e.org/a.png \"title\")", "<https://example.org/auto>",
+]
+
+
+def findings(source: str, fast: bool) -> list:
+    html = markup.convert_markdown(source)
+    problems = Problems()
+    checked = source if fast else source + "\n\n<!-- force the full parse -->"
+    markup.check_body("content/news/x.md", checked, 5, html, problems)
+    return [(p.line, p.message) for p in problems.items]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from([p for p in PIECES if "<" not in p]), min_size=1, max_size=6))
+def test_the_quick_check_finds_what_the_full_parse_finds(pieces):
+    source = "\n\n".join(pieces)
+    assert findings(source, fast=True) == findings(source, fast=False)
+
+
+def test_the_quick_check_still_refuses_handlers_and_script_urls():
+    found = [message for _line, message in findings('# Title {: onclick="alert(1)" }\n\n[x](jav&#x61;script:alert(1))', fast=True)]
+    assert any("onclick=" in m for m in found) and any("'javascript:'" in m for m in found)
