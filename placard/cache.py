@@ -36,7 +36,7 @@ import jinja2.runtime
 
 from .models import Entity, Event, Page, Post
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
 LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
@@ -114,49 +114,44 @@ class Digester:
 
     def of(self, value: Any) -> bytes | None:
         """Digest of a page's variables or a site attribute: items stand in by their digest."""
+        h = hashlib.blake2b(digest_size=20)
         try:
-            plain = self.replace_items(value, 3)
-        except pickle.PicklingError:
+            self.feed(value, h)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return None
-        if plain is None:
-            return digest_value(value, self)  # deeper or unusual structures: the hooked pickler
-        try:
-            return digest_bytes(pickle.dumps(plain, protocol=5))
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return None
+        return h.digest()
 
-    def replace_items(self, value: Any, depth: int) -> Any:
-        """`value` with every content item replaced by an _ItemRef (C pickle then needs no hooks); None if too deep."""
+    def feed(self, value: Any, h: Any) -> None:
+        """Hash one value into `h`: plain values and containers directly (each with its type and length,
+        so no two values hash alike), content items by their digest, anything else through pickle."""
         kind = type(value)
-        if kind in ITEM_CLASSES:
-            return _ItemRef(self.item(value))
-        if kind in (str, int, bool, float, bytes, type(None)):
-            return value
-        if depth == 0:
-            return None
-        if kind is tuple or kind is list:
-            items = [self.replace_items(v, depth - 1) for v in value]
-            return None if any(v is None and o is not None for v, o in zip(items, value)) else (kind.__name__, tuple(items))
-        if kind is dict or kind is MappingProxyType:
-            pairs = [(k, self.replace_items(v, depth - 1)) for k, v in value.items()]
-            if any(not isinstance(k, str) for k, _v in pairs) or any(v is None and value[k] is not None for k, v in pairs):
-                return None
-            return ("dict", tuple(pairs))
-        return _Opaque(value)
-
-
-@dataclass(frozen=True)
-class _ItemRef:
-    """A content item inside a digested value, by its digest."""
-
-    digest: bytes
-
-
-@dataclass(frozen=True)
-class _Opaque:
-    """Any other value inside a digested value (datetimes, Markup, config), pickled as it is."""
-
-    value: Any
+        if kind is str:
+            data = value.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+        elif kind in ITEM_CLASSES:
+            h.update(b"i")
+            h.update(self.item(value))
+        elif kind is tuple or kind is list:
+            h.update(b"%s%d:" % (kind.__name__.encode(), len(value)))
+            if all(type(v) in ITEM_CLASSES for v in value):  # a list of posts: one join, not one call each
+                h.update(b"".join([self.item(v) for v in value]))
+            else:
+                for v in value:
+                    self.feed(v, h)
+        elif kind is dict or kind is MappingProxyType:
+            h.update(b"d%d:" % len(value))
+            for k, v in value.items():
+                self.feed(k, h)
+                self.feed(v, h)
+        elif kind in (int, bool, float, type(None)):
+            h.update(f"{kind.__name__}:{value!r};".encode())
+        else:  # dataclasses (a pager, the register), datetimes, Markup: pickled, items inside still by digest
+            digest = digest_value(value, self)
+            if digest is None:
+                raise pickle.PicklingError("a value that cannot be digested")
+            h.update(b"o")
+            h.update(digest)
 
 
 def code_version() -> str:

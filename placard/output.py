@@ -112,19 +112,20 @@ def check_output_path(path: str) -> str:
 IN_PLACE_SHARE = 50  # when at most 1/50 of the files changed, they are replaced one by one
 
 
-def write_output(output: Output | dict[str, bytes], out_dir: Path) -> None:
+def write_output(output: Output | dict[str, bytes], out_dir: Path, known: set[str] | None = None) -> None:
     """Write the site to `out_dir`; the old site survives any failure, unchanged files are not touched.
 
     Nothing changed: nothing is written. A few files changed (one post edited): each is written
     beside output/ first and only then renamed into place, so a failed write changes nothing.
-    Otherwise the whole site is written beside output/ and swapped in with two renames."""
+    Otherwise the whole site is written beside output/ and swapped in with two renames.
+    `known` lists the files the last build wrote there (from the cache), saving a walk of output/."""
     if isinstance(output, dict):
         files, output = output, Output()
         for path, data in files.items():
             output.add(path, data)
     out_dir = out_dir.resolve()
     try:
-        existing = list_files(out_dir) if out_dir.is_dir() else None
+        existing = (list_files(out_dir) if known is None else known) if out_dir.is_dir() else None
         if existing is not None:
             base = str(out_dir) + os.sep
             changed = [rel for rel in sorted(output.files) if not same_bytes(base + rel, output.files[rel])]

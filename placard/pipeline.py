@@ -101,7 +101,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     staging = staging_beside(project.output)
     try:
         site, output = build_site(project, now, preview, options, cache=cache, staging=staging)
-        write_output(output, project.output)
+        write_output(output, project.output, take_output_list(cache))
         record_written(cache, output, project.output)
         unused = check_translations(project, site.config, cache).unused
     finally:
@@ -169,6 +169,24 @@ def keep_cache(cache: Store | None, site: Site, bodies: Bodies, output: Output) 
         pass
 
 
+OUTPUT_MEMO = b"files in output/"
+
+
+def take_output_list(cache: Store | None) -> set[str] | None:
+    """The files the last build left in output/, if the cache knows; forgotten (durably) before output/
+    changes, so a build interrupted while writing leaves no stale list for the next one to trust."""
+    if cache is None:
+        return None
+    try:
+        known = cache.get_memo("output", OUTPUT_MEMO)
+        if known is not None:
+            cache.put_memo("output", OUTPUT_MEMO, None)
+            cache.commit()
+        return known
+    except Exception:  # the cache only saves time
+        return None
+
+
 def record_written(cache: Store | None, output: Output, out_dir: Path) -> None:
     """After output/ was written: note each rendered page's file there, so the next build can keep it."""
     if cache is None:
@@ -176,6 +194,7 @@ def record_written(cache: Store | None, output: Output, out_dir: Path) -> None:
     base = str(out_dir.resolve()) + os.sep
     try:
         cache.record_written({path: file_signature(base + path) for path in [*output.files, *output.staged]})
+        cache.put_memo("output", OUTPUT_MEMO, output.paths())  # what output/ holds now: the next build need not walk it
         cache.commit()
     except Exception:  # the cache only saves time
         pass
