@@ -12,6 +12,7 @@ import os
 import re
 import time as systime
 import uuid
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +20,7 @@ from typing import Any, Callable
 from .cache import Store, digest_bytes, digest_value
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import FieldError, Problems
+from .workers import can_fork, fork_map
 from .models import (
     ENTITY_KINDS,
     EVENT_KINDS,
@@ -346,11 +348,14 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         wanted.append((display, SECTIONS[section], file))
     keys = {display: file_key(display, file, config_key) for display, _kind, file in wanted} if config_key else {}
     cached = cache.get_items({path: key for path, key in keys.items() if key is not None}) if cache is not None and keys else {}
-    for display, kind, file in wanted:  # one file at a time: its bytes are dropped as soon as it is parsed
+    parsed = parse_files([(display, kind, file) for display, kind, file in wanted if display not in cached], config)
+    for display, kind, file in wanted:
         item = cached.get(display)
         if item is None:
-            with open(file, "rb") as handle:
-                item = load_item(display, handle.read(), kind, config, problems, cache, keys.get(display))
+            item, found = parsed[display]
+            problems.items.extend(found)
+            if cache is not None and keys.get(display) is not None and item is not None and not found and not isinstance(item, TranslationStub):
+                cache.put_items([(display, keys[display], item)])
         if isinstance(item, TranslationStub):
             stubs.append(item)
             continue
@@ -405,9 +410,37 @@ def file_key(display: str, file: Path, config_key: bytes) -> bytes | None:
     return digest_bytes(display.encode("utf-8"), signature, config_key)
 
 
-def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems: Problems,
-              cache: Store | None = None, key: bytes | None = None) -> Any:
-    """One content file's bytes as a validated item (or a translation stub), or None with its problems recorded (a valid item is cached)."""
+PARSE_POOL_MIN = 500  # fewer files parse faster here than two workers start
+
+
+def parse_files(files: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
+    """Display path -> (item or None, its problems) for each (display path, kind, file); on forked workers when many."""
+    if len(files) < PARSE_POOL_MIN or not can_fork():
+        return dict(parse_chunk((files, config)))
+    chunks = [(files[start:start + 200], config) for start in range(0, len(files), 200)]
+    parsed: dict[str, tuple[Any, list]] = {}
+    try:
+        for results in fork_map(parse_chunk, chunks):
+            parsed.update(results)
+    except BrokenProcessPool:  # a worker died: parse here what is missing
+        parsed.update(parse_chunk(([f for f in files if f[0] not in parsed], config)))
+    return parsed
+
+
+def parse_chunk(task: tuple[list[tuple[str, str, str]], SiteConfig]) -> list[tuple[str, tuple[Any, list]]]:
+    """Read and validate some files, one at a time (each file's bytes are dropped once parsed)."""
+    files, config = task
+    results = []
+    for display, kind, file in files:
+        problems = Problems()
+        with open(file, "rb") as handle:
+            item = load_item(display, handle.read(), kind, config, problems)
+        results.append((display, (item, problems.items)))
+    return results
+
+
+def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems: Problems) -> Any:
+    """One content file's bytes as a validated item (or a translation stub), or None with its problems recorded."""
     try:
         doc = parse_document(display, decode_bytes(data))
     except DocumentError as exc:
@@ -415,12 +448,9 @@ def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems
         return None
     if is_translation(doc, config):
         return load_translation(doc, kind, problems)  # completed from its original, so never cached alone
-    found = len(problems.items)
     item = LOADERS[kind](doc, config, problems)
     if item is not None and kind != "entity" and item.lang == config.language and not item.translation_key:
         item = dataclasses.replace(item, translation_key=item.slug)  # an original's key is its slug unless it names one
-    if cache is not None and key is not None and item is not None and len(problems.items) == found:
-        cache.put_items([(display, key, item)])
     return item
 
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import multiprocessing
 import posixpath
 import re
-import threading
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,6 +34,7 @@ from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, 
 from .output import Output, Staged, write_staged
 from .register import build_register
 from .urls import absolute_url, anchor_of, lang_prefix, path_of, relative_url, tag_slug
+from .workers import can_fork, fork_map
 
 BABEL_LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}
 
@@ -520,27 +518,24 @@ class RenderedPage:
 
 
 POOL_MIN_PAGES = 200  # fewer pages render faster here than two worker processes start
-POOL_WORKERS = 2
 POOL_CHUNK = 24
 
 
 def render_pages(job: RenderJob, todo: list[int], staging: Path | None) -> Iterator[tuple[int, RenderedPage]]:
     """Render the pages numbered `todo`, yielded in that order: here, or on worker processes when there
     are many and this process can fork (not while other threads run, e.g. the preview server's)."""
-    if len(todo) < POOL_MIN_PAGES or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if len(todo) < POOL_MIN_PAGES or not can_fork():
         for number in todo:
             yield number, render_one(job, number, None)
         return
     chunks = [todo[start:start + POOL_CHUNK] for start in range(0, len(todo), POOL_CHUNK)]
     done = 0
     try:
-        # fork: workers start with this process's memory (the site, its index, the templates) without copying it
-        with ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(job,)) as pool:
-            for pages, fresh in pool.map(render_chunk, [(chunk, staging) for chunk in chunks]):
-                job.bodies.absorb(fresh) if isinstance(job.bodies, Bodies) else None
-                for number, page in pages:
-                    yield number, page
-                done += 1
+        for pages, fresh in fork_map(render_chunk, [(chunk, staging) for chunk in chunks], start_worker, (job,)):
+            job.bodies.absorb(fresh) if isinstance(job.bodies, Bodies) else None
+            for number, page in pages:
+                yield number, page
+            done += 1
     except BrokenProcessPool:  # a worker died (e.g. killed for memory): the rest renders here
         for chunk in chunks[done:]:
             for number in chunk:

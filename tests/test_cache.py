@@ -219,10 +219,12 @@ def build_site_parts(project):
 
 @pytest.fixture
 def corpus(tmp_path, monkeypatch) -> Project:
-    """120 generated posts, rendered on the worker processes (as 10,000 would be), bodies converted there too."""
+    """120 generated posts, parsed and rendered on the worker processes (as 10,000 would be), bodies converted there too."""
+    import placard.content as content
     import placard.pipeline as pipeline
     import placard.render as render
 
+    monkeypatch.setattr(content, "PARSE_POOL_MIN", 1)
     monkeypatch.setattr(render, "POOL_MIN_PAGES", 1)
     monkeypatch.setattr(pipeline, "EAGER_BODIES", 0)
     project = Project(tmp_path / "corpus")
@@ -257,6 +259,19 @@ def test_unsafe_markup_found_by_a_worker_fails_the_build_and_keeps_the_site(corp
     assert "content/news/post-00042.md" in str(failure.value) and "<script>" in str(failure.value)
     assert snapshot(corpus.output) == before
     assert [p.name for p in corpus.root.iterdir() if p.name.startswith(".output")] == []
+
+
+def test_problems_found_while_parsing_on_workers_name_file_and_line(corpus):
+    build(corpus, NOW)
+    before = snapshot(corpus.output)
+    edit(corpus, "content/news/post-00013.md", "title:", "titel:")
+    edit(corpus, "content/news/post-00099.md", "date:", "date: not a date\nold_date:")
+    with pytest.raises(BuildError) as failure:
+        build(corpus, NOW)
+    lines = [str(problem) for problem in failure.value.problems]
+    assert any(line.startswith("content/news/post-00013.md:2: titel:") for line in lines), lines
+    assert any(line.startswith("content/news/post-00099.md:") and "date" in line for line in lines), lines
+    assert snapshot(corpus.output) == before
 
 
 def test_a_page_changed_in_output_by_hand_is_rendered_again(project):
