@@ -104,6 +104,7 @@ class Digester:
         self.items: dict[int, tuple[Any, bytes]] = dict(known or {})  # e.g. the cache keys of loaded items
 
     def item(self, obj: Any) -> bytes:
+        """An item's digest: its cache key if it was loaded from the cache, else the digest of its pickle."""
         hit = self.items.get(id(obj))
         if hit is None or hit[0] is not obj:
             try:  # items hold only plain values: the C pickler needs no hooks
@@ -125,13 +126,13 @@ class Digester:
         """Hash one value into `h`: plain values and containers directly (each with its type and length,
         so no two values hash alike), content items by their digest, anything else through pickle."""
         kind = type(value)
-        if kind is str:
+        if kind in ITEM_CLASSES:
+            h.update(b"i")
+            h.update(self.item(value))
+        elif kind is str:
             data = value.encode("utf-8", "surrogatepass")
             h.update(b"s%d:" % len(data))
             h.update(data)
-        elif kind in ITEM_CLASSES:
-            h.update(b"i")
-            h.update(self.item(value))
         elif kind is tuple or kind is list:
             h.update(b"%s%d:" % (kind.__name__.encode(), len(value)))
             if all(type(v) in ITEM_CLASSES for v in value):  # a list of posts: one join, not one call each
@@ -142,6 +143,11 @@ class Digester:
         elif kind is dict or kind is MappingProxyType:
             h.update(b"d%d:" % len(value))
             for k, v in value.items():
+                if type(k) is str and type(v) is str:  # e.g. a page's versions in other languages: no call each
+                    data = f"{len(k)}:{k}{len(v)}:{v}".encode("utf-8", "surrogatepass")
+                    h.update(b"p%d:" % len(data))
+                    h.update(data)
+                    continue
                 self.feed(k, h)
                 self.feed(v, h)
         elif kind in (int, bool, float, type(None)):
