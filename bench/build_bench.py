@@ -41,6 +41,29 @@ print(json.dumps({{"wall": wall, "cpu": me.ru_utime + me.ru_stime + kids.ru_utim
                   "peak_mb": max(me.ru_maxrss, kids.ru_maxrss) / 1024}}))
 """
 
+# The preview server's rebuild (placard.serve.make_builder keeps the site and cache in memory):
+# after a first build, one post edited, timed from the save to the new site in memory.
+SERVE_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, {repo!r})
+from datetime import datetime
+from pathlib import Path
+from placard.pipeline import Project
+from placard.serve import make_builder
+now = datetime.fromisoformat({now!r})
+builder = make_builder(Project(Path({root!r})), lambda: now)
+builder()
+post = Path({root!r}) / "content" / "news" / "post-00008.md"
+original = post.read_text(encoding="utf-8")
+post.write_text(original.replace("\n\n", "\n\nEdited in the preview.\n\n", 1), encoding="utf-8")
+t0 = time.perf_counter(); c0 = time.process_time()
+site = builder()
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+post.write_text(original, encoding="utf-8")
+assert b"Edited in the preview." in site.files["news/post-00008/index.html"]
+print(json.dumps({{"wall": wall, "cpu": cpu, "peak_mb": 0}}))
+"""
+
 PELICAN_PROBE = r"""
 import json, resource, sys, time, logging
 from pelican import Pelican
@@ -90,7 +113,7 @@ def line(label: str, runs: list[dict]) -> str:
 def bench_placard(root: Path, runs: int) -> dict[str, list[dict]]:
     """Cold, warm and one-edit builds of a placard project."""
     probe = PROBE.format(repo=str(REPO), root=str(root), now=NOW)
-    results: dict[str, list[dict]] = {"cold": [], "warm": [], "edit": []}
+    results: dict[str, list[dict]] = {"cold": [], "warm": [], "edit": [], "preview": []}
     edited = root / "content" / "news" / "post-00007.md"
     original = edited.read_text(encoding="utf-8")
     for i in range(runs):
@@ -100,6 +123,7 @@ def bench_placard(root: Path, runs: int) -> dict[str, list[dict]]:
         results["warm"].append(run_probe(probe))
         edited.write_text(original.replace("\n\n", f"\n\nEdited for run {i}.\n\n", 1), encoding="utf-8")
         results["edit"].append(run_probe(probe))
+        results["preview"].append(run_probe(SERVE_PROBE.format(repo=str(REPO), root=str(root), now=NOW)))
     edited.write_text(original, encoding="utf-8")
     return results
 
@@ -144,6 +168,7 @@ def main() -> None:
                 print(line(f"placard {label}", ours[key]))
                 if theirs:
                     print(line(f"pelican {label}", theirs[key]))
+            print(f"  placard preview, one edit    wall {median(ours['preview'], 'wall'):7.2f} s   cpu {median(ours['preview'], 'cpu'):7.2f} s   (build.py serve's rebuild)")
             cold = median(ours["cold"], "wall")
             print(f"  cold / two-process floor     {cold / floor['two']:.2f}x (target <= 1.3x)")
             if theirs:

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import jinja2
+
 from .calendar import render_calendar
 from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
 from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
 from .images import ImageError, strip_metadata
-from .cache import MemoryStore, Store, digest_value, file_signature, open_store
+from .cache import CACHE_DIR, MemoryStore, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
 from .markup import Bodies, BodySource, check_refs
 from .models import Site
@@ -100,7 +102,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     cache = open_store(project.root) if use_cache else None
     staging = staging_beside(project.output)
     try:
-        site, output = build_site(project, now, preview, options, cache=cache, staging=staging)
+        site, output = build_site(project, now, preview, options, compiled_templates(project, cache), cache, staging)
         write_output(output, project.output, take_output_list(cache))
         record_written(cache, output, project.output)
         unused = check_translations(project, site.config, cache).unused
@@ -110,6 +112,18 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
             cache.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), unused)
+
+
+def compiled_templates(project: Project, cache: Store | None) -> jinja2.BytecodeCache | None:
+    """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed)."""
+    if cache is None:
+        return None
+    folder = project.root / CACHE_DIR / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def check_translations(project: Project, config, cache: Store | None = None) -> CatalogueReport:

@@ -295,7 +295,7 @@ def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[P
     tags = tags_of(view)
     calendar = {"upcoming": view.upcoming(site.now), "past": view.past(site.now), "webcal": webcal_url(site.config, lang), "calendar_path": calendar_path(lang, site.config)}
     sections = [
-        ("index.html", "home.html", {"upcoming": view.upcoming(site.now)}),
+        ("index.html", "home.html", {"upcoming": view.upcoming(site.now), "latest": view.posts[:5]}),
         ("calendar/index.html", "calendar.html", calendar),
         ("links/index.html", "links.html", {"entities": site.entities, "register": register}),
         ("tags/index.html", "tags.html", {"tags": tags}),
