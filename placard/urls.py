@@ -33,6 +33,7 @@ def anchor_of(item) -> str:
     return f"#{item.slug}" if item.kind == "entity" else ""
 
 
+@functools.lru_cache(maxsize=4096)  # pure; every post page links its tags, every list page its posts' tags
 def tag_slug(tag: str) -> str:
     """The URL slug of a tag name."""
     return slugify(tag) or "tag"
