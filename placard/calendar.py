@@ -72,16 +72,17 @@ def calendar_path(lang: str, config: SiteConfig) -> str:
     return lang_prefix(lang, config.language) + CALENDAR_FILE
 
 
-def render_calendar(site: Site, catalogues: dict[str, Catalogue] | None = None) -> dict[str, bytes]:
+def render_calendar(site: Site, catalogues: dict[str, Catalogue] | None = None, views: dict | None = None) -> dict[str, bytes]:
     """calendar.ics per language with every event (in that language where translated, else in the
     original's), plus one .ics per event page, as output path -> bytes. A translated event keeps the
-    original's UID: it is the same event (RFC 5545 3.8.4.7), only its text differs."""
+    original's UID: it is the same event (RFC 5545 3.8.4.7), only its text differs.
+    `views` are the site's language views if the caller has them (placard.index), else computed here."""
     catalogues = catalogues or {}
-    groups = translations_of(site)
+    groups = translations_of(site) if views is None else None
     files = {}
     for lang in site.config.languages:
         config, catalogue = site.config.in_language(lang), catalogues.get(lang, ENGLISH)
-        events = view_of(site, lang, groups).events
+        events = views[lang].events if views is not None else view_of(site, lang, groups).events
         files[calendar_path(lang, site.config)] = make_calendar(config, config.title, events, catalogue).to_ical()
     for event in site.events + tuple(t for t in site.translations if t.kind == "event"):
         config, catalogue = site.config.in_language(event.lang), catalogues.get(event.lang, ENGLISH)

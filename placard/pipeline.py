@@ -82,7 +82,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     try:
         pages = plan_pages(site, catalogues, index)
         output = render_site(site, bodies, env, pages + plan_feeds(site, pages, index), options, index, cache, previous, staging)
-        add_files(output, render_calendar(site, catalogues), "calendar")
+        add_files(output, render_calendar(site, catalogues, index.views), "calendar")
         add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
