@@ -1,13 +1,16 @@
 """Build cache: what earlier builds computed, reused only when every input is provably the same.
 
 Three layers, each keyed on everything that affects its result:
-  items  - a content file parsed and validated: its path, its bytes, site.yml's bytes;
+  items  - a content file parsed and validated: its path, its stat (size, modification and change
+           times, inode; a file changed in the last two seconds is never cached) and site.yml;
   bodies - a Markdown body converted and checked (only clean bodies are kept): the Markdown text;
-  pages  - a rendered page: its template set, its path, template and variables, plus the digest of
-           every other input the template actually read while rendering it (a trace: which `site`
-           attributes, whether `now`, which bodies and which `kind:slug` links). A page is reused
-           only if all of those still have the same digest, so a page that never reads `now` is not
-           re-rendered when the clock moves, and one that does always is.
+  pages  - what a page was rendered from: its template set, its path, template and variables, plus
+           the digest of every other input the template actually read while rendering it (a trace:
+           which `site` attributes, whether `now`, which bodies and which `kind:slug` links). A page
+           is reused only if all of those still have the same digest, so a page that never reads
+           `now` is not re-rendered when the clock moves, and one that does always is. The preview
+           keeps the page's bytes; build.py keeps only their digest and the file's stat in output/,
+           and reuses the page only while output/ still holds exactly that file.
 Every layer also depends on the code: the cache records placard's version, a digest of its source
 and the versions of the libraries that shape the output, and is ignored entirely when any differs
 (or when its format version differs). Two stores share one interface: MemoryStore (the preview

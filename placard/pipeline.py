@@ -17,13 +17,13 @@ from .content import display_path, iter_content_files, load_config, load_site, m
 from .errors import BuildError, Problem, Problems
 from .feeds import plan_feeds
 from .images import ImageError, strip_metadata
-from .cache import CACHE_DIR, MemoryStore, Store, digest_value, file_signature, open_store
+from .cache import CACHE_DIR, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
 from .markup import Bodies, BodySource, check_refs
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
 from .register import render_open_data
-from .render import PageSpec, RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, plan_pages, render_site
+from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, plan_pages, render_site
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
 from .cache import TRACKED_NAMES, Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import BuildError, Problem
-from .index import SiteIndex, index_site, link_targets
+from .index import SiteIndex, index_site
 from .languages import LanguageView, group_of, localise
 from .markup import Bodies, rebase_assets, resolve_links
 from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS, Site
