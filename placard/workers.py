@@ -8,6 +8,7 @@ fork, because a forked child can inherit a lock another thread held; those build
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
@@ -25,5 +26,24 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
     """`function` over `tasks` on forked workers, results in order as they come (raises BrokenProcessPool
     if a worker dies, e.g. killed for memory: the caller does the rest itself)."""
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=initializer, initargs=initargs) as pool:
-        yield from pool.map(function, tasks)
+    pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=start_worker, initargs=(initializer, initargs))
+    try:
+        futures = [pool.submit(function, task) for task in tasks]  # (not pool.map: on Ctrl-C it cancels
+        for future in futures:                                     # futures the pool then fails to mark broken)
+            yield future.result()
+    except BaseException:  # Ctrl-C, a problem, or the caller stopped early: stop the work already queued, at once
+        workers = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown forgets them)
+        for process in workers:
+            process.terminate()
+        for process in workers:  # gone before the caller cleans up what they were writing
+            process.join(5)
+        pool.shutdown(wait=False)  # its manager thread marks the work left as failed: nobody waits for it
+        raise
+    pool.shutdown()
+
+
+def start_worker(initializer: Callable[..., None] | None, initargs: tuple) -> None:
+    """In a new worker: leave Ctrl-C to the main process (it stops the workers), then the caller's set-up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)

@@ -1,0 +1,37 @@
+"""Worker processes: results in order, and work stopped at once when the build stops (Ctrl-C, a problem)."""
+
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from placard.workers import can_fork, fork_map
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and no other threads")
+
+
+def square(number: int) -> int:
+    return number * number
+
+
+def test_results_come_back_in_order():
+    assert list(fork_map(square, range(40))) == [n * n for n in range(40)]
+
+
+def slow_marker(task: tuple[str, int]) -> int:
+    """Finish instantly for task 0; otherwise take a minute, then leave a marker file."""
+    folder, number = task
+    if number:
+        time.sleep(60)
+        Path(folder, f"done-{number}").write_text("finished")
+    return os.getpid()
+
+
+def test_stopping_early_stops_the_workers_at_once(tmp_path):
+    results = fork_map(slow_marker, [(str(tmp_path), n) for n in range(6)])
+    next(results)
+    results.close()  # what Ctrl-C, or a problem found by the caller, does to the generator
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.iterdir()) == []  # killed, not left to finish their minute
