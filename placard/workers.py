@@ -28,9 +28,11 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=start_worker, initargs=(initializer, initargs))
     try:
-        futures = [pool.submit(function, task) for task in tasks]  # (not pool.map: on Ctrl-C it cancels
-        for future in futures:                                     # futures the pool then fails to mark broken)
-            yield future.result()
+        # Not pool.map: on Ctrl-C it cancels futures its pool then fails to mark broken (a traceback).
+        pending = [pool.submit(function, task) for task in tasks]
+        pending.reverse()
+        while pending:
+            yield pending.pop().result()  # popped: a result is let go once the caller has it
     except BaseException:  # Ctrl-C, a problem, or the caller stopped early: stop the work already queued, at once
         workers = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown forgets them)
         for process in workers:
