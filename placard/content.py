@@ -362,14 +362,8 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         if item is not None:
             loaded[item.kind].append(item)
     problems.raise_if_any()
-    before = {kind: list(items) for kind, items in loaded.items()}
     for item in link_translations(loaded, stubs, config, problems):
         loaded[item.kind].append(item)
-    if cache is not None:  # an original given its key is a new object: it keeps a cache key (page keys use it)
-        for kind, items in before.items():
-            for old, new in zip(items, loaded[kind]):
-                if new is not old and id(old) in cache.loaded:
-                    cache.loaded[id(new)] = (new, digest_bytes(cache.loaded[id(old)][1], b"translation_key", (new.translation_key or "").encode()))
     problems.raise_if_any()
     published, held = select_published(loaded, now, preview)
     check_references(published, problems)

@@ -532,7 +532,8 @@ def render_pages(job: RenderJob, todo: list[int], staging: Path | None) -> Itera
     done = 0
     try:
         for pages, fresh in fork_map(render_chunk, [(chunk, staging) for chunk in chunks], start_worker, (job,)):
-            job.bodies.absorb(fresh) if isinstance(job.bodies, Bodies) else None
+            if isinstance(job.bodies, Bodies):
+                job.bodies.absorb(fresh)
             for number, page in pages:
                 yield number, page
             done += 1
