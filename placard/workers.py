@@ -35,11 +35,16 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
             yield pending.pop().result()  # popped: a result is let go once the caller has it
     except BaseException:  # Ctrl-C, a problem, or the caller stopped early: stop the work already queued, at once
         workers = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown forgets them)
+        manager = getattr(pool, "_executor_manager_thread", None)
         for process in workers:
             process.terminate()
         for process in workers:  # gone before the caller cleans up what they were writing
             process.join(5)
-        pool.shutdown(wait=False)  # its manager thread marks the work left as failed: nobody waits for it
+        pool.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            # The pool's own thread reaps the workers too; whichever of us loses that race sees no exit
+            # status, so wait for it (bounded) rather than leave a worker counted as running.
+            manager.join(5)
         raise
     pool.shutdown()
 
