@@ -30,6 +30,8 @@ import sqlite3
 import stat
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import is_
 from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
@@ -163,6 +165,37 @@ class Digester:
             h.update(digest)
 
 
+PLAIN_TYPES = (str, int, bytes, type(None))  # equal values of these types are the same value (not so floats: 0.0 == -0.0)
+
+
+def same_values(old: Any, new: Any) -> bool:
+    """Whether two page variables are provably the same values, so they digest alike: items by
+    identity (a store hands back the very object while its file is unchanged, and items are frozen),
+    plain values by type and equality, containers element by element. Anything else: not proven."""
+    if old is new:
+        return True
+    kind = type(old)
+    if kind is not type(new):
+        return False
+    if kind in PLAIN_TYPES:
+        return old == new
+    if kind is tuple or kind is list:  # (first in C: a list of the very same items, e.g. a page of posts)
+        return len(old) == len(new) and (all(map(is_, old, new)) or all(map(same_values, old, new)))
+    if kind is dict or kind is MappingProxyType:
+        return list(old) == list(new) and all(map(same_values, old.values(), new.values()))
+    if kind not in ITEM_CLASSES and is_frozen_record(kind):  # e.g. a list page's pager: pickled as its __dict__
+        return same_values(vars(old), vars(new))
+    return False
+
+
+@lru_cache(maxsize=None)
+def is_frozen_record(kind: type) -> bool:
+    """Whether instances of a class are frozen dataclasses whose state is their __dict__."""
+    params = getattr(kind, "__dataclass_params__", None)
+    pickled_plainly = all(getattr(kind, name) is getattr(object, name) for name in ("__reduce_ex__", "__reduce__", "__getstate__"))
+    return params is not None and params.frozen and "__slots__" not in vars(kind) and pickled_plainly
+
+
 def code_version() -> str:
     """Everything outside the project that shapes the output: placard's source, Python and library versions."""
     from . import __version__
@@ -277,6 +310,9 @@ class MemoryStore:
         self.bodies: dict[bytes, str] = {}
         self.pages: dict[str, PageEntry] = {}
         self.memos: dict[str, tuple[bytes, Any]] = {}
+        # path -> (the page's recipe: shared digest, path, template, origin, variables; its key): kept
+        # between rebuilds so a page whose variables are the very same objects is not digested again
+        self.page_keys: dict[str, tuple[tuple, bytes]] = {}
 
     def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
         """The validated items loaded before from these paths with these keys (bytes and settings)."""
@@ -328,6 +364,7 @@ class MemoryStore:
         self.items = {k: v for k, v in self.items.items() if k in items}
         self.bodies = {k: v for k, v in self.bodies.items() if k in bodies}
         self.pages = {k: v for k, v in self.pages.items() if k in pages}
+        self.page_keys = {k: v for k, v in self.page_keys.items() if k in pages}
 
     def commit(self) -> None:
         pass

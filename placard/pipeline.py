@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import jinja2
 
@@ -102,7 +105,8 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     cache = open_store(project.root) if use_cache else None
     staging = staging_beside(project.output)
     try:
-        site, output = build_site(project, now, preview, options, compiled_templates(project, cache), cache, staging)
+        with collecting_rarely():
+            site, output = build_site(project, now, preview, options, compiled_templates(project, cache), cache, staging)
         write_output(output, project.output, take_output_list(cache))
         record_written(cache, output, project.output)
         unused = check_translations(project, site.config, cache).unused
@@ -112,6 +116,22 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
             cache.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), unused)
+
+
+GC_THRESHOLD = 20_000  # objects allocated between collections of the youngest generation (Python's default: 700)
+
+
+@contextmanager
+def collecting_rarely() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while a build runs: a build allocates millions of objects
+    that live until it ends (items, pages, digests), and each full pass over them found little to free
+    while costing a tenth of a rebuild at 10,000 posts. (Workers forked meanwhile inherit this.)"""
+    before = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def compiled_templates(project: Project, cache: Store | None) -> jinja2.BytecodeCache | None:

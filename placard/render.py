@@ -23,7 +23,7 @@ import jinja2
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from .cache import TRACKED_NAMES, Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
+from .cache import TRACKED_NAMES, Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, same_values, start_trace, stop_trace
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import BuildError, Problem
@@ -610,13 +610,23 @@ class PageInputs:
         templates, settings = templates_digest(env), self.digester.of((site.config, options))
         self.shared = digest_bytes(templates, settings) if templates is not None and settings is not None else None
         self.memo: dict[tuple[str, str], bytes | None] = {}
+        self.known: dict[str, tuple[tuple, bytes]] | None = getattr(cache, "page_keys", None)  # the preview's, between rebuilds
 
     def base(self, spec: PageSpec) -> bytes | None:
         """The page's own key: the templates, config and options, its path, template and variables."""
         if self.shared is None:
             return None  # something the pages depend on cannot be digested: render every page
-        own = self.digester.of((spec.path, spec.template, spec.origin, spec.context))
-        return digest_bytes(self.shared, own) if own is not None else None
+        recipe = (self.shared, spec.path, spec.template, spec.origin, spec.context)
+        known = self.known.get(spec.path) if self.known is not None else None
+        if known is not None and same_values(known[0], recipe):
+            return known[1]
+        own = self.digester.of(recipe[1:])
+        if own is None:
+            return None
+        key = digest_bytes(self.shared, own)
+        if self.known is not None:
+            self.known[spec.path] = (recipe, key)
+        return key
 
     def of(self, dep: tuple[str, str]) -> bytes | None:
         """The current digest of one dependency noted by a trace; None if it cannot be digested."""

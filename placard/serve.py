@@ -39,7 +39,7 @@ from tornado.websocket import WebSocketHandler
 from .errors import BuildError, Problem
 from .output import Output
 from .cache import MemoryStore
-from .pipeline import Project, build_site
+from .pipeline import Project, build_site, collecting_rarely
 from .render import TemplateCache
 
 DEBOUNCE_SECONDS = 0.05  # editors save in several steps (write temp, rename, chmod) within a few ms
@@ -93,7 +93,8 @@ def make_builder(project: Project, clock: Clock = system_clock) -> Builder:
     store = MemoryStore()
 
     def build() -> Output:
-        return build_site(project, clock(), preview=True, template_cache=templates, cache=store)[1]
+        with collecting_rarely():
+            return build_site(project, clock(), preview=True, template_cache=templates, cache=store)[1]
 
     return build
 

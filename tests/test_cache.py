@@ -6,6 +6,7 @@ cache that served anything stale would fail here. No timing: speed figures live 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sqlite3
 import sys
@@ -175,6 +176,34 @@ def test_preview_rebuilds_reuse_memory_and_match_a_fresh_build(project):
     assert second == cold_files(project, preview=True)
     assert b"A paragraph added in the preview." in second["news/first-post/index.html"]
     assert builder().files == cold_files(project, NOW + timedelta(days=200), preview=True)
+
+
+def test_preview_rebuilds_after_title_and_tag_edits_match_a_fresh_build(project):
+    """The preview reuses a page's key only while its variables are the very same objects: a new
+    title or tag changes the lists and tag pages that show the post, in every language."""
+    builder = make_builder(project, lambda: NOW)
+    builder()
+    edit(project, "content/news/second-post.md", "title: Second post", "title: Second post, retitled")
+    assert builder().files == cold_files(project, preview=True)
+    edit(project, "content/news/second-post.md", "tags:\n", "tags:\n  - retitled\n")
+    files = builder().files
+    assert files == cold_files(project, preview=True)
+    assert "tags/retitled/index.html" in files
+
+
+def test_same_values_trusts_identity_for_items_and_equality_for_plain_values(project):
+    from placard.cache import same_values
+    from placard.render import Pager
+
+    site = build_site(project, NOW)[0]
+    post = site.posts[0]
+    twin = dataclasses.replace(post)  # equal fields, another object: not proven the same (times compare across zones)
+    assert same_values({"post": post, "tags": ("a", 1)}, {"post": post, "tags": ("a", 1)})
+    assert not same_values({"post": post}, {"post": twin})
+    assert same_values(Pager(2, 3, "news/", None), Pager(2, 3, "news/", None))
+    assert not same_values(Pager(2, 3, "news/", None), Pager(2, 3, "news/page/3/", None))
+    assert not same_values({"a": 1, "b": 2}, {"b": 2, "a": 1})  # order shows in the page
+    assert not same_values((1,), (True,)) and not same_values((0.0,), (-0.0,))
 
 
 def test_memory_store_only_rerenders_what_changed(project):
