@@ -29,6 +29,7 @@ import pickle
 import sqlite3
 import stat
 import sys
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import is_
@@ -41,7 +42,7 @@ import jinja2.runtime
 
 from .models import Entity, Event, Page, Post
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
 LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
@@ -59,6 +60,21 @@ def digest_bytes(*parts: bytes) -> bytes:
 def digest_text(text: str) -> bytes:
     """Digest of a string (a Markdown body, a path)."""
     return digest_bytes(text.encode("utf-8", "surrogatepass"))
+
+
+def digest_texts(texts: dict[str, str], memo: dict[int, tuple[str, bytes]] | None = None) -> dict[str, bytes]:
+    """digest_text of each value; with a memo (the preview's, between rebuilds), a string digested last
+    time (the very same object, kept alive by the memo) is not read again. The memo keeps this call's."""
+    if memo is None:
+        return {key: digest_text(text) for key, text in texts.items()}
+    known, digests = dict(memo), {}
+    memo.clear()
+    for key, text in texts.items():
+        hit = known.get(id(text))
+        digest = hit[1] if hit is not None and hit[0] is text else digest_text(text)
+        digests[key] = digest
+        memo[id(text)] = (text, digest)
+    return digests
 
 
 class _HashWriter:
@@ -148,13 +164,23 @@ class Digester:
         elif kind is dict or kind is MappingProxyType:
             h.update(b"d%d:" % len(value))
             for k, v in value.items():
-                if type(k) is str and type(v) is str:  # e.g. a page's versions in other languages: no call each
+                if type(k) is not str:
+                    self.feed(k, h)
+                    self.feed(v, h)
+                    continue
+                if type(v) is str:  # e.g. a page's versions in other languages: no call each
                     data = f"{len(k)}:{k}{len(v)}:{v}".encode("utf-8", "surrogatepass")
                     h.update(b"p%d:" % len(data))
                     h.update(data)
                     continue
-                self.feed(k, h)
-                self.feed(v, h)
+                data = k.encode("utf-8", "surrogatepass")  # the key as feed() writes a string, inline: a page's
+                h.update(b"s%d:" % len(data))              # variables are mostly named items (post, item)
+                h.update(data)
+                if type(v) in ITEM_CLASSES:
+                    h.update(b"i")
+                    h.update(self.item(v))
+                else:
+                    self.feed(v, h)
         elif kind in (int, bool, float, type(None)):
             h.update(f"{kind.__name__}:{value!r};".encode())
         else:  # dataclasses (a pager, the register), datetimes, Markup: pickled, items inside still by digest
@@ -182,7 +208,7 @@ def same_values(old: Any, new: Any) -> bool:
     if kind is tuple or kind is list:  # (first in C: a list of the very same items, e.g. a page of posts)
         return len(old) == len(new) and (all(map(is_, old, new)) or all(map(same_values, old, new)))
     if kind is dict or kind is MappingProxyType:
-        return list(old) == list(new) and all(map(same_values, old.values(), new.values()))
+        return list(old) == list(new) and (all(map(is_, old.values(), new.values())) or all(map(same_values, old.values(), new.values())))
     if kind not in ITEM_CLASSES and is_frozen_record(kind):  # e.g. a list page's pager: pickled as its __dict__
         return same_values(vars(old), vars(new))
     return False
@@ -310,9 +336,10 @@ class MemoryStore:
         self.bodies: dict[bytes, str] = {}
         self.pages: dict[str, PageEntry] = {}
         self.memos: dict[str, tuple[bytes, Any]] = {}
-        # path -> (the page's recipe: shared digest, path, template, origin, variables; its key): kept
+        # path -> (the page's recipe: shared digest, template, origin, variables; its key): kept
         # between rebuilds so a page whose variables are the very same objects is not digested again
         self.page_keys: dict[str, tuple[tuple, bytes]] = {}
+        self.text_digests: dict[int, tuple[str, bytes]] = {}  # id(a body's Markdown) -> (it, its digest)
 
     def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
         """The validated items loaded before from these paths with these keys (bytes and settings)."""
@@ -375,11 +402,24 @@ class MemoryStore:
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS items (path TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS items (bucket INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key BLOB PRIMARY KEY, html TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, digest BLOB NOT NULL, written BLOB);
 CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
 """
+
+
+ITEM_BUCKETS = 64  # at 10,000 posts about 750 KB each: an edit rewrites one of them
+
+
+def item_bucket(path: str) -> int:
+    """The bucket a content file's item is kept in (fixed by its path, the same in every process)."""
+    return zlib.crc32(path.encode("utf-8", "surrogatepass")) % ITEM_BUCKETS
+
+
+def item_texts(item: Any) -> tuple[str, ...]:
+    """An item's Markdown texts: its body, then its replies' (see pipeline.convert_bodies)."""
+    return (item.body, *(reply.body for reply in getattr(item, "replies", ())))
 
 
 class SqliteStore:
@@ -389,6 +429,9 @@ class SqliteStore:
         self.file = file
         self.version = code_version()
         self.loaded: dict[int, tuple[Any, bytes]] = {}  # id(item) -> (item, key): an item's key is its digest
+        self.buckets: dict[int, dict[str, tuple[bytes, Any]]] = {}  # the items, as read (see get_items)
+        self.text_digests: dict[int, tuple[str, bytes]] = {}  # id(a body's Markdown) -> (it, its digest), kept with its item
+        self.changed: set[int] = set()  # buckets to write at commit
         self.db = self.open()
 
     def open(self) -> sqlite3.Connection:
@@ -397,6 +440,9 @@ class SqliteStore:
         ignore = self.file.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# placard's build cache: safe to delete\n*\n", encoding="utf-8")
+        for stale in self.file.parent.glob("placard-v*.sqlite*"):  # caches of other formats are never read again
+            if not stale.name.startswith(self.file.name):
+                stale.unlink(missing_ok=True)
         for attempt in (1, 2):
             try:
                 db = sqlite3.connect(self.file, isolation_level="DEFERRED")
@@ -421,25 +467,37 @@ class SqliteStore:
         raise AssertionError("unreachable")
 
     def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
-        """The validated items loaded before from these paths with these keys (bytes and settings)."""
-        found, self.loaded = {}, {}
+        """The validated items loaded before from these paths with these keys (bytes and settings).
+
+        Items are kept in ITEM_BUCKETS pickles, a file's bucket fixed by its path: one pickle per item
+        took three times as long to read back (each repeats its classes and time zones), one pickle for
+        all would be rewritten whole after every edit."""
+        found, self.loaded, self.buckets, self.changed = {}, {}, {}, set()
         try:
-            for path, key, data in self.db.execute("SELECT path, key, data FROM items"):
-                if keys.get(path) == key:
-                    try:
-                        found[path] = item = pickle.loads(data)
-                    except Exception:
-                        continue  # unreadable entry: the file is loaded instead
-                    self.loaded[id(item)] = (item, key)
+            rows = self.db.execute("SELECT bucket, data FROM items").fetchall()
         except sqlite3.DatabaseError:
             return {}
+        for bucket, data in rows:
+            try:
+                stored = pickle.loads(data)
+            except Exception:  # an unreadable bucket: its files are parsed again, and it is rewritten
+                self.changed.add(bucket)
+                continue
+            self.buckets[bucket] = entries = {}
+            for path, (key, item, digests) in stored.items():
+                entries[path] = (key, item)
+                if keys.get(path) == key:
+                    found[path] = item
+                    self.loaded[id(item)] = (item, key)
+                    self.text_digests.update((id(text), (text, digest)) for text, digest in zip(item_texts(item), digests))
         return found
 
     def put_items(self, entries: Iterable[tuple[str, bytes, Any]]) -> None:
-        entries = list(entries)
-        self.loaded.update((id(item), (item, key)) for _path, key, item in entries)
-        self.db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)",
-                            ((path, key, pickle.dumps(item, protocol=5)) for path, key, item in entries))
+        for path, key, item in entries:
+            bucket = item_bucket(path)
+            self.buckets.setdefault(bucket, {})[path] = (key, item)
+            self.changed.add(bucket)
+            self.loaded[id(item)] = (item, key)
 
     def known_bodies(self) -> set[bytes]:
         try:
@@ -498,16 +556,38 @@ class SqliteStore:
 
     def prune(self, items: set[str], bodies: set[bytes], pages: set[str]) -> None:
         """Forget what this build no longer uses, so the cache does not grow forever."""
-        for table, column, keep in (("items", "path", items), ("bodies", "key", bodies), ("pages", "path", pages)):
+        for bucket, entries in self.buckets.items():
+            stale = [path for path in entries if path not in items]
+            for path in stale:
+                del entries[path]
+            if stale:
+                self.changed.add(bucket)
+        for table, column, keep in (("bodies", "key", bodies), ("pages", "path", pages)):
             stale = [(k,) for (k,) in self.db.execute(f"SELECT {column} FROM {table}") if k not in keep]
             self.db.executemany(f"DELETE FROM {table} WHERE {column}=?", stale)
 
     def commit(self) -> None:
         """Make this build's additions durable, all or nothing."""
+        for bucket in sorted(self.changed):
+            entries = self.buckets.get(bucket)
+            if entries:
+                stored = {path: (key, item, self.digests_of(item)) for path, (key, item) in entries.items()}
+                self.db.execute("INSERT OR REPLACE INTO items VALUES (?, ?)", (bucket, pickle.dumps(stored, protocol=5)))
+            else:
+                self.db.execute("DELETE FROM items WHERE bucket=?", (bucket,))
+        self.changed = set()
         self.db.commit()
 
     def close(self) -> None:
         self.db.close()
+
+    def digests_of(self, item: Any) -> tuple[bytes, ...]:
+        """The digests of an item's Markdown texts, as this build computed them (see digest_texts)."""
+        found = []
+        for text in item_texts(item):
+            hit = self.text_digests.get(id(text))
+            found.append(hit[1] if hit is not None and hit[0] is text else digest_text(text))
+        return tuple(found)
 
 
 class BodyReader:

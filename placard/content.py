@@ -277,19 +277,24 @@ def iter_content_files(content_dir: Path, skip_suffix: str | None = None) -> lis
 def iter_content_paths(content_dir: Path, skip_suffix: str | None = None) -> list[str]:
     """iter_content_files as strings (10,000 Path objects cost a tenth of a warm build).
 
-    (os.walk, not Path.rglob: same files and order, a tenth of the time at 10,000 files.)"""
+    (os.scandir, not Path.rglob: a file's type comes with its folder's listing, no stat per file;
+    links to folders are not followed, links to files are listed, as os.walk and rglob do.)"""
     found: list[tuple[tuple[str, ...], str]] = []
-    base = str(content_dir)
-    for top, dirs, names in os.walk(base):
-        rel = os.path.relpath(top, base)
-        parts = () if rel == "." else tuple(rel.split(os.sep))
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in names:
-            if name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or (skip_suffix and name.lower().endswith(skip_suffix)):
+    folders: list[tuple[tuple[str, ...], str]] = [((), str(content_dir))]
+    while folders:
+        parts, folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = os.path.join(top, name)
-            if os.path.isfile(path):
-                found.append((parts + (name,), path))
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((parts + (name,), entry.path))
+            elif not (name.endswith(("~", ".swp", ".tmp")) or (skip_suffix and name.lower().endswith(skip_suffix))) and entry.is_file():
+                found.append((parts + (name,), entry.path))
     found.sort()
     return [path for _parts, path in found]
 

@@ -207,10 +207,10 @@ class Bodies(Mapping):
     fresh conversions wait in `fresh` for the main process to `absorb` them."""
 
     def __init__(self, sources: dict[str, BodySource], cache=None) -> None:
-        from .cache import digest_text
+        from .cache import digest_texts
 
         self.sources = sources
-        self.digests = {key: digest_text(source.text) for key, source in sources.items()}
+        self.digests = digest_texts({key: source.text for key, source in sources.items()}, getattr(cache, "text_digests", None))
         self.cache = cache
         known = cache.known_bodies() if cache is not None else set()
         self.cached = {key for key, digest in self.digests.items() if digest in known}

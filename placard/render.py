@@ -616,11 +616,13 @@ class PageInputs:
         """The page's own key: the templates, config and options, its path, template and variables."""
         if self.shared is None:
             return None  # something the pages depend on cannot be digested: render every page
-        recipe = (self.shared, spec.path, spec.template, spec.origin, spec.context)
+        recipe = (self.shared, spec.template, spec.origin, spec.context)
         known = self.known.get(spec.path) if self.known is not None else None
-        if known is not None and same_values(known[0], recipe):
-            return known[1]
-        own = self.digester.of(recipe[1:])
+        if known is not None:
+            shared, template, origin, context = known[0]
+            if shared == self.shared and template == spec.template and origin == spec.origin and same_values(context, spec.context):
+                return known[1]
+        own = self.digester.of((spec.path, spec.template, spec.origin, spec.context))
         if own is None:
             return None
         key = digest_bytes(self.shared, own)

@@ -147,6 +147,27 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(project):
         assert db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] > 10
 
 
+def test_an_unreadable_bucket_of_items_is_parsed_again_and_rewritten(project):
+    build(project, NOW)
+    good = snapshot(project.output)
+    with sqlite3.connect(cache_file(project)) as db:
+        buckets = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        db.execute("UPDATE items SET data = ?", (b"not a pickle",))
+    build(project, NOW)
+    assert snapshot(project.output) == good
+    with sqlite3.connect(cache_file(project)) as db:
+        rows = db.execute("SELECT data FROM items").fetchall()
+    assert len(rows) == buckets and b"not a pickle" not in {data for (data,) in rows}
+
+
+def test_a_cache_of_another_format_is_deleted(project):
+    stale = project.root / CACHE_DIR / "placard-v1.sqlite"
+    stale.parent.mkdir()
+    stale.write_bytes(b"an old cache, 100 MB at 10,000 posts")
+    build(project, NOW)
+    assert not stale.exists() and cache_file(project).is_file()
+
+
 def test_deleting_the_cache_is_safe(project):
     build(project, NOW)
     first = snapshot(project.output)
