@@ -480,6 +480,7 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
             output.add(spec.path, page.data, spec.origin or spec.template)
         if page.entry is not None and cache is not None:
             cache.put_pages([(spec.path, page.entry)])
+            inputs.remember(spec, page.entry.base)
     if isinstance(bodies, Bodies):  # bodies no page showed (none should be): converted and checked all the same
         for key in bodies.missing():
             bodies.convert(key)
@@ -616,7 +617,6 @@ class PageInputs:
         """The page's own key: the templates, config and options, its path, template and variables."""
         if self.shared is None:
             return None  # something the pages depend on cannot be digested: render every page
-        recipe = (self.shared, spec.template, spec.origin, spec.context)
         known = self.known.get(spec.path) if self.known is not None else None
         if known is not None:
             shared, template, origin, context = known[0]
@@ -626,9 +626,13 @@ class PageInputs:
         if own is None:
             return None
         key = digest_bytes(self.shared, own)
-        if self.known is not None:
-            self.known[spec.path] = (recipe, key)
+        self.remember(spec, key)
         return key
+
+    def remember(self, spec: PageSpec, key: bytes) -> None:
+        """Keep a page's key for the next rebuild (the preview's), also when a worker process computed it."""
+        if self.known is not None:
+            self.known[spec.path] = ((self.shared, spec.template, spec.origin, spec.context), key)
 
     def of(self, dep: tuple[str, str]) -> bytes | None:
         """The current digest of one dependency noted by a trace; None if it cannot be digested."""
