@@ -474,12 +474,14 @@ class SqliteStore:
         all would be rewritten whole after every edit."""
         found, self.loaded, self.buckets, self.changed = {}, {}, {}, set()
         try:
-            rows = self.db.execute("SELECT bucket, data FROM items").fetchall()
+            rows = list(self.db.execute("SELECT bucket FROM items"))
         except sqlite3.DatabaseError:
             return {}
-        for bucket, data in rows:
+        for (bucket,) in rows:  # one at a time: the pickles of 10,000 posts are 46 MB
             try:
-                stored = pickle.loads(data)
+                data = self.db.execute("SELECT data FROM items WHERE bucket=?", (bucket,)).fetchone()[0]
+                stored = {path: (key, item, tuple(digests)) for path, (key, item, digests) in pickle.loads(data).items()}
+                del data
             except Exception:  # an unreadable bucket: its files are parsed again, and it is rewritten
                 self.changed.add(bucket)
                 continue
