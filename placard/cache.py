@@ -9,8 +9,8 @@ Three layers, each keyed on everything that affects its result:
            which `site` attributes, whether `now`, which bodies and which `kind:slug` links). A page
            is reused only if all of those still have the same digest, so a page that never reads
            `now` is not re-rendered when the clock moves, and one that does always is. The preview
-           keeps the page's bytes; build.py keeps only their digest and the file's stat in output/,
-           and reuses the page only while output/ still holds exactly that file.
+           keeps the page's bytes; build.py keeps only the stat of the page's file in output/, and
+           reuses the page only while output/ still holds exactly that file.
 Every layer also depends on the code: the cache records placard's version, a digest of its source
 and the versions of the libraries that shape the output, and is ignored entirely when any differs
 (or when its format version differs). Two stores share one interface: MemoryStore (the preview
@@ -42,7 +42,7 @@ import jinja2.runtime
 
 from .models import Entity, Event, Page, Post
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
 LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
@@ -307,14 +307,13 @@ def stop_trace(token: contextvars.Token) -> None:
 class PageEntry:
     """A rendered page and what it was rendered from.
 
-    The preview keeps the page's bytes; build.py keeps only their digest, because the page itself is
-    in output/: `written` (size, mtime, inode) tells whether output/ still has exactly that file."""
+    The preview keeps the page's bytes; build.py does not, because the page itself is in output/:
+    the cache notes the file's size, mtime and inode there (record_written), and get_pages offers
+    the entry only while output/ still has exactly that file."""
 
     base: bytes  # digest of template set, path, template, variables, config, options
     deps: tuple[tuple[tuple[str, str], bytes], ...]  # (dependency, its digest then)
-    digest: bytes  # of the page's bytes
     data: bytes | None = None
-    written: tuple[int, int, int] | None = None
 
 
 def file_signature(path: str) -> tuple[int, int, int] | None:
@@ -404,7 +403,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (bucket INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key BLOB PRIMARY KEY, html TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, digest BLOB NOT NULL, written BLOB);
+CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, written BLOB);
 CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
 """
 
@@ -525,11 +524,11 @@ class SqliteStore:
             return found
         base = str(out_dir) + os.sep
         try:
-            for path, key, deps, digest, written in self.db.execute("SELECT path, base, deps, digest, written FROM pages"):
+            for path, key, deps, written in self.db.execute("SELECT path, base, deps, written FROM pages"):
                 if written is None or pickle.loads(written) != file_signature(base + path):
                     continue  # never written, or changed since: rendered again
                 try:
-                    found[path] = PageEntry(key, pickle.loads(deps), digest)
+                    found[path] = PageEntry(key, pickle.loads(deps))
                 except Exception:
                     continue  # unreadable entry: the page is rendered again
         except sqlite3.DatabaseError:
@@ -537,8 +536,8 @@ class SqliteStore:
         return found
 
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, NULL)",
-                            ((path, e.base, pickle.dumps(e.deps, protocol=5), e.digest) for path, e in entries))
+        self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, NULL)",
+                            ((path, e.base, pickle.dumps(e.deps, protocol=5)) for path, e in entries))
 
     def record_written(self, written: dict[str, tuple[int, int, int] | None]) -> None:
         """After output/ was written: the signature of each page file just written (None: not reusable)."""

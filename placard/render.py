@@ -597,7 +597,7 @@ def page_entry(inputs: "PageInputs", spec: PageSpec, trace: Trace, data: bytes, 
     deps = tuple((dep, inputs.of(dep)) for dep in trace.deps())
     if any(seen is None for _dep, seen in deps):
         return None
-    return PageEntry(base, deps, hashlib.blake2b(data, digest_size=20).digest(), data if keep_bytes else None)
+    return PageEntry(base, deps, data if keep_bytes else None)
 
 
 class PageInputs:
