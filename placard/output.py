@@ -143,19 +143,20 @@ def write_whole(output: Output, out_dir: Path) -> None:
     """Write the whole site beside `out_dir`, then swap it in; the old site survives any failure."""
     staging = output.staging or staging_beside(out_dir)
     output.staging = staging  # removed by write_output whatever happens
-    made: set[str] = set()
-    for rel, data in sorted(output.files.items()):
-        target = staging / rel
+    made: set[Path] = set()  # folders made in staging: one mkdir per folder, not per file
+
+    def folder_for(target: Path) -> Path:
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        write_file(target, data, out_dir / rel)
+        return target
+
+    for rel, data in sorted(output.files.items()):
+        write_file(folder_for(staging / rel), data, out_dir / rel)
     for rel, staged in output.staged.items():  # keep the previous build's copy (its inode, its mtime) if identical
         link_if_same(staging / rel, out_dir / rel, staged.size)
     for rel in sorted(output.kept):
-        target = staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        copy_previous(out_dir / rel, target)
+        copy_previous(out_dir / rel, folder_for(staging / rel))
     swap_in(staging, out_dir)
 
 
