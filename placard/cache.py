@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import copyreg
 import hashlib
+import io
 import os
 import pickle
 import sqlite3
@@ -32,17 +33,17 @@ import sys
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import is_
 from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
+from collections.abc import Iterator, Mapping
 from typing import Any, Iterable
 
 import jinja2.runtime
 
 from .models import Entity, Event, Page, Post
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
 LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
@@ -50,11 +51,7 @@ LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-fron
 
 def digest_bytes(*parts: bytes) -> bytes:
     """A 20-byte BLAKE2b digest of the parts, each length-prefixed so boundaries count."""
-    h = hashlib.blake2b(digest_size=20)
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return h.digest()
+    return hashlib.blake2b(b"".join([len(part).to_bytes(8, "little") + part for part in parts]), digest_size=20).digest()
 
 
 def digest_text(text: str) -> bytes:
@@ -191,37 +188,6 @@ class Digester:
             h.update(digest)
 
 
-PLAIN_TYPES = (str, int, bytes, type(None))  # equal values of these types are the same value (not so floats: 0.0 == -0.0)
-
-
-def same_values(old: Any, new: Any) -> bool:
-    """Whether two page variables are provably the same values, so they digest alike: items by
-    identity (a store hands back the very object while its file is unchanged, and items are frozen),
-    plain values by type and equality, containers element by element. Anything else: not proven."""
-    if old is new:
-        return True
-    kind = type(old)
-    if kind is not type(new):
-        return False
-    if kind in PLAIN_TYPES:
-        return old == new
-    if kind is tuple or kind is list:  # (first in C: a list of the very same items, e.g. a page of posts)
-        return len(old) == len(new) and (all(map(is_, old, new)) or all(map(same_values, old, new)))
-    if kind is dict or kind is MappingProxyType:
-        return list(old) == list(new) and (all(map(is_, old.values(), new.values())) or all(map(same_values, old.values(), new.values())))
-    if kind not in ITEM_CLASSES and is_frozen_record(kind):  # e.g. a list page's pager: pickled as its __dict__
-        return same_values(vars(old), vars(new))
-    return False
-
-
-@lru_cache(maxsize=None)
-def is_frozen_record(kind: type) -> bool:
-    """Whether instances of a class are frozen dataclasses whose state is their __dict__."""
-    params = getattr(kind, "__dataclass_params__", None)
-    pickled_plainly = all(getattr(kind, name) is getattr(object, name) for name in ("__reduce_ex__", "__reduce__", "__getstate__"))
-    return params is not None and params.frozen and "__slots__" not in vars(kind) and pickled_plainly
-
-
 def code_version() -> str:
     """Everything outside the project that shapes the output: placard's source, Python and library versions."""
     from . import __version__
@@ -299,6 +265,78 @@ def stop_trace(token: contextvars.Token) -> None:
     _CURRENT.reset(token)
 
 
+
+# ---------------------------------------------------------------------------------------------
+# A page's variables as the cache keeps them
+
+
+class PageContext(Mapping):
+    """A page's variables, kept as a pickle in which content items stand as their file's path
+    (see page_recipe), with the paths it names (`refs`, in order); unpickled, against this build's
+    items, only when the page is rendered."""
+
+    __slots__ = ("blob", "refs", "_items", "_value")
+
+    def __init__(self, blob: bytes, refs: tuple, items: Mapping[str, Any], value: dict | None = None) -> None:
+        self.blob, self.refs, self._items, self._value = blob, refs, items, value
+
+    def value(self) -> dict:
+        if self._value is None:
+            self._value = _ItemUnpickler(io.BytesIO(self.blob), self._items).load()
+        return self._value
+
+    def __getitem__(self, name: str) -> Any:
+        return self.value()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.value())
+
+    def __len__(self) -> int:
+        return len(self.value())
+
+
+def page_recipe(context: Any, paths: dict[int, str] | None = None) -> tuple[bytes, tuple]:
+    """A page's variables as a pickle in which each content item stands as its file's path (from
+    `paths`; else its position among the page's items), and the items it names, in order: a page's
+    key is the pickle and those items' keys (equal pickles mean equal values)."""
+    sink = io.BytesIO()
+    pickler = _ItemPickler(sink, paths or {})
+    pickler.dump(context)
+    return sink.getvalue(), tuple(pickler.refs)
+
+
+def _item_at(path: str) -> None:
+    """Stands for an item in a PageContext pickle (the unpickler resolves it; never called)."""
+    raise AssertionError("resolved by _ItemUnpickler")
+
+
+class _ItemPickler(pickle.Pickler):
+    """Pickles a page's variables with each content item as a reference to its file's path (or,
+    for an item that is not the site's, its position among the page's items: such a plan is not kept)."""
+
+    def __init__(self, file: Any, paths: dict[int, str]) -> None:
+        super().__init__(file, protocol=5)
+        self.paths, self.refs = paths, []
+        self.dispatch_table = _Pickler.dispatch_table | {kind: self.reduce_item for kind in ITEM_CLASSES}
+
+    def reduce_item(self, item: Any) -> tuple:
+        self.refs.append(item)  # pickle keeps each object once: an item is reduced once per page
+        return _item_at, (self.paths.get(id(item), len(self.refs)),)
+
+
+class _ItemUnpickler(pickle.Unpickler):
+    """Reads a PageContext pickle, each reference becoming this build's item."""
+
+    def __init__(self, file: Any, items: Mapping[str, Any]) -> None:
+        super().__init__(file)
+        self.items = items
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_item_at":
+            return self.items.__getitem__
+        return super().find_class(module, name)
+
+
 # ---------------------------------------------------------------------------------------------
 # Stores
 
@@ -335,19 +373,18 @@ class MemoryStore:
         self.bodies: dict[bytes, str] = {}
         self.pages: dict[str, PageEntry] = {}
         self.memos: dict[str, tuple[bytes, Any]] = {}
-        # path -> (the page's recipe: shared digest, template, origin, variables; its key): kept
-        # between rebuilds so a page whose variables are the very same objects is not digested again
-        self.page_keys: dict[str, tuple[tuple, bytes]] = {}
+        self.replaced: dict[str, Any] = {}  # path -> the item kept for it when its file has changed since
         self.text_digests: dict[int, tuple[str, bytes]] = {}  # id(a body's Markdown) -> (it, its digest)
 
     def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
         """The validated items loaded before from these paths with these keys (bytes and settings)."""
-        found, self.loaded = {}, {}
-        for path, key in keys.items():
-            hit = self.items.get(path)
-            if hit is not None and hit[0] == key:
-                found[path] = hit[1]
-                self.loaded[id(hit[1])] = (hit[1], key)
+        found, self.loaded, self.replaced = {}, {}, {}
+        for path, (key, item) in self.items.items():
+            if keys.get(path) == key:
+                found[path] = item
+                self.loaded[id(item)] = (item, key)
+            else:
+                self.replaced[path] = item
         return found
 
     def put_items(self, entries: Iterable[tuple[str, bytes, Any]]) -> None:
@@ -390,7 +427,6 @@ class MemoryStore:
         self.items = {k: v for k, v in self.items.items() if k in items}
         self.bodies = {k: v for k, v in self.bodies.items() if k in bodies}
         self.pages = {k: v for k, v in self.pages.items() if k in pages}
-        self.page_keys = {k: v for k, v in self.page_keys.items() if k in pages}
 
     def commit(self) -> None:
         pass
@@ -403,7 +439,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (bucket INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key BLOB PRIMARY KEY, html TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, written BLOB);
+CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, size INTEGER, mtime INTEGER, inode INTEGER);
 CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL);
 """
 
@@ -430,6 +466,7 @@ class SqliteStore:
         self.loaded: dict[int, tuple[Any, bytes]] = {}  # id(item) -> (item, key): an item's key is its digest
         self.buckets: dict[int, dict[str, tuple[bytes, Any]]] = {}  # the items, as read (see get_items)
         self.text_digests: dict[int, tuple[str, bytes]] = {}  # id(a body's Markdown) -> (it, its digest), kept with its item
+        self.replaced: dict[str, Any] = {}  # path -> the item kept for it when its file has changed since (see placard.plan)
         self.changed: set[int] = set()  # buckets to write at commit
         self.db = self.open()
 
@@ -471,7 +508,7 @@ class SqliteStore:
         Items are kept in ITEM_BUCKETS pickles, a file's bucket fixed by its path: one pickle per item
         took three times as long to read back (each repeats its classes and time zones), one pickle for
         all would be rewritten whole after every edit."""
-        found, self.loaded, self.buckets, self.changed = {}, {}, {}, set()
+        found, self.loaded, self.buckets, self.changed, self.replaced = {}, {}, {}, set(), {}
         try:
             rows = list(self.db.execute("SELECT bucket FROM items"))
         except sqlite3.DatabaseError:
@@ -491,6 +528,8 @@ class SqliteStore:
                     found[path] = item
                     self.loaded[id(item)] = (item, key)
                     self.text_digests.update((id(text), (text, digest)) for text, digest in zip(item_texts(item), digests))
+                else:
+                    self.replaced[path] = item
         return found
 
     def put_items(self, entries: Iterable[tuple[str, bytes, Any]]) -> None:
@@ -524,8 +563,8 @@ class SqliteStore:
             return found
         base = str(out_dir) + os.sep
         try:
-            for path, key, deps, written in self.db.execute("SELECT path, base, deps, written FROM pages"):
-                if written is None or pickle.loads(written) != file_signature(base + path):
+            for path, key, deps, *written in self.db.execute("SELECT path, base, deps, size, mtime, inode FROM pages"):
+                if written[0] is None or tuple(written) != file_signature(base + path):
                     continue  # never written, or changed since: rendered again
                 try:
                     found[path] = PageEntry(key, pickle.loads(deps))
@@ -536,13 +575,13 @@ class SqliteStore:
         return found
 
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, NULL)",
+        self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, NULL, NULL, NULL)",
                             ((path, e.base, pickle.dumps(e.deps, protocol=5)) for path, e in entries))
 
     def record_written(self, written: dict[str, tuple[int, int, int] | None]) -> None:
         """After output/ was written: the signature of each page file just written (None: not reusable)."""
-        self.db.executemany("UPDATE pages SET written=? WHERE path=?",
-                            ((pickle.dumps(sig) if sig else None, path) for path, sig in written.items()))
+        self.db.executemany("UPDATE pages SET size=?, mtime=?, inode=? WHERE path=?",
+                            ((*(sig or (None, None, None)), path) for path, sig in written.items()))
 
     def get_memo(self, name: str, key: bytes) -> Any:
         """A value computed before from inputs with this digest (None if there is none)."""

@@ -18,7 +18,6 @@ from .calendar import render_calendar
 from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
 from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
 from .errors import BuildError, Problem, Problems
-from .feeds import plan_feeds
 from .images import ImageError, strip_metadata
 from .cache import CACHE_DIR, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
@@ -26,7 +25,8 @@ from .markup import Bodies, BodySource, check_refs
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
 from .register import render_open_data
-from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, plan_pages, render_site
+from .plan import plan_site
+from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     catalogues = env.globals["catalogues"]
     previous = cache.get_pages(project.output if staging is not None else None) if cache is not None else {}
     try:
-        pages = plan_pages(site, catalogues, index)
-        output = render_site(site, bodies, env, pages + plan_feeds(site, pages, index), options, index, cache, previous, staging)
+        pages = plan_site(site, catalogues, index, cache)
+        output = render_site(site, bodies, env, pages, options, index, cache, previous, staging)
         add_files(output, render_calendar(site, catalogues, index.views), "calendar")
         add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)

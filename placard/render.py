@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import pickle
 import posixpath
 import re
 import traceback
@@ -23,7 +24,7 @@ import jinja2
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from .cache import TRACKED_NAMES, Digester, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, same_values, start_trace, stop_trace
+from .cache import TRACKED_NAMES, Digester, PageContext, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, page_recipe, start_trace, stop_trace
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import BuildError, Problem
@@ -480,7 +481,6 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
             output.add(spec.path, page.data, spec.origin or spec.template)
         if page.entry is not None and cache is not None:
             cache.put_pages([(spec.path, page.entry)])
-            inputs.remember(spec, page.entry.base)
     if isinstance(bodies, Bodies):  # bodies no page showed (none should be): converted and checked all the same
         for key in bodies.missing():
             bodies.convert(key)
@@ -611,28 +611,30 @@ class PageInputs:
         templates, settings = templates_digest(env), self.digester.of((site.config, options))
         self.shared = digest_bytes(templates, settings) if templates is not None and settings is not None else None
         self.memo: dict[tuple[str, str], bytes | None] = {}
-        self.known: dict[str, tuple[tuple, bytes]] | None = getattr(cache, "page_keys", None)  # the preview's, between rebuilds
+        self.keys: dict[str, bytes] | None = None
 
     def base(self, spec: PageSpec) -> bytes | None:
-        """The page's own key: the templates, config and options, its path, template and variables."""
+        """The page's own key: the templates, config and options, its path, template and variables
+        (a pickle of them in which items stand by reference, and the keys of those items)."""
         if self.shared is None:
             return None  # something the pages depend on cannot be digested: render every page
-        known = self.known.get(spec.path) if self.known is not None else None
-        if known is not None:
-            shared, template, origin, context = known[0]
-            if shared == self.shared and template == spec.template and origin == spec.origin and same_values(context, spec.context):
-                return known[1]
-        own = self.digester.of((spec.path, spec.template, spec.origin, spec.context))
-        if own is None:
+        context = spec.context
+        try:
+            if isinstance(context, PageContext):  # planned from this site's items: they stand by their path
+                blob, named = context.blob, b"".join(map(self.item_keys().__getitem__, context.refs))
+            else:
+                blob, items = page_recipe(context)
+                named = b"".join([self.digester.item(item) for item in items])
+        except (pickle.PicklingError, TypeError, AttributeError, KeyError):
             return None
-        key = digest_bytes(self.shared, own)
-        self.remember(spec, key)
-        return key
+        return digest_bytes(self.shared, spec.path.encode("utf-8", "surrogatepass"), spec.template.encode("utf-8", "surrogatepass"),
+                            spec.origin.encode("utf-8", "surrogatepass"), blob, named)
 
-    def remember(self, spec: PageSpec, key: bytes) -> None:
-        """Keep a page's key for the next rebuild (the preview's), also when a worker process computed it."""
-        if self.known is not None:
-            self.known[spec.path] = ((self.shared, spec.template, spec.origin, spec.context), key)
+    def item_keys(self) -> dict[str, bytes]:
+        """Each item's key (see Digester.item) by its file's path."""
+        if self.keys is None:
+            self.keys = {item.origin.path: self.digester.item(item) for item in self.site.items()}
+        return self.keys
 
     def of(self, dep: tuple[str, str]) -> bytes | None:
         """The current digest of one dependency noted by a trace; None if it cannot be digested."""

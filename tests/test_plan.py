@@ -1,0 +1,133 @@
+"""Plan stage: the plan kept between builds is reused only while every input of planning is the same.
+
+Each test counts the calls to plan_pages (is the kept plan used?) and compares the site with a build
+of the same files without any cache (is what it gave still right?)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import NOW, snapshot
+
+import placard.content as content
+import placard.plan as plan
+from placard.cache import MemoryStore, page_recipe
+from placard.markup import find_refs
+from placard.pipeline import build, build_site
+from placard.render import load_templates
+
+
+@pytest.fixture(params=["keyed by stat", "just written"])
+def planned(request, project, monkeypatch):
+    """The fixture site built once with the cache; `calls` counts plan_pages calls after that.
+
+    "keyed by stat": files old enough to be cached by their stat (the kept item of an edited file is
+    compared); "just written": files changed in the last seconds, parsed on every build (as in the preview)."""
+    if request.param == "keyed by stat":
+        monkeypatch.setattr(content, "RACY_SECONDS", -10**9)
+    calls = []
+    real = plan.plan_pages
+    monkeypatch.setattr(plan, "plan_pages", lambda *args: calls.append(1) or real(*args))
+    build(project, NOW)
+    calls.clear()
+    return project, calls
+
+
+def edit(project, rel: str, old: str, new: str) -> None:
+    file = project.root / rel
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_nothing_changed_reuses_the_plan(planned):
+    project, calls = planned
+    before = snapshot(project.output)
+    build(project, NOW)
+    assert calls == []
+    assert snapshot(project.output) == before
+
+
+def test_a_prose_edit_reuses_the_plan_and_matches_a_cold_build(planned):
+    project, calls = planned
+    edit(project, "content/news/second-post.md", "cites the", "quotes and cites the")
+    build(project, NOW)
+    assert calls == []
+    out = snapshot(project.output)
+    assert b"quotes and cites the" in out["news/second-post/index.html"]
+    assert out == build_site(project, NOW)[1].files
+
+
+@pytest.mark.parametrize("old, new, why", [
+    ("title: Second post", "title: Second post, retitled", "metadata"),
+    ("  - trials\n", "  - trials\n  - appeals\n", "a new tag"),
+    ("cites the", "names [Acme](entity:acme) and cites the", "a new link to an entity (the register lists the posts linking to it)"),
+    ("    body: A reply with *emphasis*.", "    body: A reply naming [Acme](entity:acme).", "a link in a reply"),
+])
+def test_an_edit_planning_reads_plans_again(planned, old, new, why):
+    project, calls = planned
+    edit(project, "content/news/second-post.md", old, new)
+    build(project, NOW)
+    assert calls == [1], why
+    assert snapshot(project.output) == build_site(project, NOW)[1].files
+
+
+def test_a_removed_post_plans_again(planned):
+    project, calls = planned
+    (project.content / "news" / "second-post.md").unlink()
+    build(project, NOW)
+    assert calls == [1]
+    assert snapshot(project.output) == build_site(project, NOW)[1].files
+
+
+def test_the_plan_kept_is_the_one_the_items_were_edited_from(planned):
+    """Two prose edits in a row: the second is compared with the item the plan was made from."""
+    project, calls = planned
+    edit(project, "content/news/second-post.md", "cites the", "first cites the")
+    build(project, NOW)
+    edit(project, "content/news/second-post.md", "first cites the", "then [Acme](entity:acme) cites the")
+    build(project, NOW)
+    assert calls == [1]
+    assert snapshot(project.output) == build_site(project, NOW)[1].files
+
+
+def test_the_preview_reuses_the_plan_after_a_prose_edit(project, monkeypatch):
+    store, calls = MemoryStore(), []
+    real = plan.plan_pages
+    monkeypatch.setattr(plan, "plan_pages", lambda *args: calls.append(1) or real(*args))
+    build_site(project, NOW, preview=True, cache=store)
+    edit(project, "content/news/first-post.md", "## A heading", "## Another heading")
+    files = build_site(project, NOW, preview=True, cache=store)[1].files
+    assert calls == [1]  # the first build only
+    assert files == build_site(project, NOW, preview=True)[1].files
+
+
+def test_planning_reads_no_prose(project):
+    """The invariant the kept plan rests on: rewrite every Markdown body, keeping only its links,
+    and the plan (every page's path, template and variables) is byte for byte the same."""
+    def planned_rows():
+        site = build_site(project, NOW)[0]
+        env = load_templates(project.templates, project.static)
+        from placard.index import index_site
+        return plan.plan_site(site, env.globals["catalogues"], index_site(site), MemoryStore()), plan.items_by_path(site)
+
+    before, items = planned_rows()
+    for file in project.content.rglob("*.md"):
+        head, body = re.match(r"(?s)(---\n.*?\n---\n)(.*)", file.read_text(encoding="utf-8")).groups()
+        links = " ".join(f"[link]({ref})" for _line, ref in find_refs(body, 0))
+        file.write_text(f"{head}\nOther words entirely. {links}\n", encoding="utf-8")
+    after, _ = planned_rows()
+    assert [(s.path, s.template, s.context.blob, s.context.refs) for s in before] == [(s.path, s.template, s.context.blob, s.context.refs) for s in after]
+    assert len(before) > 20 and all(isinstance(spec.context, plan.PageContext) for spec in before)
+
+
+def test_page_recipe_names_items_by_reference_and_tells_values_apart(project):
+    site = build_site(project, NOW)[0]
+    post, other = site.posts[0], site.posts[1]
+    paths = {id(post): "p", id(other): "q"}
+    blob, named = page_recipe({"post": post, "list": (post, other)}, paths)
+    assert named == (post, other)  # each item once, in order
+    assert page_recipe({"post": other, "list": (other, post)}, paths)[0] != blob
+    assert page_recipe({"a": 1, "b": 2})[0] != page_recipe({"b": 2, "a": 1})[0]  # order shows in the page
+    assert page_recipe((1,))[0] != page_recipe((True,))[0] and page_recipe((0.0,))[0] != page_recipe((-0.0,))[0]
