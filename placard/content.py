@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import os
 import re
 import time as systime
@@ -17,7 +18,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from .cache import Store, digest_bytes, digest_value
+from .cache import Store, digest_value
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import FieldError, Problems
 from .workers import can_fork, fork_map
@@ -409,8 +410,8 @@ def file_key(display: str, file: Path, config_key: bytes) -> bytes | None:
         return None
     if info.st_ctime >= systime.time() - RACY_SECONDS:  # the real clock: it only decides what to cache, never the output
         return None
-    signature = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}".encode()
-    return digest_bytes(display.encode("utf-8"), signature, config_key)
+    signature = f"{display}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0"  # the path has no NUL
+    return hashlib.blake2b(signature.encode("utf-8", "surrogatepass") + config_key, digest_size=20).digest()
 
 
 PARSE_POOL_MIN = 500  # fewer files parse faster here than two workers start

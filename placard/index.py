@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
-from .languages import LanguageView, localise, translations_of, view_of
+from .languages import LanguageView, translations_of, versions_in, view_of
 from .models import Entity, Event, Page, Site
 from .urls import anchor_of, lang_prefix, path_of
 
@@ -40,7 +40,8 @@ def index_site(site: Site) -> SiteIndex:
     groups = translations_of(site)
     # Declared languages, and any other a translation is written in (its pages still need links and menus).
     languages = tuple(dict.fromkeys(site.config.languages + tuple(t.lang for t in site.translations)))
-    targets = {lang: MappingProxyType(link_targets(site, lang, groups)) for lang in languages}
+    paths = {id(item): path_of(item, site.config.language) + anchor_of(item) for item in site.items()}  # the same in every language
+    targets = {lang: MappingProxyType(link_targets(site, lang, groups, paths)) for lang in languages}
     views = {lang: view_of(site, lang, groups) for lang in languages}
     return SiteIndex(
         targets=targets[site.config.language],
@@ -53,16 +54,18 @@ def index_site(site: Site) -> SiteIndex:
     )
 
 
-def link_targets(site: Site, lang: str | None = None, groups: dict | None = None) -> dict[str, str]:
+def link_targets(site: Site, lang: str | None = None, groups: dict | None = None, paths: dict[int, str] | None = None) -> dict[str, str]:
     """`kind:slug` -> output path (with anchor) for every published item, as linked from a page in
-    `lang`: a link to an item leads to its translation in that language when there is one."""
+    `lang`: a link to an item leads to its translation in that language when there is one.
+    (`paths`: id(item) -> its path with anchor, when already known.)"""
     default = site.config.language
     lang = lang or default
     prefix = lang_prefix(lang, default)
-    groups = groups if groups is not None else translations_of(site)
+    swaps = versions_in(groups if groups is not None else translations_of(site), lang)
     targets = {f"section:{name}": f"{prefix}{name}/index.html" for name in SECTIONS}
     targets["section:home"] = f"{prefix}index.html"
     for item in site.items():
-        shown = localise(groups, item, lang) if item.kind != "entity" else item
-        targets.setdefault(f"{item.kind}:{item.slug}", path_of(shown, default) + anchor_of(shown))
+        shown = swaps.get(id(item), item) if item.kind != "entity" else item
+        found = paths.get(id(shown)) if paths is not None else None
+        targets.setdefault(f"{item.kind}:{item.slug}", found if found is not None else path_of(shown, default) + anchor_of(shown))
     return targets
