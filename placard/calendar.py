@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
 import icalendar
-import segno
 from markupsafe import Markup
 
 from . import __version__
@@ -288,6 +287,8 @@ def render_json_ld(data: dict) -> Markup:
 @functools.lru_cache(maxsize=1024)  # pure, and the slowest part of a preview rebuild of a small site
 def render_qr_svg(url: str) -> Markup:
     """A QR code of `url` as inline SVG, made at build time (no image request, no third party)."""
+    import segno  # imported where used: only event flyers need it, and it takes a tenth of build.py's start
+
     code = segno.make(url, error="m", micro=False)
     return Markup(code.svg_inline(scale=1, omitsize=True, border=4, title=f"QR code: {url}"))
 
