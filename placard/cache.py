@@ -87,37 +87,27 @@ class _HashWriter:
 
 
 class _Pickler(pickle.Pickler):
-    """pickle that also takes read-only mappings (the site index) and stands an item's digest in for
-    the item (so a list of 10,000 posts costs 10,000 look-ups once each post has been digested)."""
+    """pickle that also takes read-only mappings (the site index), as the dicts they show."""
 
     dispatch_table = copyreg.dispatch_table.copy()
     dispatch_table[MappingProxyType] = lambda m: (dict, (dict(m),))
-
-    def __init__(self, file: Any, digester: "Digester | None", root: Any) -> None:
-        super().__init__(file, protocol=5)
-        self.digester, self.root = digester, root
-
-    def persistent_id(self, obj: Any) -> Any:
-        if self.digester is not None and obj is not self.root and type(obj) in ITEM_CLASSES:
-            return self.digester.item(obj)
-        return None
 
 
 ITEM_CLASSES = frozenset({Post, Event, Page, Entity})
 
 
-def digest_value(value: Any, digester: "Digester | None" = None) -> bytes | None:
+def digest_value(value: Any) -> bytes | None:
     """Digest of a value through pickle (equal pickles mean equal values); None if it cannot be pickled."""
     sink = _HashWriter()
     try:
-        _Pickler(sink, digester, value).dump(value)
+        _Pickler(sink, protocol=5).dump(value)
     except (pickle.PicklingError, TypeError, AttributeError):
         return None
     return sink.hash.digest()
 
 
 class Digester:
-    """digest_value with each content item digested once per build (items are frozen)."""
+    """Digests of values that name content items, each item digested once per build (items are frozen)."""
 
     def __init__(self, known: dict[int, tuple[Any, bytes]] | None = None) -> None:
         self.items: dict[int, tuple[Any, bytes]] = dict(known or {})  # e.g. the cache keys of loaded items
@@ -133,60 +123,13 @@ class Digester:
         return hit[1]
 
     def of(self, value: Any) -> bytes | None:
-        """Digest of a page's variables or a site attribute: items stand in by their digest."""
-        h = hashlib.blake2b(digest_size=20)
+        """Digest of a page's variables or a site attribute: its page_recipe pickle, and the digests of
+        the items it names (so a list of 10,000 posts costs 10,000 look-ups once each is digested)."""
         try:
-            self.feed(value, h)
+            blob, named = page_recipe(value)
+            return digest_bytes(blob, b"".join([self.item(item) for item in named]))
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return None
-        return h.digest()
-
-    def feed(self, value: Any, h: Any) -> None:
-        """Hash one value into `h`: plain values and containers directly (each with its type and length,
-        so no two values hash alike), content items by their digest, anything else through pickle."""
-        kind = type(value)
-        if kind in ITEM_CLASSES:
-            h.update(b"i")
-            h.update(self.item(value))
-        elif kind is str:
-            data = value.encode("utf-8", "surrogatepass")
-            h.update(b"s%d:" % len(data))
-            h.update(data)
-        elif kind is tuple or kind is list:
-            h.update(b"%s%d:" % (kind.__name__.encode(), len(value)))
-            if all(type(v) in ITEM_CLASSES for v in value):  # a list of posts: one join, not one call each
-                h.update(b"".join([self.item(v) for v in value]))
-            else:
-                for v in value:
-                    self.feed(v, h)
-        elif kind is dict or kind is MappingProxyType:
-            h.update(b"d%d:" % len(value))
-            for k, v in value.items():
-                if type(k) is not str:
-                    self.feed(k, h)
-                    self.feed(v, h)
-                    continue
-                if type(v) is str:  # e.g. a page's versions in other languages: no call each
-                    data = f"{len(k)}:{k}{len(v)}:{v}".encode("utf-8", "surrogatepass")
-                    h.update(b"p%d:" % len(data))
-                    h.update(data)
-                    continue
-                data = k.encode("utf-8", "surrogatepass")  # the key as feed() writes a string, inline: a page's
-                h.update(b"s%d:" % len(data))              # variables are mostly named items (post, item)
-                h.update(data)
-                if type(v) in ITEM_CLASSES:
-                    h.update(b"i")
-                    h.update(self.item(v))
-                else:
-                    self.feed(v, h)
-        elif kind in (int, bool, float, type(None)):
-            h.update(f"{kind.__name__}:{value!r};".encode())
-        else:  # dataclasses (a pager, the register), datetimes, Markup: pickled, items inside still by digest
-            digest = digest_value(value, self)
-            if digest is None:
-                raise pickle.PicklingError("a value that cannot be digested")
-            h.update(b"o")
-            h.update(digest)
 
 
 def code_version() -> str:

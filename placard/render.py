@@ -24,7 +24,7 @@ import jinja2
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from .cache import TRACKED_NAMES, Digester, PageContext, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, page_recipe, start_trace, stop_trace
+from .cache import TRACKED_NAMES, Digester, PageContext, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import BuildError, Problem
@@ -619,16 +619,17 @@ class PageInputs:
         if self.shared is None:
             return None  # something the pages depend on cannot be digested: render every page
         context = spec.context
-        try:
-            if isinstance(context, PageContext):  # planned from this site's items: they stand by their path
-                blob, named = context.blob, b"".join(map(self.item_keys().__getitem__, context.refs))
-            else:
-                blob, items = page_recipe(context)
-                named = b"".join([self.digester.item(item) for item in items])
-        except (pickle.PicklingError, TypeError, AttributeError, KeyError):
+        if isinstance(context, PageContext):  # planned from this site's items: they stand by their path
+            try:
+                own = digest_bytes(context.blob, b"".join(map(self.item_keys().__getitem__, context.refs)))
+            except (pickle.PicklingError, KeyError):
+                return None
+        else:
+            own = self.digester.of(context)
+        if own is None:
             return None
         return digest_bytes(self.shared, spec.path.encode("utf-8", "surrogatepass"), spec.template.encode("utf-8", "surrogatepass"),
-                            spec.origin.encode("utf-8", "surrogatepass"), blob, named)
+                            spec.origin.encode("utf-8", "surrogatepass"), own)
 
     def item_keys(self) -> dict[str, bytes]:
         """Each item's key (see Digester.item) by its file's path."""
