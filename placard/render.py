@@ -21,7 +21,8 @@ from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
-from babel.dates import format_date, format_time
+from babel import Locale
+from babel.dates import format_date, format_time, get_date_format
 from markupsafe import Markup, escape
 
 from .cache import TRACKED_NAMES, Digester, PageContext, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
@@ -184,13 +185,21 @@ def babel_locale(lang: str) -> str:
 
 def filter_date_long(value: date | datetime, lang: str = "en") -> str:
     """'16 December 2011' in the page's language."""
-    # The zone is part of the key: equal datetimes in two zones can fall on different days.
-    return format_date_cached(type(value), value, getattr(value, "tzinfo", None), lang)
+    # Babel's format_date shows a datetime's own calendar date (no conversion), so the date is the key.
+    return format_date_cached(value.date() if isinstance(value, datetime) else value, lang)
 
 
 @functools.lru_cache(maxsize=65536)  # pure; a post's date shows on its page, the news list and its tags
-def format_date_cached(_kind: type, value: date | datetime, _zone: Any, lang: str) -> str:
-    return format_date(value, format="long", locale=babel_locale(lang))
+def format_date_cached(value: date, lang: str) -> str:
+    pattern, locale = long_date_pattern(lang)
+    return pattern.apply(value, locale)
+
+
+@functools.lru_cache(maxsize=None)
+def long_date_pattern(lang: str) -> tuple[Any, Locale]:
+    """The locale's long date pattern, parsed once: what format_date(format="long") parses on every call."""
+    locale = Locale.parse(babel_locale(lang))
+    return get_date_format("long", locale=locale), locale
 
 
 def filter_datetime_long(value: datetime, lang: str = "en") -> str:
@@ -461,7 +470,7 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
     todo: list[int] = []
     for number, spec in enumerate(specs):
         entry = previous.get(spec.path)
-        base = inputs.base(spec) if inputs is not None and entry is not None else None
+        base = inputs.base(spec, entry.base) if inputs is not None and entry is not None else None
         if base is not None and reusable(entry, inputs, base):
             if entry.data is not None:
                 output.add(spec.path, entry.data, spec.origin or spec.template)
@@ -487,6 +496,8 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
     found = (bodies.problems() if isinstance(bodies, Bodies) else []) + problems[:1]
     if found:
         raise BuildError(found)
+    if inputs is not None:
+        inputs.keep_keys()
     return output
 
 
@@ -600,6 +611,9 @@ def page_entry(inputs: "PageInputs", spec: PageSpec, trace: Trace, data: bytes, 
     return PageEntry(base, deps, data if keep_bytes else None)
 
 
+LAST_KEYS = "page item keys"  # memo: each item's key when the last build's pages were keyed, by `shared`
+
+
 class PageInputs:
     """Digests of what pages are rendered from, each computed at most once per build."""
 
@@ -612,13 +626,22 @@ class PageInputs:
         self.shared = digest_bytes(templates, settings) if templates is not None and settings is not None else None
         self.memo: dict[tuple[str, str], bytes | None] = {}
         self.keys: dict[str, bytes] | None = None
+        self.cache = cache
+        self.last_keys = cache.get_memo(LAST_KEYS, self.shared) if cache is not None and self.shared is not None else None
+        self.changed: set[str] | None = None
 
-    def base(self, spec: PageSpec) -> bytes | None:
+    def base(self, spec: PageSpec, before: bytes | None = None) -> bytes | None:
         """The page's own key: the templates, config and options, its path, template and variables
-        (a pickle of them in which items stand by reference, and the keys of those items)."""
+        (a pickle of them in which items stand by reference, and the keys of those items).
+
+        `before` is the key the last build gave the page: it still holds when the templates, config
+        and options are the same, the page's variables come from the last build's plan unchanged,
+        and none of the items they name has a new key (a rebuild after one edit digests no other page)."""
         if self.shared is None:
             return None  # something the pages depend on cannot be digested: render every page
         context = spec.context
+        if before is not None and isinstance(context, PageContext) and context.kept and self.unchanged(context.refs):
+            return before
         if isinstance(context, PageContext):  # planned from this site's items: they stand by their path
             try:
                 own = digest_bytes(context.blob, b"".join(map(self.item_keys().__getitem__, context.refs)))
@@ -630,6 +653,22 @@ class PageInputs:
             return None
         return digest_bytes(self.shared, spec.path.encode("utf-8", "surrogatepass"), spec.template.encode("utf-8", "surrogatepass"),
                             spec.origin.encode("utf-8", "surrogatepass"), own)
+
+    def unchanged(self, paths: tuple[str, ...]) -> bool:
+        """Whether each of these items has the key it had in the last build (False if that is unknown)."""
+        if self.changed is None:
+            if self.last_keys is None:
+                return False
+            keys, last = self.item_keys(), self.last_keys
+            self.changed = {path for path, key in keys.items() if last.get(path) != key}
+        return self.changed.isdisjoint(paths)
+
+    def keep_keys(self) -> None:
+        """After pages rendered well: note each item's key, for the next build's `base` (see there)."""
+        if self.cache is not None and self.shared is not None and (self.changed is None or self.changed):
+            keys = self.item_keys()
+            if keys != self.last_keys:
+                self.cache.put_memo(LAST_KEYS, self.shared, keys)
 
     def item_keys(self) -> dict[str, bytes]:
         """Each item's key (see Digester.item) by its file's path."""

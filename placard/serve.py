@@ -93,8 +93,12 @@ def make_builder(project: Project, clock: Clock = system_clock) -> Builder:
     store = MemoryStore()
 
     def build() -> Output:
-        with collecting_rarely():
-            return build_site(project, clock(), preview=True, template_cache=templates, cache=store)[1]
+        try:
+            with collecting_rarely():
+                return build_site(project, clock(), preview=True, template_cache=templates, cache=store)[1]
+        except BaseException:
+            store.rollback()  # the next rebuild starts from the last good one
+            raise
 
     return build
 

@@ -187,6 +187,43 @@ def test_a_failed_build_does_not_poison_the_cache(project):
     assert snapshot(project.output) == cold_files(project)
 
 
+def test_the_memory_store_forgets_what_a_failed_build_added():
+    """Like the SQLite store's transaction: after rollback() the store is as the last good build left it."""
+    store = MemoryStore()
+    store.put_items([("content/news/a.md", b"key a", "item a")])
+    store.put_pages([("a/index.html", "entry a")])
+    store.put_memo("plan", b"shape", "plan a")
+    store.commit()
+    store.put_items([("content/news/a.md", b"key b", "item b"), ("content/news/c.md", b"key c", "item c")])
+    store.put_pages([("a/index.html", "entry b")])
+    store.put_memo("plan", b"other shape", "plan b")
+    store.rollback()
+    assert store.get_items({"content/news/a.md": b"key a", "content/news/c.md": b"key c"}) == {"content/news/a.md": "item a"}
+    assert store.get_pages() == {"a/index.html": "entry a"}
+    assert store.get_memo("plan", b"shape") == "plan a" and store.get_memo("plan", b"other shape") is None
+
+
+def test_a_failed_preview_rebuild_leaves_the_next_one_right(project, monkeypatch):
+    """A rebuild that fails after rendering some pages (a template error on one) is rolled back."""
+    import placard.render as render
+    builder = make_builder(project, lambda: NOW)
+    builder()
+    real = render.render_page
+
+    def failing(env, spec, *args, **kwargs):
+        if spec.path == "news/second-post/index.html":
+            raise render.TemplateProblem(render.Problem("templates/post.html", 1, "", "made to fail"))
+        return real(env, spec, *args, **kwargs)
+
+    monkeypatch.setattr(render, "render_page", failing)
+    edit(project, "content/news/second-post.md", "cites the", "now cites the")
+    with pytest.raises(BuildError, match="made to fail"):
+        builder()
+    monkeypatch.setattr(render, "render_page", real)
+    edit(project, "content/news/second-post.md", "now cites the", "cites the")
+    assert builder().files == cold_files(project, preview=True)
+
+
 def test_preview_rebuilds_reuse_memory_and_match_a_fresh_build(project):
     """The preview keeps its cache in memory between rebuilds; every rebuild equals a fresh build."""
     times = iter([NOW, NOW, NOW + timedelta(days=200)])

@@ -59,6 +59,38 @@ def test_a_prose_edit_reuses_the_plan_and_matches_a_cold_build(planned):
     assert out == build_site(project, NOW)[1].files
 
 
+def test_after_a_prose_edit_only_pages_naming_the_post_are_keyed_again(planned, monkeypatch):
+    """With the kept plan, a page keeps the key the last build gave it unless an item it names has a
+    new key: one edit digests the variables of the few pages that show the post, not of every page."""
+    project, calls = planned
+    import placard.render as render
+    keyed, real = [], render.PageInputs.base
+
+    def base(self, spec, before=None):
+        key = real(self, spec, before)
+        if before is not None and key is not before:  # digested again (not the last build's key, as it was)
+            keyed.append(spec.path)
+        return key
+
+    monkeypatch.setattr(render.PageInputs, "base", base)
+    edit(project, "content/news/second-post.md", "cites the", "quotes and cites the")
+    build(project, NOW)
+    assert calls == []
+    specs = plan.plan_site(*planning_inputs(project))
+    naming = {spec.path for spec in specs if "content/news/second-post.md" in spec.context.refs}
+    assert "news/second-post/index.html" in naming and "news/index.html" in naming and len(naming) < len(specs) / 2
+    assert set(keyed) == naming
+    assert snapshot(project.output) == build_site(project, NOW)[1].files
+
+
+def planning_inputs(project):
+    """What plan_site takes, for the fixture site as it is now (no cache)."""
+    from placard.index import index_site
+    site = build_site(project, NOW)[0]
+    env = load_templates(project.templates, project.static)
+    return site, env.globals["catalogues"], index_site(site)
+
+
 @pytest.mark.parametrize("old, new, why", [
     ("title: Second post", "title: Second post, retitled", "metadata"),
     ("  - trials\n", "  - trials\n  - appeals\n", "a new tag"),
