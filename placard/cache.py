@@ -28,6 +28,7 @@ import io
 import marshal
 import os
 import pickle
+import signal
 import sqlite3
 import stat
 import sys
@@ -43,6 +44,7 @@ from typing import Any, Iterable
 import jinja2.runtime
 
 from .models import Entity, Event, Page, Post
+from .workers import can_fork
 
 FORMAT_VERSION = 6
 CACHE_DIR = ".cache"
@@ -184,6 +186,39 @@ class TracingContext(jinja2.runtime.Context):
         if trace is not None and key not in self.vars and value is not jinja2.runtime.missing:
             trace.names.add(key)
         return value
+
+
+RAW_TEXT = "an item's Markdown text"  # noted as a name no page may read and stay cached
+TEXT_FIELDS = frozenset({"body"})  # an item's (or a reply's) Markdown, which pages show through body() and reply_body()
+
+
+class TracingEnvironment(jinja2.Environment):
+    """Jinja2's environment, noting a template that reads an item's Markdown text itself instead of
+    through body() or reply_body(): a page key follows an item's text only through those, so such a
+    page is never cached (slower, never stale). Jinja2's getattr and getitem, with that one check."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if attribute in TEXT_FIELDS:
+            note_raw_text()
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(argument, str) and argument in TEXT_FIELDS:
+            note_raw_text()
+        return super().getitem(obj, argument)
+
+
+def note_raw_text() -> None:
+    trace = _CURRENT.get()
+    if trace is not None:
+        trace.names.add(RAW_TEXT)
 
 
 class TracedSite:
@@ -361,6 +396,10 @@ class MemoryStore:
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
         self.pages.update(entries)
 
+    def forget_pages(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.pages.pop(path, None)
+
     def get_memo(self, name: str, key: bytes) -> Any:
         """A value computed before from inputs with this digest (None if there is none)."""
         hit = self.memos.get(name)
@@ -410,9 +449,10 @@ def item_texts(item: Any) -> tuple[str, ...]:
 class SqliteStore:
     """The cache on disk in one SQLite file; everything a build adds is committed in one transaction."""
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, out_dir: Path | None = None) -> None:
         self.file = file
         self.version = code_version()
+        self.aside = read_pages_aside(file, out_dir, self.version) if out_dir is not None else None
         self.loaded: dict[int, tuple[Any, bytes]] = {}  # id(item) -> (item, key): an item's key is its digest
         self.buckets: dict[int, dict[str, tuple[bytes, Any]]] = {}  # the items, as read (see get_items)
         self.text_digests: dict[int, tuple[str, bytes]] = {}  # id(a body's Markdown) -> (it, its digest), kept with its item
@@ -507,26 +547,26 @@ class SqliteStore:
 
     def get_pages(self, out_dir: Path | None = None) -> dict[str, PageEntry]:
         """The pages rendered before that output/ still holds exactly as written (size, mtime and inode
-        unchanged): their inputs decide whether they can stay. Without `out_dir`, none."""
-        found: dict[str, PageEntry] = {}
+        unchanged): their inputs decide whether they can stay. Without `out_dir`, none.
+
+        Read by a process forked when the store opened (see read_pages_aside), if it was told this
+        `out_dir`: checking 10,000 files in output/ then costs this process nothing."""
         if out_dir is None:
-            return found
-        base = str(out_dir) + os.sep
-        try:
-            for path, key, deps, *written in self.db.execute("SELECT path, base, deps, size, mtime, inode FROM pages"):
-                if written[0] is None or tuple(written) != file_signature(base + path):
-                    continue  # never written, or changed since: rendered again
-                try:
-                    found[path] = PageEntry(key, marshal.loads(deps))
-                except Exception:
-                    continue  # unreadable entry: the page is rendered again
-        except sqlite3.DatabaseError:
             return {}
-        return found
+        aside, self.aside = self.aside, None
+        rows = aside.result() if aside is not None and aside.out_dir == out_dir else None
+        if rows is None:
+            rows = intact_pages(self.db, out_dir, self.version)
+        return {path: PageEntry(key, deps) for path, key, deps in rows or ()}
 
     def put_pages(self, entries: Iterable[tuple[str, PageEntry]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, NULL, NULL, NULL)",
                             ((path, e.base, marshal.dumps(e.deps)) for path, e in entries))  # tuples of str and bytes: marshal reads them fastest
+
+    def forget_pages(self, paths: Iterable[str]) -> None:
+        """Pages rendered without an entry (they read something the cache cannot follow): the last
+        build's entry must not outlive them, as the next build trusts every entry to be the last build's."""
+        self.db.executemany("DELETE FROM pages WHERE path=?", ((path,) for path in paths))
 
     def record_written(self, written: dict[str, tuple[int, int, int] | None]) -> None:
         """After output/ was written: the signature of each page file just written (None: not reusable)."""
@@ -572,6 +612,8 @@ class SqliteStore:
         self.db.rollback()
 
     def close(self) -> None:
+        if self.aside is not None:
+            self.aside.cancel()
         self.db.close()
 
     def digests_of(self, item: Any) -> tuple[bytes, ...]:
@@ -581,6 +623,81 @@ class SqliteStore:
             hit = self.text_digests.get(id(text))
             found.append(hit[1] if hit is not None and hit[0] is text else digest_text(text))
         return tuple(found)
+
+
+def intact_pages(db: sqlite3.Connection, out_dir: Path, version: str) -> list[tuple[str, bytes, tuple]] | None:
+    """(path, base, deps) of each page whose file in out_dir is as the cache noted it; None if unreadable."""
+    base, found = str(out_dir) + os.sep, []
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        if row is None or row[0] != version:
+            return []
+        for path, key, deps, *written in db.execute("SELECT path, base, deps, size, mtime, inode FROM pages"):
+            if written[0] is None or tuple(written) != file_signature(base + path):
+                continue  # never written, or changed since: rendered again
+            try:
+                found.append((path, key, marshal.loads(deps)))
+            except Exception:
+                continue  # unreadable entry: the page is rendered again
+    except sqlite3.DatabaseError:
+        return None
+    return found
+
+
+class PagesAside:
+    """intact_pages, computed by a forked process while this one loads the site; result() waits for it."""
+
+    def __init__(self, out_dir: Path, pid: int, pipe: int) -> None:
+        self.out_dir, self.pid, self.pipe = out_dir, pid, pipe
+
+    def result(self) -> list[tuple[str, bytes, tuple]] | None:
+        """Its rows; None if it failed (the caller then reads them itself)."""
+        chunks = []
+        try:
+            with os.fdopen(self.pipe, "rb") as stream:
+                chunks.append(stream.read())
+            _pid, status = os.waitpid(self.pid, 0)
+            return marshal.loads(b"".join(chunks)) if status == 0 else None
+        except Exception:
+            return None
+
+    def cancel(self) -> None:
+        """Not needed after all (the build failed first): let it go."""
+        try:
+            os.close(self.pipe)  # it exits on its next write
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+
+
+def read_pages_aside(file: Path, out_dir: Path, version: str) -> PagesAside | None:
+    """Start intact_pages on a forked process, before this one opens the cache (so no SQLite
+    connection crosses the fork); None where this process cannot fork."""
+    if not file.exists() or not can_fork():
+        return None
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # the child: read, send, and leave without running anything of the parent's
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+            os.close(read)
+            db = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+            rows = intact_pages(db, out_dir, version)
+            if rows is not None:
+                data = marshal.dumps(rows)
+                with os.fdopen(write, "wb") as stream:
+                    stream.write(data)
+                status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    return PagesAside(out_dir, pid, read)
 
 
 class BodyReader:
@@ -598,9 +715,10 @@ class BodyReader:
 Store = MemoryStore | SqliteStore
 
 
-def open_store(root: Path) -> Store | None:
-    """The project's cache in `.cache/`, or None (a build without cache) if it cannot be used at all."""
+def open_store(root: Path, out_dir: Path | None = None) -> Store | None:
+    """The project's cache in `.cache/`, or None (a build without cache) if it cannot be used at all.
+    With `out_dir`, the pages of the last build still intact there are read meanwhile (see get_pages)."""
     try:
-        return SqliteStore(root / CACHE_DIR / CACHE_FILE)
+        return SqliteStore(root / CACHE_DIR / CACHE_FILE, out_dir)
     except (OSError, sqlite3.Error):
         return None

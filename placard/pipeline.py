@@ -102,7 +102,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
 
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
     started = time.perf_counter()
-    cache = open_store(project.root) if use_cache else None
+    cache = open_store(project.root, project.output) if use_cache else None  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
     try:
         with collecting_rarely():

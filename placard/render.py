@@ -25,7 +25,7 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_date_format
 from markupsafe import Markup, escape
 
-from .cache import TRACKED_NAMES, Digester, PageContext, PageEntry, Store, Trace, TracedSite, TracingContext, digest_bytes, digest_text, digest_value, start_trace, stop_trace
+from .cache import TRACKED_NAMES, Digester, PageContext, PageEntry, Store, Trace, TracedSite, TracingContext, TracingEnvironment, digest_bytes, digest_text, digest_value, start_trace, stop_trace
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import CATALOGUE_DIR, LANGUAGE_NAMES, Catalogue, read_entries
 from .errors import BuildError, Problem
@@ -89,7 +89,7 @@ def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: j
     """The Jinja2 environment: autoescaping, undefined variables are errors, our filters.
 
     `inline_stylesheet` is static/style.css for pages that cannot link to it (the 404 page)."""
-    env = jinja2.Environment(
+    env = TracingEnvironment(  # notes a template reading Markdown texts, for the page cache
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         bytecode_cache=cache,
         auto_reload=False,  # one environment per build: no need to stat every template for every page
@@ -488,8 +488,10 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
             output.add_staged(spec.path, page.staged, spec.origin or spec.template)
         else:
             output.add(spec.path, page.data, spec.origin or spec.template)
-        if page.entry is not None and cache is not None:
+        if cache is not None and page.entry is not None:
             cache.put_pages([(spec.path, page.entry)])
+        elif cache is not None and page.problem is None:
+            cache.forget_pages([spec.path])
     if isinstance(bodies, Bodies):  # bodies no page showed (none should be): converted and checked all the same
         for key in bodies.missing():
             bodies.convert(key)
@@ -497,7 +499,7 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
     if found:
         raise BuildError(found)
     if inputs is not None:
-        inputs.keep_keys()
+        inputs.keep_shared()
     return output
 
 
@@ -611,7 +613,7 @@ def page_entry(inputs: "PageInputs", spec: PageSpec, trace: Trace, data: bytes, 
     return PageEntry(base, deps, data if keep_bytes else None)
 
 
-LAST_KEYS = "page item keys"  # memo: each item's key when the last build's pages were keyed, by `shared`
+LAST_SHARED = "pages shared"  # memo: the last build's templates, config and options digest (PageInputs.shared)
 
 
 class PageInputs:
@@ -627,20 +629,22 @@ class PageInputs:
         self.memo: dict[tuple[str, str], bytes | None] = {}
         self.keys: dict[str, bytes] | None = None
         self.cache = cache
-        self.last_keys = cache.get_memo(LAST_KEYS, self.shared) if cache is not None and self.shared is not None else None
-        self.changed: set[str] | None = None
+        self.same_shared = cache is not None and self.shared is not None and cache.get_memo(LAST_SHARED, self.shared) is not None
 
     def base(self, spec: PageSpec, before: bytes | None = None) -> bytes | None:
         """The page's own key: the templates, config and options, its path, template and variables
         (a pickle of them in which items stand by reference, and the keys of those items).
 
-        `before` is the key the last build gave the page: it still holds when the templates, config
-        and options are the same, the page's variables come from the last build's plan unchanged,
-        and none of the items they name has a new key (a rebuild after one edit digests no other page)."""
+        `before` is the key the last build gave the page. It still holds when the templates, config
+        and options are the same and the page's variables come from the last build's plan, kept:
+        then every item the page names has the same metadata (its head, see placard.plan) as in the
+        last build, and what else a page shows of an item, its Markdown, it reads through body() and
+        reply_body(), which are traced (TracingEnvironment makes a page reading the text otherwise
+        uncacheable). So a prose edit re-renders the pages showing that text, not the lists naming it."""
         if self.shared is None:
             return None  # something the pages depend on cannot be digested: render every page
         context = spec.context
-        if before is not None and isinstance(context, PageContext) and context.kept and self.unchanged(context.refs):
+        if before is not None and self.same_shared and isinstance(context, PageContext) and context.kept:
             return before
         if isinstance(context, PageContext):  # planned from this site's items: they stand by their path
             try:
@@ -654,21 +658,10 @@ class PageInputs:
         return digest_bytes(self.shared, spec.path.encode("utf-8", "surrogatepass"), spec.template.encode("utf-8", "surrogatepass"),
                             spec.origin.encode("utf-8", "surrogatepass"), own)
 
-    def unchanged(self, paths: tuple[str, ...]) -> bool:
-        """Whether each of these items has the key it had in the last build (False if that is unknown)."""
-        if self.changed is None:
-            if self.last_keys is None:
-                return False
-            keys, last = self.item_keys(), self.last_keys
-            self.changed = {path for path, key in keys.items() if last.get(path) != key}
-        return self.changed.isdisjoint(paths)
-
-    def keep_keys(self) -> None:
-        """After pages rendered well: note each item's key, for the next build's `base` (see there)."""
-        if self.cache is not None and self.shared is not None and (self.changed is None or self.changed):
-            keys = self.item_keys()
-            if keys != self.last_keys:
-                self.cache.put_memo(LAST_KEYS, self.shared, keys)
+    def keep_shared(self) -> None:
+        """After pages rendered well: note what they shared, for the next build's `base` (see there)."""
+        if self.cache is not None and self.shared is not None and not self.same_shared:
+            self.cache.put_memo(LAST_SHARED, self.shared, True)
 
     def item_keys(self) -> dict[str, bytes]:
         """Each item's key (see Digester.item) by its file's path."""

@@ -346,6 +346,22 @@ def test_problems_found_while_parsing_on_workers_name_file_and_line(corpus):
     assert snapshot(corpus.output) == before
 
 
+def test_pages_read_by_a_forked_process_equal_pages_read_here(project):
+    """open_store(root, output/) checks output/'s pages on a forked process while the site loads."""
+    from placard.cache import open_store
+    build(project, NOW)
+    (project.output / "news" / "index.html").write_text("changed by hand", encoding="utf-8")
+    aside = open_store(project.root, project.output)
+    assert aside.aside is not None
+    pages = aside.get_pages(project.output)
+    aside.close()
+    here = open_store(project.root)
+    assert here.aside is None
+    assert pages == here.get_pages(project.output)
+    here.close()
+    assert len(pages) > 20 and "news/index.html" not in pages and "news/first-post/index.html" in pages
+
+
 def test_a_page_changed_in_output_by_hand_is_rendered_again(project):
     build(project, NOW)
     good = snapshot(project.output)

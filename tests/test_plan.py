@@ -59,28 +59,40 @@ def test_a_prose_edit_reuses_the_plan_and_matches_a_cold_build(planned):
     assert out == build_site(project, NOW)[1].files
 
 
-def test_after_a_prose_edit_only_pages_naming_the_post_are_keyed_again(planned, monkeypatch):
-    """With the kept plan, a page keeps the key the last build gave it unless an item it names has a
-    new key: one edit digests the variables of the few pages that show the post, not of every page."""
+def test_a_prose_edit_re_renders_the_pages_showing_the_text_not_the_lists_naming_the_post(planned, monkeypatch):
+    """With the kept plan a page keeps the key the last build gave it (no page's variables are
+    digested again), and only pages that read the edited text through body() render again."""
     project, calls = planned
     import placard.render as render
-    keyed, real = [], render.PageInputs.base
+    keyed, rendered = [], []
+    real_base, real_render = render.PageInputs.base, render.render_page
 
     def base(self, spec, before=None):
-        key = real(self, spec, before)
+        key = real_base(self, spec, before)
         if before is not None and key is not before:  # digested again (not the last build's key, as it was)
             keyed.append(spec.path)
         return key
 
     monkeypatch.setattr(render.PageInputs, "base", base)
+    monkeypatch.setattr(render, "render_page", lambda env, spec, *args: rendered.append(spec.path) or real_render(env, spec, *args))
     edit(project, "content/news/second-post.md", "cites the", "quotes and cites the")
     build(project, NOW)
-    assert calls == []
-    specs = plan.plan_site(*planning_inputs(project))
-    naming = {spec.path for spec in specs if "content/news/second-post.md" in spec.context.refs}
-    assert "news/second-post/index.html" in naming and "news/index.html" in naming and len(naming) < len(specs) / 2
-    assert set(keyed) == naming
+    assert calls == [] and keyed == []
+    assert "news/second-post/index.html" in rendered and "feed.xml" in rendered
+    assert "news/index.html" not in rendered and not [path for path in rendered if path.startswith("tags/")]
     assert snapshot(project.output) == build_site(project, NOW)[1].files
+
+
+def test_a_template_reading_markdown_itself_is_never_cached(planned):
+    """A list that shows a post's raw Markdown (not through body()) must follow a prose edit too."""
+    project, calls = planned
+    edit(project, "templates/macros.html", "{{ post.title }}</a>", "{{ post.title }}</a><!-- {{ post.body | wordcount }} words -->")
+    build(project, NOW)
+    edit(project, "content/news/second-post.md", "cites the", "quotes and cites the")
+    build(project, NOW)
+    out = snapshot(project.output)
+    assert out == build_site(project, NOW)[1].files
+    assert re.search(rb"Second post</a><!-- \d+ words -->", out["news/index.html"])
 
 
 def planning_inputs(project):
