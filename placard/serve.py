@@ -39,7 +39,7 @@ from tornado.websocket import WebSocketHandler
 from .errors import BuildError, Problem
 from .output import Output
 from .cache import MemoryStore
-from .pipeline import Project, build_site, collecting_rarely
+from .pipeline import Project, build_site, not_collecting
 from .render import TemplateCache
 
 DEBOUNCE_SECONDS = 0.05  # editors save in several steps (write temp, rename, chmod) within a few ms
@@ -94,7 +94,7 @@ def make_builder(project: Project, clock: Clock = system_clock) -> Builder:
 
     def build() -> Output:
         try:
-            with collecting_rarely():
+            with not_collecting():
                 return build_site(project, clock(), preview=True, template_cache=templates, cache=store)[1]
         except BaseException:
             store.rollback()  # the next rebuild starts from the last good one

@@ -7,6 +7,7 @@ fork, because a forked child can inherit a lock another thread held; those build
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import threading
@@ -49,8 +50,15 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
     pool.shutdown()
 
 
+WORKER_GC_THRESHOLD = 20_000  # allocations between collections of the youngest generation (Python's default: 700)
+
+
 def start_worker(initializer: Callable[..., None] | None, initargs: tuple) -> None:
-    """In a new worker: leave Ctrl-C to the main process (it stops the workers), then the caller's set-up."""
+    """In a new worker: leave Ctrl-C to the main process (it stops the workers), collect garbage
+    (the build stopped collecting in the main process, see pipeline.not_collecting), but not after
+    every 700 allocations (each pass walks the site the worker inherited); then the caller's set-up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
+    gc.enable()
     if initializer is not None:
         initializer(*initargs)
