@@ -27,6 +27,9 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
     """`function` over `tasks` on forked workers, results in order as they come (raises BrokenProcessPool
     if a worker dies, e.g. killed for memory: the caller does the rest itself)."""
     context = multiprocessing.get_context("fork")
+    # The workers' collector leaves what they inherit alone: walking the site's million objects in every
+    # full pass cost each worker seconds, and writing to their headers copied the memory it shares with us.
+    gc.freeze()
     pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=start_worker, initargs=(initializer, initargs))
     try:
         # Not pool.map: on Ctrl-C it cancels futures its pool then fails to mark broken (a traceback).
@@ -47,6 +50,8 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
             # status, so wait for it (bounded) rather than leave a worker counted as running.
             manager.join(5)
         raise
+    finally:
+        gc.unfreeze()
     pool.shutdown()
 
 
@@ -55,8 +60,8 @@ WORKER_GC_THRESHOLD = 20_000  # allocations between collections of the youngest 
 
 def start_worker(initializer: Callable[..., None] | None, initargs: tuple) -> None:
     """In a new worker: leave Ctrl-C to the main process (it stops the workers), collect garbage
-    (the build stopped collecting in the main process, see pipeline.not_collecting), but not after
-    every 700 allocations (each pass walks the site the worker inherited); then the caller's set-up."""
+    (the build stopped collecting in the main process, see pipeline.not_collecting), though less
+    often than after every 700 allocations; then the caller's set-up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
     gc.enable()
