@@ -558,7 +558,10 @@ class SqliteStore:
         if out_dir is None:
             return {}
         aside, self.aside = self.aside, None
-        rows = aside.result() if aside is not None and aside.out_dir == out_dir else None
+        if aside is not None and aside.out_dir != out_dir:
+            aside.cancel()  # it checked another folder
+            aside = None
+        rows = aside.result() if aside is not None else None
         if rows is None:
             rows = intact_pages(self.db, out_dir, self.version)
         return {path: PageEntry(key, deps) for path, key, deps in rows or ()}

@@ -7,6 +7,7 @@ cache that served anything stale would fail here. No timing: speed figures live 
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import sqlite3
 import sys
@@ -360,6 +361,12 @@ def test_pages_read_by_a_forked_process_equal_pages_read_here(project):
     assert pages == here.get_pages(project.output)
     here.close()
     assert len(pages) > 20 and "news/index.html" not in pages and "news/first-post/index.html" in pages
+    other = open_store(project.root, project.root / "elsewhere")
+    pid = other.aside.pid
+    assert other.get_pages(project.output) == pages  # read here, as the process checked another folder
+    other.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # and that process was reaped
 
 
 def test_a_page_changed_in_output_by_hand_is_rendered_again(project):
