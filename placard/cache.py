@@ -200,6 +200,7 @@ class TracingEnvironment(jinja2.Environment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         if attribute in TEXT_FIELDS:
             note_raw_text()
+        # Jinja2's own body, not a call to it: this runs for every attribute every template reads.
         try:
             return getattr(obj, attribute)
         except AttributeError:
@@ -615,9 +616,6 @@ class SqliteStore:
         self.changed = set()
         self.db.commit()
 
-    def rollback(self) -> None:
-        self.db.rollback()
-
     def close(self) -> None:
         if self.aside is not None:
             self.aside.cancel()
@@ -659,12 +657,11 @@ class PagesAside:
 
     def result(self) -> list[tuple[str, bytes, tuple]] | None:
         """Its rows; None if it failed (the caller then reads them itself)."""
-        chunks = []
         try:
             with os.fdopen(self.pipe, "rb") as stream:
-                chunks.append(stream.read())
+                data = stream.read()
             _pid, status = os.waitpid(self.pid, 0)
-            return marshal.loads(b"".join(chunks)) if status == 0 else None
+            return marshal.loads(data) if status == 0 else None
         except Exception:
             return None
 

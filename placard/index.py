@@ -40,10 +40,9 @@ def index_site(site: Site) -> SiteIndex:
     groups = translations_of(site)
     # Declared languages, and any other a translation is written in (its pages still need links and menus).
     languages = tuple(dict.fromkeys(site.config.languages + tuple(t.lang for t in site.translations)))
-    paths = {id(item): path_of(item, site.config.language) + anchor_of(item) for item in site.items()}  # the same in every language
     firsts = first_items(site)
-    unswapped = {key: paths[id(item)] for key, item in firsts.items()}
-    targets = {lang: MappingProxyType(link_targets(site, lang, groups, paths, firsts, unswapped)) for lang in languages}
+    unswapped = paths_of(firsts, site.config.language)  # the same in every language
+    targets = {lang: MappingProxyType(link_targets(site, lang, groups, firsts, unswapped)) for lang in languages}
     views = {lang: view_of(site, lang, groups) for lang in languages}
     return SiteIndex(
         targets=targets[site.config.language],
@@ -64,31 +63,27 @@ def first_items(site: Site) -> dict[str, Any]:
     return firsts
 
 
-def link_targets(site: Site, lang: str | None = None, groups: dict | None = None, paths: dict[int, str] | None = None,
+def paths_of(firsts: dict[str, Any], default: str) -> dict[str, str]:
+    """`kind:slug` -> the output path (with anchor) of the item itself."""
+    return {key: path_of(item, default) + anchor_of(item) for key, item in firsts.items()}
+
+
+def link_targets(site: Site, lang: str | None = None, groups: dict | None = None,
                  firsts: dict[str, Any] | None = None, unswapped: dict[str, str] | None = None) -> dict[str, str]:
     """`kind:slug` -> output path (with anchor) for every published item, as linked from a page in
     `lang`: a link to an item leads to its translation in that language when there is one.
-    (`paths`: id(item) -> its path with anchor; `firsts`, `unswapped`: first_items and their paths,
-    the same for every language, when already known: then only translated items are looked at.)"""
+    (`firsts`, `unswapped`: first_items and paths_of them, the same in every language: only the
+    few translated items are looked at again for each.)"""
     default = site.config.language
     lang = lang or default
     prefix = lang_prefix(lang, default)
     swaps = versions_in(groups if groups is not None else translations_of(site), lang)
-    paths = paths if paths is not None else {}
     firsts = firsts if firsts is not None else first_items(site)
-
-    def path_shown(item: Any) -> str:
-        shown = swaps.get(id(item), item) if item.kind != "entity" else item
-        found = paths.get(id(shown))
-        return found if found is not None else path_of(shown, default) + anchor_of(shown)
-
     targets = {f"section:{name}": f"{prefix}{name}/index.html" for name in SECTIONS}
     targets["section:home"] = f"{prefix}index.html"
-    if unswapped is None:
-        targets.update((key, path_shown(item)) for key, item in firsts.items())
-        return targets
-    targets.update(unswapped)
+    targets.update(unswapped if unswapped is not None else paths_of(firsts, default))
     for key, item in firsts.items():
-        if id(item) in swaps:
-            targets[key] = path_shown(item)
+        shown = swaps.get(id(item)) if item.kind != "entity" else None
+        if shown is not None:
+            targets[key] = path_of(shown, default) + anchor_of(shown)
     return targets

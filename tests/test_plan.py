@@ -151,10 +151,8 @@ def test_planning_reads_no_prose(project):
     """The invariant the kept plan rests on: rewrite every Markdown body, keeping only its links,
     and the plan (every page's path, template and variables) is byte for byte the same."""
     def planned_rows():
-        site = build_site(project, NOW)[0]
-        env = load_templates(project.templates, project.static)
-        from placard.index import index_site
-        return plan.plan_site(site, env.globals["catalogues"], index_site(site), MemoryStore()), plan.items_by_path(site)
+        site, catalogues, index = planning_inputs(project)
+        return plan.plan_site(site, catalogues, index, MemoryStore()), plan.items_by_path(site)
 
     before, items = planned_rows()
     for file in project.content.rglob("*.md"):
