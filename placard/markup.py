@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from typing import Callable
 
 import markdown
+from markdown.extensions.toc import TocExtension, TocTreeprocessor, remove_fnrefs, render_inner_html, strip_tags, unique
 
 from .errors import Problem, Problems
 from .htmlrefs import Scan, _Parser, is_external
 
-EXTENSIONS = ["extra", "sane_lists", "toc"]
-EXTENSION_CONFIGS = {"toc": {"permalink": False}}
+EXTENSIONS = ["extra", "sane_lists"]  # and heading ids: the `toc` extension's, or all of it where a text asks for [TOC]
+TOC_MARKER = "[TOC]"
 REF_KINDS = ("post", "event", "entity", "page", "section")
 REF_IN_SOURCE = re.compile(r"\]\(\s*<?((?:post|event|entity|page|section):[^)\s>]*)")
 DECORATIVE = "decorative"  # `![](border.png){.decorative}`: an image that carries no information
@@ -33,20 +34,62 @@ REF_IN_HTML = re.compile(r'="(?:(?<=src=")|(?<=href="))((?:post|event|entity|pag
 _local = threading.local()
 
 
+class HeadingIdsTreeprocessor(TocTreeprocessor):
+    """The `toc` extension's heading ids (same slugs, same de-duplication, ids written with
+    `{#id}` kept), without building the table of contents no page shows: its list, its HTML and
+    the search of the whole document for a [TOC] marker took a tenth of each conversion. A heading
+    that is plain text (most are) is named without serialising it, to the same name."""
+
+    def run(self, doc) -> None:
+        used_ids = {el.attrib["id"] for el in doc.iter() if "id" in el.attrib}
+        counters: dict[str, int] = {}
+        for el in doc.iter():
+            if isinstance(el.tag, str) and self.header_rgx.match(el.tag):
+                self.set_level(el)
+                if "id" not in el.attrib:
+                    el.attrib["id"] = unique(self.slugify(unescape(heading_name(el, self.md)), self.sep), used_ids, counters)
+                el.attrib.pop("data-toc-label", None)
+
+
+NOT_PLAIN = re.compile("[&<>\x02\x03]")  # entities, markup, or Python-Markdown's placeholders (STX/ETX)
+
+
+def heading_name(el, md: markdown.Markdown) -> str:
+    """A heading's text as `toc` names it: its inner HTML, rendered, without tags, spaces collapsed."""
+    text = el.text or ""
+    if len(el) == 0 and not NOT_PLAIN.search(text):
+        return " ".join(text.split())  # what rendering, stripping tags and collapsing would leave
+    return strip_tags(render_inner_html(remove_fnrefs(el), md))
+
+
+class HeadingIdsExtension(TocExtension):
+    """`toc` with HeadingIdsTreeprocessor."""
+
+    TreeProcessorClass = HeadingIdsTreeprocessor
+
+
+def new_converter(toc: bool) -> markdown.Markdown:
+    """A Python-Markdown converter with our extensions; `toc` builds the table of contents too."""
+    headings = TocExtension(permalink=False) if toc else HeadingIdsExtension(permalink=False)
+    return markdown.Markdown(extensions=[*EXTENSIONS, headings], output_format="html")
+
+
 def convert_markdown(text: str) -> str:
-    """Markdown to HTML with Python-Markdown (`extra`, `sane_lists`, `toc`).
+    """Markdown to HTML with Python-Markdown (`extra`, `sane_lists`, and `toc`'s heading ids).
 
     Pure: the same text always gives the same HTML, so results are cached by the text's digest
     (placard.cache). One converter per thread, reset between documents: building one costs about
     a sixth of a conversion, and reset() clears all per-document state (footnotes, abbreviations,
-    the raw-HTML stash, the table of contents)."""
-    md = getattr(_local, "md", None)
+    the raw-HTML stash). A text with a [TOC] marker gets the whole `toc` extension."""
+    name = "toc" if TOC_MARKER in text else "md"
+    md = getattr(_local, name, None)
     if md is None:
-        md = _local.md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+        md = new_converter(toc=name == "toc")
+        setattr(_local, name, md)
     try:
         return md.reset().convert(text)
     except BaseException:
-        _local.md = None  # never reuse a converter a failure may have left half-way
+        setattr(_local, name, None)  # never reuse a converter a failure may have left half-way
         raise
 
 
@@ -119,8 +162,10 @@ def check_body(path: str, source: str, first_line: int, html: str, problems: Pro
 
 # Without raw HTML in the Markdown (no '<' in it), every tag is Python-Markdown's own, and its
 # serializer escapes '<', '>' and '"' inside attribute values; so this finds each whole tag, and
-# the scanner, which only looks at tags and their attributes, can skip the text between them.
-TAG_IN_HTML = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)((?:\s[^>]*)?)>")
+# the scanner, which only looks at tags and their attributes, can skip the text between them. Tags
+# without attributes (<p>, <li>, <em>: most of them) are skipped too: from Markdown syntax they are
+# never unsafe, and what the checks look for (URLs, handlers, images) are attributes.
+TAG_IN_HTML = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(\s[^>]*)>")
 ATTRIBUTE_IN_TAG = re.compile(r'([^\s=/"]+)="([^"]*)"')
 
 ASSET_IN_HTML = re.compile(r'="(?:(?<=src=")|(?<=href="))(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')  # as REF_IN_HTML

@@ -34,3 +34,25 @@ def test_the_quick_check_finds_what_the_full_parse_finds(pieces):
 def test_the_quick_check_still_refuses_handlers_and_script_urls():
     found = [message for _line, message in findings('# Title {: onclick="alert(1)" }\n\n[x](jav&#x61;script:alert(1))', fast=True)]
     assert any("onclick=" in m for m in found) and any("'javascript:'" in m for m in found)
+
+
+HEADINGS = [
+    "## Plain heading", "## Same", "## Same", "# Heading_1", "## Heading", "## With *emphasis* and `code`",
+    "## Fish & chips", "## Entity &amp; &copy; more", "## Escaped \\*star\\*", "## Custom {#custom-id}", "## custom-id",
+    "## A note[^1]\n\n[^1]: the note", "## <b>raw</b> HTML", "## Label {: data-toc-label=\"Short\" }",
+    "Setext\n======", "## Ünïcödé wörds", "## Три слова", "## 123", "##   spaced    out   ", "### [a link](https://e.org/)",
+    "paragraph between", "## Trailing hashes ##", "###### Six",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(HEADINGS + PIECES), min_size=1, max_size=8))
+def test_heading_ids_are_the_toc_extensions(pieces):
+    """Our heading ids (no table of contents built) are exactly those of Python-Markdown's `toc`."""
+    source = "\n\n".join(pieces)
+    assert markup.convert_markdown(source) == markup.new_converter(toc=True).convert(source)
+
+
+def test_a_toc_marker_still_gets_the_table_of_contents():
+    html = markup.convert_markdown("[TOC]\n\n## First\n\n## Second")
+    assert '<div class="toc">' in html and 'href="#first"' in html and '<h2 id="second">Second</h2>' in html
