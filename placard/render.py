@@ -532,7 +532,7 @@ class RenderedPage:
 
 
 POOL_MIN_PAGES = 200  # fewer pages render faster here than two worker processes start
-POOL_CHUNK = 24
+POOL_CHUNK = 48
 
 
 def render_pages(job: RenderJob, todo: list[int], staging: Path | None) -> Iterator[tuple[int, RenderedPage]]:
@@ -571,9 +571,20 @@ def start_worker(job: RenderJob) -> None:
 def render_chunk(task: tuple[list[int], Path | None]) -> tuple[list[tuple[int, RenderedPage]], list]:
     """In a worker process: render some pages; returns them and the bodies converted on the way."""
     numbers, staging = task
+    if isinstance(_WORKER_JOB.bodies, Bodies):  # the chunk's bodies first, in a row (see Bodies.prepare)
+        _WORKER_JOB.bodies.prepare(key for number in numbers for key in shown_bodies(_WORKER_JOB.specs[number]))
     pages = [(number, render_one(_WORKER_JOB, number, staging)) for number in numbers]
     fresh = _WORKER_JOB.bodies.take_fresh() if isinstance(_WORKER_JOB.bodies, Bodies) else []
     return pages, fresh
+
+
+def shown_bodies(spec: PageSpec) -> list[str]:
+    """The keys of the Markdown texts an item's own page shows: its body and its replies."""
+    item = spec.context.get("item")
+    if item is None:
+        return []
+    key = item_key(item)
+    return [key, *(f"{key}:reply:{number}" for number in range(len(getattr(item, "replies", ()))))]
 
 
 def render_one(job: RenderJob, number: int, staging: Path | None) -> RenderedPage:

@@ -56,3 +56,17 @@ def test_heading_ids_are_the_toc_extensions(pieces):
 def test_a_toc_marker_still_gets_the_table_of_contents():
     html = markup.convert_markdown("[TOC]\n\n## First\n\n## Second")
     assert '<div class="toc">' in html and 'href="#first"' in html and '<h2 id="second">Second</h2>' in html
+
+
+def test_a_worker_converts_each_prepared_body_once_and_keeps_it_only_until_sent(monkeypatch):
+    calls = []
+    real = markup.convert_checked
+    monkeypatch.setattr(markup, "convert_checked", lambda source: calls.append(source.text) or real(source))
+    bodies = markup.Bodies({key: markup.BodySource("content/news/x.md", f"Text *{key}*", 5) for key in ("a", "b")})
+    bodies.for_worker()
+    bodies.prepare(["a", "b", "a", "missing"])
+    assert calls == ["Text *a*", "Text *b*"]
+    assert bodies["a"] == "<p>Text <em>a</em></p>" and bodies["b"] == "<p>Text <em>b</em></p>"
+    assert len(calls) == 2  # read back without converting again
+    assert [key for key, _html, _problems in bodies.take_fresh()] == ["a", "b"]
+    assert bodies.html == {} and bodies.take_fresh() == []
