@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from collections.abc import Iterator, Mapping
 from typing import Any, Iterable
 
@@ -177,15 +177,33 @@ _CURRENT: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("placard
 
 
 class TracingContext(jinja2.runtime.Context):
-    """Jinja2's template context, noting every top-level name a template (or a macro it imports) reads."""
+    """Jinja2's template context, noting every top-level name a template (or a macro it imports) reads.
+
+    Both methods run for every name and every call in every page, so they are Jinja2's own, inlined."""
 
     def resolve_or_missing(self, key: str) -> Any:
-        value = super().resolve_or_missing(key)
-        trace = _CURRENT.get()
-        # Noted: names given to the template; not names it set itself (imported macros) nor absent ones.
-        if trace is not None and key not in self.vars and value is not jinja2.runtime.missing:
-            trace.names.add(key)
-        return value
+        if key in self.vars:  # set by the template itself (imported macros): not noted
+            return self.vars[key]
+        if key in self.parent:  # given to the template: noted
+            trace = _CURRENT.get()
+            if trace is not None:
+                trace.names.add(key)
+            return self.parent[key]
+        return jinja2.runtime.missing
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja2's names, free for keywords)
+        """Context.call, with a plain function (our page helpers: url, _, lang_of...) called directly.
+        Jinja2 looks for its pass_context/pass_environment marks (attributes, so a marked function has
+        a __dict__) on every call: a tenth of the time of a list page."""
+        if type(__obj) is FunctionType and not __obj.__dict__:
+            if kwargs:
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:  # as Jinja2 does
+                return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+        return super().call(__obj, *args, **kwargs)
 
 
 RAW_TEXT = "an item's Markdown text"  # noted as a name no page may read and stay cached

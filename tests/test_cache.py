@@ -401,3 +401,27 @@ def test_a_second_edit_within_the_same_instant_is_not_missed(project):
     build(project, NOW)
     assert b"Second stop" in snapshot(project.output)["news/second-post/index.html"]
     assert snapshot(project.output) == cold_files(project)
+
+
+def test_the_tracing_context_calls_helpers_as_jinja2_does():
+    """Plain functions are called directly (fast path); marked ones still get what they ask for."""
+    import jinja2
+    from placard.cache import Trace, TracingContext, TracingEnvironment, start_trace, stop_trace
+
+    env = TracingEnvironment(undefined=jinja2.StrictUndefined)
+    env.context_class = TracingContext
+
+    def stops():
+        raise StopIteration
+
+    source = ("{% for x in [1, 2] %}{{ twice(x) }}{% endfor %}|{{ who() }}|{{ words(a='b') }}|"
+              "{% set y %}{{ twice(5) }}{% endset %}{{ y }}|{{ stops() is undefined }}")
+    trace = Trace()
+    token = start_trace(trace)
+    try:
+        text = env.from_string(source).render(twice=lambda x: x * 2, who=jinja2.pass_context(lambda ctx: ctx["name"]),
+                                              name="Zhanaozen", words=lambda **kw: sorted(kw), stops=stops)
+    finally:
+        stop_trace(token)
+    assert text == "24|Zhanaozen|['a']|10|True"
+    assert {"twice", "who", "name", "words", "stops"} <= trace.names
