@@ -70,3 +70,17 @@ def test_a_worker_converts_each_prepared_body_once_and_keeps_it_only_until_sent(
     assert len(calls) == 2  # read back without converting again
     assert [key for key, _html, _problems in bodies.take_fresh()] == ["a", "b"]
     assert bodies.html == {} and bodies.take_fresh() == []
+
+
+TAG_PIECES = ['<a href="https://e.org/">', '<a href="//e.org/x">', '<a href="../local/">', '<a rel="me" href="https://e.org/">',
+              '<a class="x" href="http://e.org/a>b">', '<a data-href="//e.org">', '<abbr title="//x">', '<link href="https://e.org/">',
+              '<a\nhref="https://e.org/">', "text", "</a>", ">", "<", '<a title="x<y" href="//e.org/">', '<a href="https://e.org/"/>',
+              '<a data-rel="x" href="//e.org/">', '<a href="https://a.org/" data-href="//b.org/">', '<meta content="https://e.org/">']
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(TAG_PIECES), max_size=10))
+def test_outbound_links_are_marked_as_the_regex_marks_them(pieces):
+    from placard.render import OUTBOUND_LINK, mark_outbound_links
+    html = "".join(pieces)
+    assert mark_outbound_links(html) == OUTBOUND_LINK.sub(r'<a\1 rel="noopener noreferrer">', html)
