@@ -177,6 +177,26 @@ def test_deleting_the_cache_is_safe(project):
     assert snapshot(project.output) == first
 
 
+def test_a_new_cache_file_is_filled_without_a_log_then_left_in_wal_mode(project, monkeypatch):
+    """The first build writes its 100 MB once (rollback journal), later ones keep WAL (readers never wait)."""
+    import placard.cache as cache_module
+    modes = []
+    real_commit = cache_module.SqliteStore.commit
+
+    def commit(self):
+        modes.append(self.db.execute("PRAGMA journal_mode").fetchone()[0])
+        real_commit(self)
+
+    monkeypatch.setattr(cache_module.SqliteStore, "commit", commit)
+    build(project, NOW)
+    first, modes[:] = list(modes), []
+    edit(project, "content/news/second-post.md", "title: Second post", "title: Second post, corrected")
+    build(project, NOW)
+    assert set(first) == {"delete"} and set(modes) == {"wal"}, (first, modes)
+    assert sqlite3.connect(cache_file(project)).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert snapshot(project.output) == cold_files(project)
+
+
 def test_a_failed_build_does_not_poison_the_cache(project):
     build(project, NOW)
     good = (project.content / "news" / "second-post.md").read_text(encoding="utf-8")
