@@ -289,14 +289,7 @@ class Bodies(Mapping):
 
     def add(self, key: str, html: str, problems: list[Problem]) -> None:
         """A freshly converted body; clean ones go to the cache (and are read back from it when needed)."""
-        if key in self.found:
-            return  # converted twice (by two workers): the first result stands, its problems once
-        self.found[key] = problems
-        if not problems and self.cache is not None:
-            self.cache.put_bodies([(self.digests[key], html)])
-            self.cached.add(key)
-        else:
-            self.html[key] = html
+        self.absorb([(key, html, problems)])
 
     def for_worker(self) -> None:
         """Switch to a render worker's view: the cache read through a connection of its own, results held back."""
@@ -311,9 +304,19 @@ class Bodies(Mapping):
         return fresh
 
     def absorb(self, fresh: list[tuple[str, str, list[Problem]]]) -> None:
-        """Conversions made by a worker."""
+        """Conversions made here or by a worker; the clean ones go to the cache in one statement."""
+        clean = []
         for key, html, problems in fresh:
-            self.add(key, html, problems)
+            if key in self.found:
+                continue  # converted twice (by two workers): the first result stands, its problems once
+            self.found[key] = problems
+            if not problems and self.cache is not None:
+                clean.append((self.digests[key], html))
+                self.cached.add(key)
+            else:
+                self.html[key] = html
+        if clean:
+            self.cache.put_bodies(clean)
 
     def problems(self) -> list[Problem]:
         """Every problem found in the bodies converted by this build, in the order of the site's items."""

@@ -166,9 +166,10 @@ def write_whole(output: Output, out_dir: Path) -> None:
             made.add(target.parent)
         return target
 
+    previous = out_dir.is_dir()  # not on a first build: then nothing can be kept
     for rel, data in sorted(output.files.items()):
         write_file(folder_for(staging / rel), data, out_dir / rel)
-    for rel, staged in output.staged.items():  # keep the previous build's copy (its inode, its mtime) if identical
+    for rel, staged in output.staged.items() if previous else ():  # keep the previous build's copy (its inode, its mtime) if identical
         link_if_same(staging / rel, out_dir / rel, staged.size)
     for rel in sorted(output.kept):
         copy_previous(out_dir / rel, folder_for(staging / rel))
