@@ -7,6 +7,7 @@ minutes, `2011-12-21` read as a date where text was meant) at the root instead o
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ class Document:
     body_line: int
 
 
+@functools.lru_cache(maxsize=64)  # one class per first line (nearly always 2), not one per file
 def _lined_loader(first_line: int, base: type = yaml.BaseLoader) -> type:
     """Make a YAML loader that keeps scalars as text, rejects duplicate keys and tracks lines."""
 
