@@ -499,6 +499,8 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
             todo.append(number)
     job = RenderJob(site, bodies, env, specs, options, index, inputs)
     problems: list[Problem] = []
+    entries: list[tuple[str, PageEntry]] = []
+    forgotten: list[str] = []
     for number, page in render_pages(job, todo, staging):
         spec = specs[number]
         if page.problem is not None:
@@ -507,10 +509,17 @@ def render_site(site: Site, bodies: Bodies | Mapping[str, str], env: jinja2.Envi
             output.add_staged(spec.path, page.staged, spec.origin or spec.template)
         else:
             output.add(spec.path, page.data, spec.origin or spec.template)
-        if cache is not None and page.entry is not None:
-            cache.put_pages([(spec.path, page.entry)])
-        elif cache is not None and page.problem is None:
-            cache.forget_pages([spec.path])
+        if page.entry is not None:
+            entries.append((spec.path, page.entry))
+        elif page.problem is None:
+            forgotten.append(spec.path)
+        if cache is not None and len(entries) + len(forgotten) >= 1000:  # a statement for many pages, while workers render
+            cache.put_pages(entries)
+            cache.forget_pages(forgotten)
+            entries, forgotten = [], []
+    if cache is not None:
+        cache.put_pages(entries)
+        cache.forget_pages(forgotten)
     if isinstance(bodies, Bodies):  # bodies no page showed (none should be): converted and checked all the same
         for key in bodies.missing():
             bodies.convert(key)
