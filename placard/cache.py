@@ -194,7 +194,7 @@ class TracingContext(jinja2.runtime.Context):
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja2's names, free for keywords)
         """Context.call, with a plain function (our page helpers: url, _, lang_of...) called directly.
         Jinja2 looks for its pass_context/pass_environment marks (attributes, so a marked function has
-        a __dict__) on every call: a tenth of the time of a list page."""
+        a __dict__) on every call: 4% of the time of a list page."""
         if type(__obj) is FunctionType and not __obj.__dict__:
             if kwargs:
                 kwargs.pop("_block_vars", None)
