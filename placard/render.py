@@ -35,7 +35,7 @@ from .markup import Bodies, rebase_assets, resolve_links
 from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS, Site
 from .output import Output, Staged, write_staged
 from .register import build_register
-from .urls import absolute_url, anchor_of, lang_prefix, path_of, relative_url, tag_slug
+from .urls import absolute_url, anchor_of, lang_prefix, make_relative, path_of, tag_slug
 from .workers import can_fork, fork_map
 
 BABEL_LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}
@@ -251,13 +251,13 @@ def filter_iso(value: date | datetime) -> str:
 
 def make_url(page_path: str, options: RenderOptions, standalone: bool, config) -> Any:
     """`url(target)` for one page: a relative link from it to an item or an output path."""
-    default, index_html = config.language, options.index_html
+    default, relative = config.language, make_relative(page_path, options.index_html)
 
     def url(target: Any) -> str:
         path = target if isinstance(target, str) else path_of(target, default) + anchor_of(target)
         if standalone:  # served at any address (404): relative links would break there
             return absolute_url(config.base_url, path)
-        return relative_url(page_path, path, index_html)
+        return relative(path)
 
     return url
 
@@ -358,12 +358,12 @@ def tags_of(view) -> dict[str, list]:
 
 def make_resolver(index: SiteIndex, page_path: str, options: RenderOptions, lang: str, trace: "Trace | None" = None):
     """Resolve `kind:slug` references from one page (to the item's version in the page's language)."""
-    targets = index.targets_by_lang[lang]
+    targets, relative = index.targets_by_lang[lang], make_relative(page_path, options.index_html)
 
     def resolve(ref: str) -> str:
         if trace is not None:
             trace.refs.add(ref)
-        return relative_url(page_path, targets[ref], options.index_html)
+        return relative(targets[ref])
 
     return resolve
 

@@ -1,5 +1,10 @@
 """Relative links between output files work at any sub-path and from file://."""
 
+import posixpath
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from placard.urls import absolute_url, relative_url
 
 
@@ -15,3 +20,21 @@ def test_relative_urls():
 def test_absolute_urls_come_from_base_url():
     assert absolute_url("https://example.org/sub/", "news/a/index.html") == "https://example.org/sub/news/a/"
     assert absolute_url("https://example.org/sub/", "feed.xml") == "https://example.org/sub/feed.xml"
+
+
+PARTS = ["news", "a", "index.html", "style.css", ".", "..", "", "ru", "page", "2", "links", "feed.xml"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PARTS), min_size=1, max_size=5), st.lists(st.sampled_from(PARTS), min_size=1, max_size=5),
+       st.sampled_from(["", "#x", "#"]), st.booleans())
+def test_relative_urls_are_posixpath_relpath(page, target, fragment, index_html):
+    """The quick relative path equals posixpath.relpath (with the folder-style index.html trimmed)."""
+    page_path, to_path = "/".join(page), "/".join(target)
+    if to_path.startswith("/") or page_path.startswith("/"):
+        return
+    expected = posixpath.relpath(to_path, posixpath.dirname(page_path) or ".") if to_path else None
+    if expected is not None and not index_html and (expected == "index.html" or expected.endswith("/index.html")):
+        expected = expected[: -len("index.html")] or "./"
+    got = relative_url(page_path, to_path + fragment, index_html)
+    assert got == (expected + fragment if expected is not None else fragment or "./")
