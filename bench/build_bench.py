@@ -194,5 +194,6 @@ def bench_size(n: int, tmp: Path, runs: int) -> None:
     else:
         print("  (Pelican not installed: see bench/requirements-pelican.txt)")
 
+
 if __name__ == "__main__":
     main()

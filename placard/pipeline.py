@@ -26,7 +26,7 @@ from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
 from .register import render_open_data
 from .plan import plan_site
-from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site
+from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site, reply_key
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | No
         check_refs(item, index.targets, problems)
         sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
         for number, reply in enumerate(getattr(item, "replies", ())):
-            sources[f"{item_key(item)}:reply:{number}"] = BodySource(item.origin.path, reply.body, reply.line)
+            sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
     bodies = Bodies(sources, cache)
     missing = bodies.missing()
     if len(missing) <= EAGER_BODIES:

@@ -267,6 +267,11 @@ def item_key(item) -> str:
     return f"{item.kind}:{item.lang}:{item.slug}"
 
 
+def reply_key(item, number: int) -> str:
+    """The key of one of an item's converted replies in the bodies map."""
+    return f"{item_key(item)}:reply:{number}"
+
+
 def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None, index: SiteIndex | None = None) -> list[PageSpec]:
     """Every HTML page of the site, in every language, with its template and variables."""
     catalogues = catalogues or {}
@@ -393,7 +398,7 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: Map
         return finish(item, read_body(item_key(item)))
 
     def reply_body(item, number: int) -> Markup:
-        return finish(item, read_body(f"{item_key(item)}:reply:{number}"))
+        return finish(item, read_body(reply_key(item, number)))
 
     default = site.config.language
     alternates = spec.context.get("alternates", {})
@@ -611,8 +616,7 @@ def shown_bodies(spec: PageSpec) -> list[str]:
     item = spec.context.get("item")
     if item is None:
         return []
-    key = item_key(item)
-    return [key, *(f"{key}:reply:{number}" for number in range(len(getattr(item, "replies", ()))))]
+    return [item_key(item), *(reply_key(item, number) for number in range(len(getattr(item, "replies", ()))))]
 
 
 def render_one(job: RenderJob, number: int, staging: Path | None) -> RenderedPage:
