@@ -1,7 +1,14 @@
-"""Markdown stage: the quick safety check (bodies without raw HTML) finds exactly what a full parse finds."""
+"""Markdown stage: the quick safety check (bodies without raw HTML) finds exactly what a full parse finds;
+our converter's shortcuts (heading ids without a table of contents, inline patterns skipped) give
+exactly Python-Markdown's own output."""
 
+import re
+from pathlib import Path
+
+import markdown
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown.extensions.toc import TocExtension
 
 from placard.errors import Problems
 from placard import markup
@@ -50,7 +57,52 @@ HEADINGS = [
 def test_heading_ids_are_the_toc_extensions(pieces):
     """Our heading ids (no table of contents built) are exactly those of Python-Markdown's `toc`."""
     source = "\n\n".join(pieces)
-    assert markup.convert_markdown(source) == markup.new_converter(toc=True).convert(source)
+    assert markup.convert_markdown(source) == stock_converter().convert(source)
+
+
+def stock_converter() -> markdown.Markdown:
+    """Python-Markdown as it comes, with our extensions and the whole `toc` (no shortcut of ours)."""
+    return markdown.Markdown(extensions=[*markup.EXTENSIONS, TocExtension(permalink=False)], output_format="html")
+
+
+INLINE_PIECES = ["`", "``", "\\", "\\`", "[", "]", "(", ")", "!", "<", ">", "&", "*", "**", "_", "__", "  \n", "\n", " ", "a", "word",
+                 "https://e.org/x", "<https://e.org/>", "<me@e.org>", "@", "[^1]", "[^1]: note\n", ";", "#", "1", "&amp;", "&#65;",
+                 "&copy", "[a](b)", "![a](b.png)", "[a][r]", "[r]: https://e.org/\n", "[r]", "<b>", "</b>", "<!-- c -->", "{: .x }",
+                 "\n\n", "\n- ", "\n> ", "\n    ", "\n## ", "|", "\n|---|\n", ":", "~~~", "*a*", "_a_", "***a***", "=="]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(INLINE_PIECES + PIECES), min_size=1, max_size=30))
+def test_skipping_inline_patterns_changes_no_output(pieces):
+    source = "".join(pieces)
+    assert markup.convert_markdown(source) == stock_converter().convert(source)
+
+
+def test_the_campaigns_own_texts_convert_as_python_markdown_converts_them():
+    texts = [path.read_text(encoding="utf-8") for path in sorted((Path(__file__).parent.parent / "content").rglob("*.md"))]
+    assert len(texts) > 10
+    for text in texts:
+        assert markup.convert_markdown(text) == stock_converter().convert(text)
+
+
+def test_every_inline_pattern_is_skipped_only_where_it_cannot_match():
+    """Each pattern of our converter has its needles listed (a new Python-Markdown changing one is
+    noticed here; it would only be tried everywhere, i.e. slower), and is in use."""
+    md = markup.new_converter(toc=False)
+    assert isinstance(md.treeprocessors["inline"], markup.SkippingInlineProcessor)
+    def order(converter):  # the tree processors' names and priorities, in the order they run
+        return sorted(((item.priority, item.name) for item in converter.treeprocessors._priority), reverse=True)
+    assert order(md) == order(stock_converter())
+    md.convert("text")
+    assert [needs for _pattern, needs in md.treeprocessors["inline"].tries if needs is None] == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(sorted(markup.PATTERN_NEEDS)), st.text(alphabet=st.sampled_from(list("`\\[]()!<>&*_ \n;#@:/aZ19^-=\"'?")), max_size=40))
+def test_a_pattern_never_matches_text_without_its_needles(expression, text):
+    needs = markup.PATTERN_NEEDS[expression]
+    if not any(needle in text for needle in needs):
+        assert re.search(expression, text, re.DOTALL) is None
 
 
 def test_a_toc_marker_still_gets_the_table_of_contents():
