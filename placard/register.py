@@ -196,10 +196,22 @@ def render_ties_csv(site: Site) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in tie_records(site):
-        tie = [record[k] or "" for k in ("id", "subject", "subject_name", "relation", "label", "reverse_label", "object", "object_name", "role", "since", "until", "note")]
+        tie = [spreadsheet_text(record[k]) for k in ("id", "subject", "subject_name", "relation", "label", "reverse_label", "object", "object_name", "role", "since", "until", "note")]
         for number, source in enumerate(record["sources"], 1):
-            writer.writerow(tie + [number] + [source[k] or "" for k in ("post", "url", "title", "publisher", "published", "accessed", "archived")])
+            writer.writerow(tie + [number] + [spreadsheet_text(source[k]) for k in ("post", "url", "title", "publisher", "published", "accessed", "archived")])
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str | None) -> str:
+    """A CSV cell that spreadsheets show as text: one starting like a formula (`=HYPERLINK(...)`, `+1`,
+    `@SUM`) gets a leading apostrophe, as OWASP advises against CSV injection, since allies open this
+    file in Excel or LibreOffice and a name copied from elsewhere must not run there. ties.json keeps
+    the text exactly as written."""
+    text = value or ""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def render_open_data(site: Site) -> dict[str, bytes]:

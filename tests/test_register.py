@@ -299,6 +299,23 @@ def test_csv_round_trips_through_the_csv_module(built):
     assert buffer.getvalue() == text
 
 
+def test_csv_cells_that_look_like_formulas_stay_text_in_spreadsheets(tmp_path):
+    """CSV injection: a name or note starting with =, +, -, @ must not run as a formula where allies open the file."""
+    project = make_project(tmp_path)
+    entity = project.content / "links" / "jane-doe.md"
+    text = entity.read_text(encoding="utf-8")
+    text = text.replace("name: Jane Doe", "name: '=HYPERLINK(\"https://evil.example/\",\"Jane\")'")
+    entity.write_text(text.replace('note: "named in the report"', 'note: "+1 more, -2 less, @home"'), encoding="utf-8")
+    site, output = build_site(project, NOW)
+    rows = list(csv.DictReader(io.StringIO(output.files["links/ties.csv"].decode(), newline="")))
+    row = next(row for row in rows if row["subject"] == "jane-doe")
+    assert row["subject_name"] == "'=HYPERLINK(\"https://evil.example/\",\"Jane\")"
+    assert row["note"] == "'+1 more, -2 less, @home"
+    assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+    data = json.loads(output.files["links/ties.json"])
+    assert data["entities"][[e["slug"] for e in data["entities"]].index("jane-doe")]["name"].startswith("=HYPERLINK(")
+
+
 def test_json_lists_every_tie_with_its_sources(built):
     site, files = built
     data = json.loads(files["links/ties.json"])
