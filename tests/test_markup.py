@@ -68,7 +68,9 @@ def stock_converter() -> markdown.Markdown:
 INLINE_PIECES = ["`", "``", "\\", "\\`", "[", "]", "(", ")", "!", "<", ">", "&", "*", "**", "_", "__", "  \n", "\n", " ", "a", "word",
                  "https://e.org/x", "<https://e.org/>", "<me@e.org>", "@", "[^1]", "[^1]: note\n", ";", "#", "1", "&amp;", "&#65;",
                  "&copy", "[a](b)", "![a](b.png)", "[a][r]", "[r]: https://e.org/\n", "[r]", "<b>", "</b>", "<!-- c -->", "{: .x }",
-                 "\n\n", "\n- ", "\n> ", "\n    ", "\n## ", "|", "\n|---|\n", ":", "~~~", "*a*", "_a_", "***a***", "=="]
+                 "\n\n", "\n- ", "\n> ", "\n    ", "\n## ", "|", "\n|---|\n", ":", "~~~", "*a*", "_a_", "***a***", "==",
+                 '\n\n<div markdown="1">\n*a* [b](c) `d`\n</div>\n\n', "\n\n*[HTML]: Hyper Text\n\nHTML *and* HTML\n\n",
+                 "\n\n| `a` | *b* |\n|---|---|\n| [c](d) | &amp; |\n\n", "\n\nTerm *x*\n:   def `y`\n\n", "\n\n```\n*not* [em](x)\n```\n\n"]
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
