@@ -33,7 +33,13 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
     pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=start_worker, initargs=(initializer, initargs))
     try:
         # Not pool.map: on Ctrl-C it cancels futures its pool then fails to mark broken (a traceback).
-        pending = [pool.submit(function, task) for task in tasks]
+        # The first submit forks the workers. SIGTERM stays blocked meanwhile, so that a worker stopped
+        # before start_worker made SIGTERM end it holds the signal until then (see there).
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            pending = [pool.submit(function, task) for task in tasks]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         pending.reverse()
         while pending:
             yield pending.pop().result()  # popped: a result is let go once the caller has it
@@ -59,10 +65,16 @@ WORKER_GC_THRESHOLD = 20_000  # allocations between collections of the youngest 
 
 
 def start_worker(initializer: Callable[..., None] | None, initargs: tuple) -> None:
-    """In a new worker: leave Ctrl-C to the main process (it stops the workers), collect garbage
-    (the build stopped collecting in the main process, see pipeline.not_collecting), though less
-    often than after every 700 allocations; then the caller's set-up."""
+    """In a new worker: leave Ctrl-C to the main process (it stops the workers), end at SIGTERM,
+    collect garbage (the build stopped collecting in the main process, see pipeline.not_collecting),
+    though less often than after every 700 allocations; then the caller's set-up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Forked from the preview's event loop, a worker inherits the loop's SIGTERM handler and wakeup
+    # socket: being stopped (SIGTERM, see fork_map) would then reach the loop, which stops the
+    # preview, while the worker ran on. A worker stopped must just end.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # (blocked while fork_map forked us)
     gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
     gc.enable()
     if initializer is not None:

@@ -4,6 +4,7 @@ sockets; then one end-to-end run of `build.py serve` on a free loopback port."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import json
 import re
 import signal
@@ -160,6 +161,36 @@ def test_saves_are_debounced_and_a_change_during_a_rebuild_is_never_dropped(tmp_
 
     assert asyncio.run(scenario()) == [0, 2]
     assert len(builds) == 2 and builds[1] - builds[0] >= 0.15  # the second waited for the first
+
+
+def test_the_first_build_runs_on_the_loops_thread_so_it_may_use_every_core(tmp_path):
+    """Worker processes are forked only while no other thread runs (placard.workers.can_fork):
+    the first build runs before the server has started any thread; rebuilds run in a thread."""
+    from placard.pipeline import Project
+    from placard.serve import PreviewServer
+
+    threads: list[threading.Thread] = []
+
+    def build():
+        threads.append(threading.current_thread())
+        return build_site_stub()
+
+    async def scenario() -> threading.Thread:
+        server = PreviewServer(Project(tmp_path), build, lambda line: None, debounce=0.01)
+        await server.start("127.0.0.1", 0)
+        try:
+            server.schedule()
+            for _ in range(100):
+                if server.state.preview.generation == 2 and not server.building:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await server.close()
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(scenario())
+    assert threads[0] is loop_thread
+    assert len(threads) == 2 and threads[1] is not loop_thread
 
 
 def build_site_stub():
