@@ -24,6 +24,7 @@ from .index import SiteIndex, index_site
 from .markup import Bodies, BodySource, check_refs
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
+from .urls import is_placeholder
 from .register import render_open_data
 from .plan import plan_site
 from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site, reply_key
@@ -115,7 +116,19 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         if cache is not None:
             cache.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
-    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), unused)
+    notes = placeholder_notes(project, site.config) + unused
+    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
+
+
+def placeholder_notes(project: Project, config) -> tuple[str, ...]:
+    """A note (not a problem: examples and tests build with one) while base_url is an example address."""
+    if not is_placeholder(config.base_url):
+        return ()
+    lines = project.config_file.read_text(encoding="utf-8").splitlines()
+    line = next((number for number, text in enumerate(lines, 1) if text.startswith("base_url:")), 1)
+    return (f"site.yml:{line}: base_url: '{config.base_url}' is an example address, not a real site; the feeds, the "
+            "calendar subscription, the sitemap, the mirrors page and every page's canonical link point there. "
+            "Set it to the site's public address before publishing (see docs/deploy.md)",)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+from urllib.parse import urlsplit
 from typing import Callable
 
 from slugify import slugify
@@ -79,6 +80,17 @@ def make_relative(from_path: str, index_html: bool = False) -> Callable[[str], s
 def is_outside(path: str) -> bool:
     """Whether a path may leave the site's folders ('..' or absolute): then posixpath.relpath decides."""
     return path.startswith("/") or (".." in path and ".." in path.split("/"))
+
+
+# Names reserved for examples and tests (RFC 2606, RFC 6761): no public site is ever there.
+PLACEHOLDER_DOMAINS = ("example", "example.com", "example.net", "example.org", "localhost")
+PLACEHOLDER_TLDS = (".example", ".test", ".invalid", ".localhost")
+
+
+def is_placeholder(base_url: str) -> bool:
+    """Whether an address is on a name reserved for examples (example.org, *.test...), not a real site."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    return host in PLACEHOLDER_DOMAINS or host.endswith(PLACEHOLDER_TLDS) or any(host.endswith("." + domain) for domain in PLACEHOLDER_DOMAINS)
 
 
 def absolute_url(base_url: str, path: str) -> str:

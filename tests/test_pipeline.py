@@ -77,3 +77,15 @@ def test_long_lists_are_paginated_and_linked(tmp_path):
     assert "Page 3 of 3" in last and 'rel="next"' not in last
     assert first.count("<h2><a href=") == 50  # PAGE_SIZE posts per page
     assert "tags/many/page/3/index.html" in output.files
+
+
+def test_a_build_says_while_base_url_is_an_example_address(tmp_path):
+    project = make_project(tmp_path)
+    report = build(project, NOW)
+    assert [note for note in report.notes if "base_url" in note] == [
+        "site.yml:4: base_url: 'https://example.org/campaign/' is an example address, not a real site; the feeds, the calendar "
+        "subscription, the sitemap, the mirrors page and every page's canonical link point there. Set it to the site's public "
+        "address before publishing (see docs/deploy.md)"]
+    config = project.config_file.read_text(encoding="utf-8")
+    project.config_file.write_text(config.replace("https://example.org/campaign/", "https://zhanaozen-solidarity.org/"), encoding="utf-8")
+    assert not any("base_url" in note for note in build(project, NOW).notes)

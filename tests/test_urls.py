@@ -5,7 +5,7 @@ import posixpath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from placard.urls import absolute_url, relative_url
+from placard.urls import absolute_url, is_placeholder, relative_url
 
 
 def test_relative_urls():
@@ -38,3 +38,12 @@ def test_relative_urls_are_posixpath_relpath(page, target, fragment, index_html)
         expected = expected[: -len("index.html")] or "./"
     got = relative_url(page_path, to_path + fragment, index_html)
     assert got == (expected + fragment if expected is not None else fragment or "./")
+
+
+def test_example_addresses_are_told_from_real_ones():
+    for url in ("https://example.org/", "https://example.org/campaign/", "http://www.example.com/", "https://zhanaozen.example.org/",
+                "https://site.example/", "https://campaign.test/", "https://x.invalid/", "http://localhost:8000/", "https://EXAMPLE.NET./"):
+        assert is_placeholder(url), url
+    for url in ("https://zhanaozen-solidarity.org/", "https://example-campaign.org/", "https://myexample.org/", "https://user.github.io/repo/",
+                "https://examples.org/", "https://test.org/", "https://campaign.org/example.org/"):
+        assert not is_placeholder(url), url
