@@ -433,13 +433,15 @@ class PreviewServer:
         self.pending = False
         self.port = 0
 
-    async def start(self, host: str, port: int) -> int:
-        """Build once, listen (on the next free port if need be), start watching; returns the port.
-
-        The first build runs on this thread, before there is anything to serve: while no other
-        thread runs, it may fork worker processes and use every core (placard.workers), which
-        halved the preview's start at 10,000 posts. Rebuilds run in a thread, serving meanwhile."""
+    def build_first(self) -> None:
+        """The first build, on this thread, before the server's loop and threads exist (see serve):
+        while no other thread runs it may fork worker processes and use every core (placard.workers),
+        which halved the preview's start at 10,000 posts, and Ctrl-C stops it at once, as in
+        `build.py`. Rebuilds run in a thread, so pages keep being served meanwhile."""
         self.state.publish(rebuild(self.build, self.state.preview, self.log))
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen (on the next free port if need be) and start watching; returns the port."""
         sockets, self.port = bind_port(host, port, self.log)
         self.http = httpserver.HTTPServer(make_app(self.state))
         self.http.add_sockets(sockets)
@@ -554,6 +556,7 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, open_brow
     logging.getLogger("tornado.access").disabled = True
     server = PreviewServer(project, make_builder(project, clock or system_clock), log)
     try:
+        server.build_first()
         asyncio.run(run_until_stopped(server, host, port, open_browser))
     except KeyboardInterrupt:
         pass

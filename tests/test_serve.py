@@ -4,6 +4,7 @@ sockets; then one end-to-end run of `build.py serve` on a free loopback port."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import json
 import re
@@ -163,7 +164,7 @@ def test_saves_are_debounced_and_a_change_during_a_rebuild_is_never_dropped(tmp_
     assert len(builds) == 2 and builds[1] - builds[0] >= 0.15  # the second waited for the first
 
 
-def test_the_first_build_runs_on_the_loops_thread_so_it_may_use_every_core(tmp_path):
+def test_the_first_build_runs_on_the_callers_thread_so_it_may_use_every_core(tmp_path):
     """Worker processes are forked only while no other thread runs (placard.workers.can_fork):
     the first build runs before the server has started any thread; rebuilds run in a thread."""
     from placard.pipeline import Project
@@ -175,8 +176,7 @@ def test_the_first_build_runs_on_the_loops_thread_so_it_may_use_every_core(tmp_p
         threads.append(threading.current_thread())
         return build_site_stub()
 
-    async def scenario() -> threading.Thread:
-        server = PreviewServer(Project(tmp_path), build, lambda line: None, debounce=0.01)
+    async def scenario() -> None:
         await server.start("127.0.0.1", 0)
         try:
             server.schedule()
@@ -186,11 +186,32 @@ def test_the_first_build_runs_on_the_loops_thread_so_it_may_use_every_core(tmp_p
                 await asyncio.sleep(0.02)
         finally:
             await server.close()
-        return threading.current_thread()
 
-    loop_thread = asyncio.run(scenario())
-    assert threads[0] is loop_thread
-    assert len(threads) == 2 and threads[1] is not loop_thread
+    server = PreviewServer(Project(tmp_path), build, lambda line: None, debounce=0.01)
+    server.build_first()
+    asyncio.run(scenario())
+    assert threads[0] is threading.current_thread()
+    assert len(threads) == 2 and threads[1] is not threading.current_thread()
+
+
+def test_ctrl_c_during_the_first_build_stops_the_preview_at_once(tmp_path, monkeypatch):
+    from placard import serve as serve_module
+    from placard.pipeline import Project
+
+    finished: list[bool] = []
+
+    def build():
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first build runs
+        time.sleep(2)
+        finished.append(True)
+        return build_site_stub()
+
+    monkeypatch.setattr(serve_module, "make_builder", lambda project, clock: build)
+    log: list[str] = []
+    started = time.monotonic()
+    assert serve_module.serve(Project(tmp_path), port=0, log=log.append) == 0
+    assert finished == [] and time.monotonic() - started < 1.5
+    assert log == ["Preview stopped."]
 
 
 def build_site_stub():
