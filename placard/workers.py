@@ -69,9 +69,11 @@ def start_worker(initializer: Callable[..., None] | None, initargs: tuple) -> No
     collect garbage (the build stopped collecting in the main process, see pipeline.not_collecting),
     though less often than after every 700 allocations; then the caller's set-up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Forked from the preview's event loop, a worker inherits the loop's SIGTERM handler and wakeup
-    # socket: being stopped (SIGTERM, see fork_map) would then reach the loop, which stops the
-    # preview, while the worker ran on. A worker stopped must just end.
+    # Forked from a process running an asyncio loop with signal handlers (a server's), a worker
+    # inherits the loop's SIGTERM handler and wakeup socket: being stopped (SIGTERM, see fork_map)
+    # would then reach the loop, which typically stops the server, while the worker ran on. (The
+    # preview forks before its loop starts, see serve.PreviewServer.build_first.) A worker stopped
+    # must just end.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # (blocked while fork_map forked us)

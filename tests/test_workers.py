@@ -40,8 +40,8 @@ def test_stopping_early_stops_the_workers_at_once(tmp_path):
 
 
 def test_workers_forked_from_an_event_loop_end_when_stopped_and_leave_its_signals_alone(tmp_path):
-    """The preview forks its first build's workers from its asyncio loop, whose SIGTERM handler stops
-    the preview: stopping the workers (SIGTERM) must end them, not reach that handler."""
+    """Workers forked from a process running an asyncio loop whose SIGTERM handler stops a server:
+    stopping the workers (SIGTERM) must end them, not reach that handler."""
 
     async def scenario() -> tuple[bool, float]:
         loop = asyncio.get_running_loop()
