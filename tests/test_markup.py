@@ -70,7 +70,8 @@ INLINE_PIECES = ["`", "``", "\\", "\\`", "[", "]", "(", ")", "!", "<", ">", "&",
                  "&copy", "[a](b)", "![a](b.png)", "[a][r]", "[r]: https://e.org/\n", "[r]", "<b>", "</b>", "<!-- c -->", "{: .x }",
                  "\n\n", "\n- ", "\n> ", "\n    ", "\n## ", "|", "\n|---|\n", ":", "~~~", "*a*", "_a_", "***a***", "==",
                  '\n\n<div markdown="1">\n*a* [b](c) `d`\n</div>\n\n', "\n\n*[HTML]: Hyper Text\n\nHTML *and* HTML\n\n",
-                 "\n\n| `a` | *b* |\n|---|---|\n| [c](d) | &amp; |\n\n", "\n\nTerm *x*\n:   def `y`\n\n", "\n\n```\n*not* [em](x)\n```\n\n"]
+                 "\n\n| `a` | *b* |\n|---|---|\n| [c](d) | &amp; |\n\n", "\n\nTerm *x*\n:   def `y`\n\n", "\n\n```\n*not* [em](x)\n```\n\n",
+                 "\n\n[TOC]\n\n"]  # (a text with [TOC] goes through the converter with the whole `toc`)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
