@@ -101,7 +101,9 @@ class SkippingInlineProcessor(InlineProcessor):
     the same, byte for byte (tests/test_markup.py compares it with the stock processor's)."""
 
     def run(self, tree, ancestors=None):
-        patterns = [self.inlinePatterns[number] for number in range(len(self.inlinePatterns))]  # in priority order
+        """Note each pattern, in priority order, with its needles (None: always tried); then process as usual."""
+        patterns = [self.inlinePatterns[number] for number in range(len(self.inlinePatterns))]
+        # A pattern barred inside some elements (ANCESTOR_EXCLUDES; none of ours) keeps its own check.
         self.tries = [(pattern, None if pattern.ANCESTOR_EXCLUDES else PATTERN_NEEDS.get(pattern.getCompiledRegExp().pattern))
                       for pattern in patterns]
         return super().run(tree, ancestors)
@@ -128,6 +130,7 @@ class SkippingInlineProcessor(InlineProcessor):
 
 
 SKIPPING_WORKS = hasattr(InlineProcessor, "_InlineProcessor__applyPattern") and hasattr(InlineProcessor, "_InlineProcessor__handleInline")
+INLINE_PRIORITY = 20  # where Python-Markdown registers its inline processor (markdown.treeprocessors.build_treeprocessors)
 
 
 def new_converter(toc: bool) -> markdown.Markdown:
@@ -137,9 +140,6 @@ def new_converter(toc: bool) -> markdown.Markdown:
     if SKIPPING_WORKS:  # (Python-Markdown's own processor otherwise: slower, same output)
         md.treeprocessors.register(SkippingInlineProcessor(md), "inline", INLINE_PRIORITY)
     return md
-
-
-INLINE_PRIORITY = 20  # where Python-Markdown registers its inline processor (markdown.treeprocessors.build_treeprocessors)
 
 
 def convert_markdown(text: str) -> str:
