@@ -102,10 +102,9 @@ class SkippingInlineProcessor(InlineProcessor):
 
     def run(self, tree, ancestors=None):
         """Note each pattern, in priority order, with its needles (None: always tried); then process as usual."""
-        patterns = [self.inlinePatterns[number] for number in range(len(self.inlinePatterns))]
         # A pattern barred inside some elements (ANCESTOR_EXCLUDES; none of ours) keeps its own check.
         self.tries = [(pattern, None if pattern.ANCESTOR_EXCLUDES else PATTERN_NEEDS.get(pattern.getCompiledRegExp().pattern))
-                      for pattern in patterns]
+                      for pattern in self.inlinePatterns]  # (a registry iterates in priority order)
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:

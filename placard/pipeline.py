@@ -17,6 +17,7 @@ import jinja2
 from .calendar import render_calendar
 from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
 from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
+from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
 from .cache import CACHE_DIR, Store, digest_value, file_signature, open_store
@@ -124,8 +125,7 @@ def placeholder_notes(project: Project, config) -> tuple[str, ...]:
     """A note (not a problem: examples and tests build with one) while base_url is an example address."""
     if not is_placeholder(config.base_url):
         return ()
-    lines = project.config_file.read_text(encoding="utf-8").splitlines()
-    line = next((number for number, text in enumerate(lines, 1) if text.startswith("base_url:")), 1)
+    line = parse_yaml(decode_bytes(project.config_file.read_bytes())).lines.get("base_url")  # (read and valid: load_config did)
     return (f"site.yml:{line}: base_url: '{config.base_url}' is an example address, not a real site; the feeds, the "
             "calendar subscription, the sitemap, the mirrors page and every page's canonical link point there. "
             "Set it to the site's public address before publishing (see docs/deploy.md)",)

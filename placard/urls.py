@@ -83,8 +83,8 @@ def is_outside(path: str) -> bool:
 
 
 # Names reserved for examples and tests (RFC 2606, RFC 6761): no public site is ever there.
-PLACEHOLDER_DOMAINS = ("example", "example.com", "example.net", "example.org", "localhost")
-PLACEHOLDER_TLDS = (".example", ".test", ".invalid", ".localhost")
+PLACEHOLDER_DOMAINS = ("example", "example.com", "example.net", "example.org", "localhost")  # and every name under them
+PLACEHOLDER_TLDS = (".test", ".invalid")
 
 
 def is_placeholder(base_url: str) -> bool:
