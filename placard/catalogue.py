@@ -10,7 +10,7 @@ stops the build with the message to add; messages no template uses any more are 
 from __future__ import annotations
 
 import io
-import re
+from importlib import resources
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,6 @@ CATALOGUE_DIR = "translations"  # under templates/
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}  # each in its own language, for the switcher
 ENGLISH_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}  # for messages to campaigners
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
-CODE_KEYWORDS = {"N_": None, "tr": None}
 SOURCE_LANGUAGE = "en"  # the language of the message ids: a message missing from en.po is shown as written
 
 
@@ -115,22 +114,18 @@ def extract_template_messages(templates_dir: Path, files: tuple[Path, ...], _sig
     return tuple(found.items())
 
 
+CODE_POT = "messages.pot"  # in the package: the messages marked in the code, extracted by Babel (see below)
+# Made, after changing a marked message, with Babel's own extractor (tests/test_languages.py checks it is current):
+#   .venv/bin/pybabel extract --no-default-keywords -k N_ -k tr --omit-header --sort-by-file --no-wrap -o placard/messages.pot placard
+
+
 @lru_cache(maxsize=1)
 def code_messages() -> dict[str, str]:
-    """Message id -> 'placard/<file>:<line>' for every N_() / tr() in the code (fixed per release)."""
-    from babel.messages.extract import extract_python  # imported where used: most builds reuse the cached messages
-
-    found: dict[str, str] = {}
-    package = Path(__file__).resolve().parent
-    calls = re.compile(rb"\b(?:%s)\(" % b"|".join(re.escape(k.encode()) for k in CODE_KEYWORDS))
-    for file in sorted(package.glob("*.py")):
-        data = file.read_bytes()
-        if not calls.search(data):
-            continue  # most modules mark no message: tokenizing them was most of a cold build's extraction
-        for line, _func, message, _comments in extract_python(io.BytesIO(data), CODE_KEYWORDS, [], {}):
-            if isinstance(message, str):
-                found.setdefault(message, f"placard/{file.name}:{line}")
-    return found
+    """Message id -> 'placard/<file>:<line>' for every N_() / tr() in the code, from the package's messages.pot
+    (package data: read the same way from a source tree, a wheel or a zip, never from placard's .py files)."""
+    with resources.files(__package__).joinpath(CODE_POT).open("rb") as handle:
+        catalog = read_po(handle, abort_invalid=True)
+    return {message.id: f"{message.locations[0][0]}:{message.locations[0][1]}" for message in catalog if message.id and message.locations}
 
 
 def required_messages(templates_dir: Path) -> dict[str, str]:

@@ -217,6 +217,46 @@ def test_shipped_catalogues_have_every_message_and_nothing_unused():
     assert {lang: len(c.messages) for lang, c in report.catalogues.items()} == {lang: len(required_messages(REPO / "templates")) for lang in LANGS}
 
 
+POT_COMMAND = ["extract", "--no-default-keywords", "-k", "N_", "-k", "tr", "--omit-header", "--sort-by-file", "--no-wrap", "placard"]
+
+
+def test_the_code_messages_pot_is_what_babel_extracts_now(tmp_path, monkeypatch):
+    """placard/messages.pot (the code's messages, read at build time) is current: Babel's extractor,
+    run as its comment in placard/catalogue.py says, writes the same bytes."""
+    from babel.messages.frontend import CommandLineInterface
+
+    monkeypatch.chdir(REPO)  # (only read here; the fresh .pot goes to tmp_path)
+    fresh = tmp_path / "messages.pot"
+    CommandLineInterface().run(["pybabel", "-q", *POT_COMMAND[:1], "-o", str(fresh), *POT_COMMAND[1:]])
+    shipped = (REPO / "placard" / "messages.pot").read_text(encoding="utf-8")
+    assert fresh.read_text(encoding="utf-8") == shipped, "a message marked in the code changed: rerun the pybabel command in placard/catalogue.py"
+
+
+def test_code_messages_come_from_the_pot_not_from_placards_source(monkeypatch):
+    """No code reads placard's own .py files at build time (they are absent from a zipapp, stale in a wheel's cache)."""
+    import builtins
+    import io as io_module
+
+    from placard import catalogue
+
+    package = str((REPO / "placard").resolve())
+    real_open, opened = io_module.open, []
+
+    def watching_open(file, *args, **kwargs):
+        name = str(file)
+        if name.endswith(".py") and name.startswith(package):
+            opened.append(name)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", watching_open)
+    monkeypatch.setattr(io_module, "open", watching_open)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (opened.append(str(self)) if str(self).endswith(".py") else None) or real_open(self, "rb").read())
+    catalogue.code_messages.cache_clear()
+    messages = catalogue.code_messages()
+    assert not opened, opened
+    assert messages["owned by"].startswith("placard/") and messages["CANCELLED: %(title)s"] == "placard/calendar.py:39"
+
+
 def test_placeholders_survive_translation():
     report = check_catalogues(REPO / "templates", LANGS, strict=True)
     for lang, catalogue in report.catalogues.items():
