@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import os
 import re
-import time as systime
 import uuid
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from .cache import Store, digest_value
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import FieldError, Problems
-from .workers import can_fork, fork_map
 from .models import (
     ENTITY_KINDS,
     EVENT_KINDS,
@@ -327,11 +322,12 @@ def make_inside_check(root: Path) -> Callable[[Path], str | None]:
     return check
 
 
-def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False, cache: Store | None = None) -> Site:
+def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False,
+              read_items: "ReadItems | None" = None) -> Site:
     """Read every content file, validate it, and decide what this build publishes.
 
-    With a cache, a file whose bytes (and site.yml) are unchanged is not parsed and validated again."""
-    config_key = digest_value(config) if cache is not None else None
+    `read_items` reads and validates the files found (parse_files by default; placard.incremental
+    takes unchanged files' items from its cache and parses the rest on every core)."""
     problems = Problems()
     loaded: dict[str, list] = {kind: [] for kind in SECTIONS.values()}
     stubs: list[TranslationStub] = []
@@ -356,16 +352,10 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
             problems.add(display, None, "", f"Markdown files belong in one of content/{'/, content/'.join(SECTIONS)}/; move this file")
             continue
         wanted.append((display, SECTIONS[section], file))
-    keys = {display: file_key(display, file, config_key) for display, _kind, file in wanted} if config_key else {}
-    cached = cache.get_items({path: key for path, key in keys.items() if key is not None}) if cache is not None and keys else {}
-    parsed = parse_files([(display, kind, file) for display, kind, file in wanted if display not in cached], config)
-    for display, kind, file in wanted:
-        item = cached.get(display)
-        if item is None:
-            item, found = parsed[display]
-            problems.items.extend(found)
-            if cache is not None and keys.get(display) is not None and item is not None and not found and not isinstance(item, TranslationStub):
-                cache.put_items([(display, keys[display], item)])
+    parsed = (read_items or parse_files)(wanted, config)
+    for display, _kind, _file in wanted:
+        item, found = parsed[display]
+        problems.items.extend(found)
         if isinstance(item, TranslationStub):
             stubs.append(item)
             continue
@@ -393,42 +383,13 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     )
 
 
-RACY_SECONDS = 2.0
-
-
-def file_key(display: str, file: Path, config_key: bytes) -> bytes | None:
-    """A content file's cache key: its path, size, modification and change times, inode, and site.yml.
-
-    Any write to a file changes its change time (which, unlike the modification time, cannot be set
-    back), so an unchanged key means unchanged bytes, without reading 10,000 files to find the one edited.
-    A file changed in the last RACY_SECONDS gets no key (it is parsed, not cached): file times are
-    coarse, and a second edit within the same tick, of the same size, would otherwise look unchanged
-    (git's "racy clean" problem)."""
-    try:
-        info = os.stat(file)
-    except OSError:
-        return None
-    if info.st_ctime >= systime.time() - RACY_SECONDS:  # the real clock: it only decides what to cache, never the output
-        return None
-    signature = f"{display}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0"  # the path has no NUL
-    return hashlib.blake2b(signature.encode("utf-8", "surrogatepass") + config_key, digest_size=20).digest()
-
-
-PARSE_POOL_MIN = 500  # fewer files parse faster here than two workers start
+# What reads a site's files: (display path, kind, file) each -> display path -> (item or None, its problems).
+ReadItems = Callable[[list[tuple[str, str, str]], SiteConfig], dict[str, tuple[Any, list]]]
 
 
 def parse_files(files: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
-    """Display path -> (item or None, its problems) for each (display path, kind, file); on forked workers when many."""
-    if len(files) < PARSE_POOL_MIN or not can_fork():
-        return dict(parse_chunk((files, config)))
-    chunks = [(files[start:start + 200], config) for start in range(0, len(files), 200)]
-    parsed: dict[str, tuple[Any, list]] = {}
-    try:
-        for results in fork_map(parse_chunk, chunks):
-            parsed.update(results)
-    except BrokenProcessPool:  # a worker died: parse here what is missing
-        parsed.update(parse_chunk(([f for f in files if f[0] not in parsed], config)))
-    return parsed
+    """Display path -> (item or None, its problems) for each (display path, kind, file), read here, one after another."""
+    return dict(parse_chunk((files, config)))
 
 
 def parse_chunk(task: tuple[list[tuple[str, str, str]], SiteConfig]) -> list[tuple[str, tuple[Any, list]]]:

@@ -145,7 +145,7 @@ def convert_markdown(text: str) -> str:
     """Markdown to HTML with Python-Markdown (`extra`, `sane_lists`, and `toc`'s heading ids).
 
     Pure: the same text always gives the same HTML, so results are cached by the text's digest
-    (placard.cache). One converter per thread, reset between documents: building one costs about
+    (placard.incremental). One converter per thread, reset between documents: building one costs about
     a sixth of a conversion, and reset() clears all per-document state (footnotes, abbreviations,
     the raw-HTML stash). A text with a [TOC] marker gets the whole `toc` extension."""
     name = "toc" if TOC_MARKER in text else "md"
@@ -311,104 +311,35 @@ def report_safety(path: str, source: str, first_line: int, findings: list[tuple[
         problems.add(path, find_line(source, first_line, needle), "body", message)
 
 
-class Bodies(Mapping):
-    """Item key -> body HTML. Bodies converted earlier come from the cache (loaded when a page
-    needs one); `digest` names a body by its Markdown text, which fixes its HTML.
+def item_key(item) -> str:
+    """The key of an item's converted body in the bodies map."""
+    return f"{item.kind}:{item.lang}:{item.slug}"
 
-    A body not converted yet is converted when first read (by the page that shows it, in whichever
-    process renders that page); what it was converted to and any problems found in it are kept
-    (`problems`), and clean bodies go to the cache. In a render worker the cache is read-only:
-    fresh conversions wait in `fresh` for the main process to `absorb` them."""
 
-    def __init__(self, sources: dict[str, BodySource], cache=None) -> None:
-        from .cache import digest_texts
+def reply_key(item, number: int) -> str:
+    """The key of one of an item's converted replies in the bodies map."""
+    return f"{item_key(item)}:reply:{number}"
 
-        self.sources = sources
-        self.digests = digest_texts({key: source.text for key, source in sources.items()}, getattr(cache, "text_digests", None))
-        self.cache = cache
-        known = cache.known_bodies() if cache is not None else set()
-        self.cached = {key for key, digest in self.digests.items() if digest in known}
-        self.html: dict[str, str] = {}  # converted in this process and not in the cache (e.g. with problems)
-        self.found: dict[str, list[Problem]] = {}  # key -> problems, for every body converted by this build
-        self.fresh: list[tuple[str, str, list[Problem]]] | None = None  # a worker's conversions, for the main process
 
-    def missing(self) -> list[str]:
-        """Keys of the bodies not converted yet (neither cached nor converted by this build), in a stable order."""
-        return [key for key in self.sources if key not in self.cached and key not in self.found]
+def body_sources(site) -> dict[str, BodySource]:
+    """Every Markdown text of the site (bodies and replies) by its key in the bodies map."""
+    sources: dict[str, BodySource] = {}
+    for item in site.items():
+        sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
+        for number, reply in enumerate(getattr(item, "replies", ())):
+            sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
+    return sources
 
-    def convert(self, key: str) -> str:
-        """Convert and check one body now."""
-        html, problems = convert_checked(self.sources[key])
-        if self.fresh is not None:  # a worker: kept here too until take_fresh sends it to the main process
-            self.fresh.append((key, html, problems))
-            self.html[key] = html
-        else:
-            self.add(key, html, problems)
-        return html
 
-    def prepare(self, keys: Iterable[str]) -> None:
-        """Convert now, one after another, those of these bodies not converted yet: Python-Markdown
-        runs faster in a row than interleaved with rendering templates (its code and data stay in
-        the processor's caches; 0.7 s of 19.6 s CPU in a cold build of 10,000 posts)."""
-        for key in keys:
-            if key in self.sources and key not in self.html and key not in self.cached and key not in self.found:
-                self.convert(key)
-
-    def add(self, key: str, html: str, problems: list[Problem]) -> None:
-        """A freshly converted body; clean ones go to the cache (and are read back from it when needed)."""
-        self.absorb([(key, html, problems)])
-
-    def for_worker(self) -> None:
-        """Switch to a render worker's view: the cache read through a connection of its own, results held back."""
-        self.cache = self.cache.reader() if self.cache is not None else None
-        self.fresh = []
-
-    def take_fresh(self) -> list[tuple[str, str, list[Problem]]]:
-        """A worker's conversions since the last call (no longer kept in the worker)."""
-        fresh, self.fresh = self.fresh or [], []
-        for key, _html, _problems in fresh:
-            self.html.pop(key, None)
-        return fresh
-
-    def absorb(self, fresh: list[tuple[str, str, list[Problem]]]) -> None:
-        """Conversions made here or by a worker; the clean ones go to the cache in one statement."""
-        clean = []
-        for key, html, problems in fresh:
-            if key in self.found:
-                continue  # converted twice (by two workers): the first result stands, its problems once
-            self.found[key] = problems
-            if not problems and self.cache is not None:
-                clean.append((self.digests[key], html))
-                self.cached.add(key)
-            else:
-                self.html[key] = html
-        if clean:
-            self.cache.put_bodies(clean)
-
-    def problems(self) -> list[Problem]:
-        """Every problem found in the bodies converted by this build, in the order of the site's items."""
-        return [problem for key in self.sources for problem in self.found.get(key, ())]
-
-    def digest(self, key: str) -> bytes:
-        return self.digests[key]
-
-    def __getitem__(self, key: str) -> str:
-        if key in self.html:
-            return self.html[key]
-        if key not in self.sources:
-            raise KeyError(key)
-        if key in self.cached:
-            try:
-                return self.cache.get_body(self.digests[key])
-            except Exception:  # an unreadable cache entry: the body converts the same again
-                return convert_markdown(self.sources[key].text)
-        return self.convert(key)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.sources
-
-    def __iter__(self):
-        return iter(self.sources)
-
-    def __len__(self) -> int:
-        return len(self.sources)
+def convert_bodies(site, targets: dict[str, str]) -> dict[str, str]:
+    """Every body and reply of the site converted and checked, here and now, and every link between
+    items checked (check_refs); raises BuildError listing every problem."""
+    problems = Problems()
+    for item in site.items():
+        check_refs(item, targets, problems)
+    html = {}
+    for key, source in body_sources(site).items():
+        html[key], found = convert_checked(source)
+        problems.items.extend(found)
+    problems.raise_if_any()
+    return html

@@ -43,6 +43,7 @@ class Output:
         self.kept: set[str] = set()
         self.origins: dict[str, str] = {}
         self.staging = staging
+        self.notes: tuple[str, ...] = ()  # what the build says of these files that is not a problem (the summary shows it)
 
     def claim(self, path: str, origin: str) -> str:
         """The normalised path, if nothing else has it and it stays inside the site."""

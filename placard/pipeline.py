@@ -1,34 +1,36 @@
-"""The build pipeline in one place: load and validate -> render in memory -> write."""
+"""The build pipeline in one place: load and validate -> plan -> render in memory -> write.
+
+Each step is a stage (a function from values to values); the session decides how each runs: directly
+(PlainSession) or incrementally, through the cache and worker processes (placard.incremental).
+"""
 
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import jinja2
 
 from .calendar import render_calendar
-from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
-from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
+from .catalogue import CatalogueReport, check_catalogues
+from .content import display_path, iter_content_files, load_config, make_inside_check
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
-from .cache import CACHE_DIR, Store, digest_value, file_signature, open_store
-from .index import SiteIndex, index_site
-from .markup import Bodies, BodySource, check_refs
+from .incremental.session import IncrementalSession, PlainSession
+from .incremental.store import CACHE_DIR, MemoryStore, TemplateCache, open_store
+from .index import index_site
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
-from .urls import is_placeholder
 from .register import render_open_data
-from .plan import plan_site
-from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site, reply_key
+from .render import RenderInputs, RenderOptions, TemplateProblem
+from .urls import is_placeholder
 
 
 @dataclass(frozen=True)
@@ -70,33 +72,38 @@ class BuildReport:
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
-               template_cache: TemplateCache | None = None, cache: Store | None = None, staging: Path | None = None) -> tuple[Site, Output]:
-    """Load, validate and render the whole site in memory; raises BuildError listing every problem.
-
-    With a cache (placard.cache), only what changed since the cached builds is parsed, converted and
-    rendered. With `staging` (a folder beside output/, see build), pages rendered by worker processes
-    are written there instead of being sent back, and unchanged pages stay in output/ as they are."""
+               session: PlainSession | IncrementalSession | None = None) -> tuple[Site, Output]:
+    """Load, validate and render the whole site in memory; raises BuildError listing every problem."""
+    session = session or PlainSession()
     config = load_config(project.config_file)
-    site = load_site(project.root, project.content, config, now, preview, cache)
+    site = session.load_site(project, config, now, preview)
     index = index_site(site)
-    bodies = convert_bodies(site, index, cache)
-    env = load_templates(project.templates, project.static, template_cache)
-    check_translations(project, config, cache)
-    catalogues = env.globals["catalogues"]
-    previous = cache.get_pages(project.output if staging is not None else None) if cache is not None else {}
+    bodies = session.bodies(site, index)
+    catalogues = check_translations(project, config, session.messages(project))
+    specs = session.plan(site, catalogues.catalogues, index)
+    output = guarded(lambda: session.render(RenderInputs(session.environment(project), site, index, bodies, catalogues.catalogues, options), specs))
+    guarded(lambda: add_data_files(output, project, site, catalogues.catalogues, index))
+    output.notes = placeholder_notes(project, config) + catalogues.unused
+    session.keep(site, output)
+    return site, output
+
+
+def guarded(step: Callable):
+    """Run one step whose failures name a file: a template's line, or a path two files would share."""
     try:
-        pages = plan_site(site, catalogues, index, cache)
-        output = render_site(site, bodies, env, pages, options, index, cache, previous, staging)
-        add_files(output, render_calendar(site, catalogues, index.views), "calendar")
-        add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
-        add_tree(output, project, project.static)
-        add_tree(output, project, project.content, skip_markdown=True)
+        return step()
     except TemplateProblem as exc:
         raise BuildError([exc.problem]) from None
     except OutputPathError as exc:
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
-    keep_cache(cache, site, bodies, output)
-    return site, output
+
+
+def add_data_files(output: Output, project: Project, site: Site, catalogues, index) -> None:
+    """What the templates do not render: the .ics feeds, the register's open data, static/ and content's assets."""
+    add_files(output, render_calendar(site, catalogues, index.views), "calendar")
+    add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
+    add_tree(output, project, project.static)
+    add_tree(output, project, project.content, skip_markdown=True)
 
 
 def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True) -> BuildReport:
@@ -104,21 +111,35 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
 
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
     started = time.perf_counter()
-    cache = open_store(project.root, project.output) if use_cache else None  # (reads output/'s pages meanwhile)
+    store = (open_store(project.root, project.output) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
+    session = IncrementalSession(store, project.output, staging, compiled_templates(project) if use_cache else None)
     try:
         with not_collecting():
-            site, output = build_site(project, now, preview, options, compiled_templates(project, cache), cache, staging)
-        write_output(output, project.output, take_output_list(cache))
-        record_written(cache, output, project.output)
-        unused = check_translations(project, site.config, cache).unused
+            site, output = build_site(project, now, preview, options, session)
+        write_output(output, project.output, session.take_output_list())
+        session.record_written(output, project.output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # swapped in as output/ by now, or a failed build's pages
-        if cache is not None:
-            cache.close()
+        session.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
-    notes = placeholder_notes(project, site.config) + unused
-    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
+    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), output.notes)
+
+
+def preview_builder(project: Project) -> Callable[[datetime], Output]:
+    """The preview's build: drafts shown (marked), in memory; what a rebuild can reuse (items, bodies,
+    pages, compiled templates) stays in memory between rebuilds, and a failed build is forgotten."""
+    session = IncrementalSession(MemoryStore(), bytecode_cache=TemplateCache())
+
+    def build_preview(now: datetime) -> Output:
+        try:
+            with not_collecting():
+                return build_site(project, now, preview=True, session=session)[1]
+        except BaseException:
+            session.rollback()  # the next rebuild starts from the last good one
+            raise
+
+    return build_preview
 
 
 def placeholder_notes(project: Project, config) -> tuple[str, ...]:
@@ -147,10 +168,8 @@ def not_collecting() -> Iterator[None]:
             gc.enable()
 
 
-def compiled_templates(project: Project, cache: Store | None) -> jinja2.BytecodeCache | None:
+def compiled_templates(project: Project) -> jinja2.BytecodeCache | None:
     """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed)."""
-    if cache is None:
-        return None
     folder = project.root / CACHE_DIR / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -159,92 +178,12 @@ def compiled_templates(project: Project, cache: Store | None) -> jinja2.Bytecode
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
-def check_translations(project: Project, config, cache: Store | None = None) -> CatalogueReport:
+def check_translations(project: Project, config, required: dict[str, str]) -> CatalogueReport:
     """Every language in site.yml needs its interface text in templates/translations/<lang>.po."""
-    report = check_catalogues(project.templates, config.languages, required=messages_needed(project, cache))
+    report = check_catalogues(project.templates, config.languages, required=required)
     if report.missing:
         raise BuildError([Problem(*problem) for problem in report.missing])
     return report
-
-
-def messages_needed(project: Project, cache: Store | None) -> dict[str, str]:
-    """The messages templates and code use; extracting them parses every template, so the cache keeps them
-    (keyed on the template files; placard's own code is part of the cache's version)."""
-    if cache is None:
-        return required_messages(project.templates)
-    key = digest_value(template_signature(project.templates))
-    found = cache.get_memo("messages", key)
-    if found is None:
-        found = required_messages(project.templates)
-        cache.put_memo("messages", key, found)
-    return found
-
-
-EAGER_BODIES = 100  # up to this many bodies to convert: here and now; more: by the render workers, on every core
-
-
-def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:
-    """Every Markdown body (and reply) of the site, checked for links to other items; bodies not in the
-    cache are converted and checked now if they are few, else where their page renders (render_site
-    reports their problems)."""
-    index = index or index_site(site)
-    problems = Problems()
-    sources: dict[str, BodySource] = {}
-    for item in site.items():
-        check_refs(item, index.targets, problems)
-        sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
-        for number, reply in enumerate(getattr(item, "replies", ())):
-            sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
-    bodies = Bodies(sources, cache)
-    missing = bodies.missing()
-    if len(missing) <= EAGER_BODIES:
-        for key in missing:
-            bodies.convert(key)
-        problems.items.extend(bodies.problems())
-    problems.raise_if_any()
-    return bodies
-
-
-def keep_cache(cache: Store | None, site: Site, bodies: Bodies, output: Output) -> None:
-    """After a good build: forget cache entries it did not use, and commit the rest at once."""
-    if cache is None:
-        return
-    try:
-        cache.prune({item.origin.path for item in site.items()} | {held.path for held in site.held_back}, set(bodies.digests.values()), output.paths())
-        cache.commit()
-    except Exception:  # the cache only saves time: a build never fails because of it
-        pass
-
-
-OUTPUT_MEMO = b"files in output/"
-
-
-def take_output_list(cache: Store | None) -> set[str] | None:
-    """The files the last build left in output/, if the cache knows; forgotten (durably) before output/
-    changes, so a build interrupted while writing leaves no stale list for the next one to trust."""
-    if cache is None:
-        return None
-    try:
-        known = cache.get_memo("output", OUTPUT_MEMO)
-        if known is not None:
-            cache.put_memo("output", OUTPUT_MEMO, None)
-            cache.commit()
-        return known
-    except Exception:  # the cache only saves time
-        return None
-
-
-def record_written(cache: Store | None, output: Output, out_dir: Path) -> None:
-    """After output/ was written: note each rendered page's file there, so the next build can keep it."""
-    if cache is None:
-        return
-    base = str(out_dir.resolve()) + os.sep
-    try:
-        cache.record_written({path: file_signature(base + path) for path in [*output.files, *output.staged]})
-        cache.put_memo("output", OUTPUT_MEMO, output.paths())  # what output/ holds now: the next build need not walk it
-        cache.commit()
-    except Exception:  # the cache only saves time
-        pass
 
 
 def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:

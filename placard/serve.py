@@ -38,9 +38,7 @@ from tornado.websocket import WebSocketHandler
 
 from .errors import BuildError, Problem
 from .output import Output
-from .cache import MemoryStore
-from .pipeline import Project, build_site, not_collecting
-from .render import TemplateCache
+from .pipeline import Project, preview_builder
 
 DEBOUNCE_SECONDS = 0.05  # editors save in several steps (write temp, rename, chmod) within a few ms
 DEBOUNCE_LIMIT_SECONDS = 0.5  # rebuild at least this often while changes keep coming
@@ -84,23 +82,12 @@ def system_clock() -> datetime:
 
 
 def make_builder(project: Project, clock: Clock = system_clock) -> Builder:
-    """The build callable: a preview build (drafts shown, marked) in memory, templates compiled once.
+    """The build callable: a preview build at the clock's time (pipeline.preview_builder).
 
-    The loaded items, converted bodies and rendered pages stay in memory between rebuilds
-    (placard.cache.MemoryStore): a rebuild re-reads every file but parses, converts and renders
-    only what a change affects (the edited post, the lists, feeds and pages that show it)."""
-    templates = TemplateCache()
-    store = MemoryStore()
-
-    def build() -> Output:
-        try:
-            with not_collecting():
-                return build_site(project, clock(), preview=True, template_cache=templates, cache=store)[1]
-        except BaseException:
-            store.rollback()  # the next rebuild starts from the last good one
-            raise
-
-    return build
+    A rebuild re-reads every file but parses, converts and renders only what a change affects (the
+    edited post, the lists, feeds and pages that show it): the rest stays in memory between rebuilds."""
+    build_preview = preview_builder(project)
+    return lambda: build_preview(clock())
 
 
 def rebuild(build: Builder, previous: Preview, log: Log) -> Preview:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import NOW, REPO, make_project, snapshot
 
-from placard.cache import CACHE_DIR, CACHE_FILE, MemoryStore
+from placard.incremental.session import IncrementalSession
+from placard.incremental.store import CACHE_DIR, CACHE_FILE, MemoryStore
 from placard.errors import BuildError
 from placard.pipeline import Project, build, build_site
 from placard.serve import make_builder
@@ -179,7 +180,7 @@ def test_deleting_the_cache_is_safe(project):
 
 def test_a_new_cache_file_is_filled_without_a_log_then_left_in_wal_mode(project, monkeypatch):
     """The first build writes its 100 MB once (rollback journal), later ones keep WAL (readers never wait)."""
-    import placard.cache as cache_module
+    import placard.incremental.store as cache_module
     modes = []
     real_commit = cache_module.SqliteStore.commit
 
@@ -226,21 +227,22 @@ def test_the_memory_store_forgets_what_a_failed_build_added():
 
 def test_a_failed_preview_rebuild_leaves_the_next_one_right(project, monkeypatch):
     """A rebuild that fails after rendering some pages (a template error on one) is rolled back."""
+    import placard.incremental.parallel as parallel
     import placard.render as render
     builder = make_builder(project, lambda: NOW)
     builder()
-    real = render.render_page
+    real = parallel.render_page
 
-    def failing(env, spec, *args, **kwargs):
+    def failing(inputs, spec, *args, **kwargs):
         if spec.path == "news/second-post/index.html":
             raise render.TemplateProblem(render.Problem("templates/post.html", 1, "", "made to fail"))
-        return real(env, spec, *args, **kwargs)
+        return real(inputs, spec, *args, **kwargs)
 
-    monkeypatch.setattr(render, "render_page", failing)
+    monkeypatch.setattr(parallel, "render_page", failing)
     edit(project, "content/news/second-post.md", "cites the", "now cites the")
     with pytest.raises(BuildError, match="made to fail"):
         builder()
-    monkeypatch.setattr(render, "render_page", real)
+    monkeypatch.setattr(parallel, "render_page", real)
     edit(project, "content/news/second-post.md", "now cites the", "cites the")
     assert builder().files == cold_files(project, preview=True)
 
@@ -273,10 +275,10 @@ def test_preview_rebuilds_after_title_and_tag_edits_match_a_fresh_build(project)
 def test_memory_store_only_rerenders_what_changed(project):
     """One edited post re-renders its page and the pages listing it, not the others."""
     store = MemoryStore()
-    build_site(project, NOW, cache=store)
+    build_site(project, NOW, session=IncrementalSession(store))
     before = dict(store.pages)
     edit(project, "content/news/second-post.md", "\n\n", "\n\nA new paragraph.\n\n")
-    build_site(project, NOW, cache=store)
+    build_site(project, NOW, session=IncrementalSession(store))
     changed = {path for path, entry in store.pages.items() if before.get(path) is not entry}
     assert "news/second-post/index.html" in changed and "feed.xml" in changed
     assert "news/first-post/index.html" not in changed and "about/index.html" not in changed
@@ -285,25 +287,30 @@ def test_memory_store_only_rerenders_what_changed(project):
 def test_a_page_reading_an_untracked_variable_is_never_cached(project):
     """A template variable the cache knows nothing about (say one added to render_page later) makes
     the page uncacheable rather than stale; the same page reading only known inputs is cached."""
-    import placard.render as render
+    from placard.incremental.page_keys import PageInputs, page_entry
+    from placard.incremental.tracing import Trace
+    from placard.pages import PageSpec
 
-    store = MemoryStore()
-    inputs = render.PageInputs(*build_site_parts(project), cache=store)
-    spec = render.PageSpec("x/index.html", "page.html", {})
-    assert render.page_entry(inputs, spec, render.Trace(names={"a_new_site_wide_lookup"}), b"data") is None
-    assert render.page_entry(inputs, spec, render.Trace(names={"config", "now"}), b"data") is not None
+    inputs = PageInputs(render_inputs(project), cache=MemoryStore())
+    spec = PageSpec("x/index.html", "page.html", {})
+    assert page_entry(inputs, spec, Trace(names={"a_new_site_wide_lookup"}), b"data") is None
+    assert page_entry(inputs, spec, Trace(names={"config", "now"}), b"data") is not None
 
 
-def build_site_parts(project):
-    """(site, index, bodies, env, options) of the fixture site, for PageInputs."""
+def render_inputs(project):
+    """What the fixture site's pages render from, for PageInputs."""
+    from placard.catalogue import check_catalogues
     from placard.content import load_config, load_site
     from placard.index import index_site
-    from placard.pipeline import convert_bodies
-    from placard.render import RenderOptions, load_templates
+    from placard.markup import convert_bodies
+    from placard.render import RenderInputs
+    from placard.templating import make_environment
 
-    site = load_site(project.root, project.content, load_config(project.config_file), NOW)
+    config = load_config(project.config_file)
+    site = load_site(project.root, project.content, config, NOW)
     index = index_site(site)
-    return site, index, convert_bodies(site, index), load_templates(project.templates, project.static), RenderOptions()
+    catalogues = check_catalogues(project.templates, config.languages).catalogues
+    return RenderInputs(make_environment(project.templates, project.static), site, index, convert_bodies(site, index.targets), catalogues)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,25 +320,20 @@ def build_site_parts(project):
 @pytest.fixture
 def corpus(tmp_path, monkeypatch) -> Project:
     """120 generated posts, parsed and rendered on the worker processes (as 10,000 would be), bodies converted there too."""
-    import placard.content as content
-    import placard.pipeline as pipeline
-    import placard.render as render
+    import placard.incremental.parallel as parallel
+    import placard.incremental.session as session
 
-    monkeypatch.setattr(content, "PARSE_POOL_MIN", 1)
-    monkeypatch.setattr(render, "POOL_MIN_PAGES", 1)
-    monkeypatch.setattr(pipeline, "EAGER_BODIES", 0)
+    monkeypatch.setattr(session, "PARSE_POOL_MIN", 1)
+    monkeypatch.setattr(parallel, "POOL_MIN_PAGES", 1)
+    monkeypatch.setattr(session, "EAGER_BODIES", 0)
     project = Project(tmp_path / "corpus")
     write_placard(120, project.root)
     return project
 
 
 def serial_files(project: Project, monkeypatch) -> dict[str, bytes]:
-    """The same site rendered in this process only, without cache."""
-    import placard.render as render
-
-    with monkeypatch.context() as patch:
-        patch.setattr(render, "POOL_MIN_PAGES", 10**9)
-        return cold_files(project)
+    """The same site rendered in this process only, without cache (the plain session)."""
+    return cold_files(project)
 
 
 def test_pages_rendered_by_workers_equal_pages_rendered_here(corpus, monkeypatch):
@@ -369,7 +371,7 @@ def test_problems_found_while_parsing_on_workers_name_file_and_line(corpus):
 
 def test_pages_read_by_a_forked_process_equal_pages_read_here(project):
     """open_store(root, output/) checks output/'s pages on a forked process while the site loads."""
-    from placard.cache import open_store
+    from placard.incremental.store import open_store
     build(project, NOW)
     (project.output / "news" / "index.html").write_text("changed by hand", encoding="utf-8")
     aside = open_store(project.root, project.output)
@@ -400,9 +402,9 @@ def test_a_page_changed_in_output_by_hand_is_rendered_again(project):
 
 def test_unchanged_files_are_taken_from_the_cache_by_their_stat(project, monkeypatch):
     """Files older than the racy window are keyed by size, times and inode; an edit of the same size is seen."""
-    import placard.content as content
+    import placard.incremental.session as session
 
-    monkeypatch.setattr(content, "RACY_SECONDS", -10**9)  # every file counts as old enough to key by its stat
+    monkeypatch.setattr(session, "RACY_SECONDS", -10**9)  # every file counts as old enough to key by its stat
     build(project, NOW)
     with sqlite3.connect(cache_file(project)) as db:
         assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] > 0
@@ -426,7 +428,7 @@ def test_a_second_edit_within_the_same_instant_is_not_missed(project):
 def test_the_tracing_context_calls_helpers_as_jinja2_does():
     """Plain functions are called directly (fast path); marked ones still get what they ask for."""
     import jinja2
-    from placard.cache import Trace, TracingContext, TracingEnvironment, start_trace, stop_trace
+    from placard.incremental.tracing import Trace, TracingContext, TracingEnvironment
 
     env = TracingEnvironment(undefined=jinja2.StrictUndefined)
     env.context_class = TracingContext
@@ -437,11 +439,8 @@ def test_the_tracing_context_calls_helpers_as_jinja2_does():
     source = ("{% for x in [1, 2] %}{{ twice(x) }}{% endfor %}|{{ who() }}|{{ words(a='b') }}|"
               "{% set y %}{{ twice(5) }}{% endset %}{{ y }}|{{ stops() is undefined }}")
     trace = Trace()
-    token = start_trace(trace)
-    try:
+    with trace.watching():
         text = env.from_string(source).render(twice=lambda x: x * 2, who=jinja2.pass_context(lambda ctx: ctx["name"]),
                                               name="Zhanaozen", words=lambda **kw: sorted(kw), stops=stops)
-    finally:
-        stop_trace(token)
     assert text == "24|Zhanaozen|['a']|10|True"
     assert {"twice", "who", "name", "words", "stops"} <= trace.names

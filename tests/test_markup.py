@@ -114,10 +114,12 @@ def test_a_toc_marker_still_gets_the_table_of_contents():
 
 
 def test_a_worker_converts_each_prepared_body_once_and_keeps_it_only_until_sent(monkeypatch):
+    from placard.incremental import bodies as bodies_module
+
     calls = []
-    real = markup.convert_checked
-    monkeypatch.setattr(markup, "convert_checked", lambda source: calls.append(source.text) or real(source))
-    bodies = markup.Bodies({key: markup.BodySource("content/news/x.md", f"Text *{key}*", 5) for key in ("a", "b")})
+    real = bodies_module.convert_checked
+    monkeypatch.setattr(bodies_module, "convert_checked", lambda source: calls.append(source.text) or real(source))
+    bodies = bodies_module.Bodies({key: markup.BodySource("content/news/x.md", f"Text *{key}*", 5) for key in ("a", "b")})
     bodies.for_worker()
     bodies.prepare(["a", "b", "a", "missing"])
     assert calls == ["Text *a*", "Text *b*"]

@@ -1,6 +1,6 @@
 """Plan stage: the plan kept between builds is reused only while every input of planning is the same.
 
-Each test counts the calls to plan_pages (is the kept plan used?) and compares the site with a build
+Each test counts the calls to pages.plan_site (is the kept plan used?) and compares the site with a build
 of the same files without any cache (is what it gave still right?)."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import re
 import pytest
 from conftest import NOW, snapshot
 
-import placard.content as content
-import placard.plan as plan
-from placard.cache import MemoryStore, page_recipe
+import placard.incremental.plan_memo as plan
+import placard.incremental.session as session
+from placard.incremental.digest import PageContext, page_recipe
+from placard.incremental.session import IncrementalSession
+from placard.incremental.store import MemoryStore
 from placard.markup import find_refs
 from placard.pipeline import build, build_site
-from placard.render import load_templates
 
 
 @pytest.fixture(params=["keyed by stat", "just written"])
@@ -25,10 +26,10 @@ def planned(request, project, monkeypatch):
     "keyed by stat": files old enough to be cached by their stat (the kept item of an edited file is
     compared); "just written": files changed in the last seconds, parsed on every build (as in the preview)."""
     if request.param == "keyed by stat":
-        monkeypatch.setattr(content, "RACY_SECONDS", -10**9)
+        monkeypatch.setattr(session, "RACY_SECONDS", -10**9)
     calls = []
-    real = plan.plan_pages
-    monkeypatch.setattr(plan, "plan_pages", lambda *args: calls.append(1) or real(*args))
+    real = plan.plan_site
+    monkeypatch.setattr(plan, "plan_site", lambda *args: calls.append(1) or real(*args))
     build(project, NOW)
     calls.clear()
     return project, calls
@@ -63,9 +64,10 @@ def test_a_prose_edit_re_renders_the_pages_showing_the_text_not_the_lists_naming
     """With the kept plan a page keeps the key the last build gave it (no page's variables are
     digested again), and only pages that read the edited text through body() render again."""
     project, calls = planned
-    import placard.render as render
+    import placard.incremental.parallel as parallel
+    from placard.incremental.page_keys import PageInputs
     keyed, rendered = [], []
-    real_base, real_render = render.PageInputs.base, render.render_page
+    real_base, real_render = PageInputs.base, parallel.render_page
 
     def base(self, spec, before=None):
         key = real_base(self, spec, before)
@@ -73,8 +75,8 @@ def test_a_prose_edit_re_renders_the_pages_showing_the_text_not_the_lists_naming
             keyed.append(spec.path)
         return key
 
-    monkeypatch.setattr(render.PageInputs, "base", base)
-    monkeypatch.setattr(render, "render_page", lambda env, spec, *args: rendered.append(spec.path) or real_render(env, spec, *args))
+    monkeypatch.setattr(PageInputs, "base", base)
+    monkeypatch.setattr(parallel, "render_page", lambda inputs, spec, *args: rendered.append(spec.path) or real_render(inputs, spec, *args))
     edit(project, "content/news/second-post.md", "cites the", "quotes and cites the")
     build(project, NOW)
     assert calls == [] and keyed == []
@@ -97,10 +99,10 @@ def test_a_template_reading_markdown_itself_is_never_cached(planned):
 
 def planning_inputs(project):
     """What plan_site takes, for the fixture site as it is now (no cache)."""
+    from placard.catalogue import check_catalogues
     from placard.index import index_site
     site = build_site(project, NOW)[0]
-    env = load_templates(project.templates, project.static)
-    return site, env.globals["catalogues"], index_site(site)
+    return site, check_catalogues(project.templates, site.config.languages).catalogues, index_site(site)
 
 
 @pytest.mark.parametrize("old, new, why", [
@@ -138,11 +140,11 @@ def test_the_plan_kept_is_the_one_the_items_were_edited_from(planned):
 
 def test_the_preview_reuses_the_plan_after_a_prose_edit(project, monkeypatch):
     store, calls = MemoryStore(), []
-    real = plan.plan_pages
-    monkeypatch.setattr(plan, "plan_pages", lambda *args: calls.append(1) or real(*args))
-    build_site(project, NOW, preview=True, cache=store)
+    real = plan.plan_site
+    monkeypatch.setattr(plan, "plan_site", lambda *args: calls.append(1) or real(*args))
+    build_site(project, NOW, preview=True, session=IncrementalSession(store))
     edit(project, "content/news/first-post.md", "## A heading", "## Another heading")
-    files = build_site(project, NOW, preview=True, cache=store)[1].files
+    files = build_site(project, NOW, preview=True, session=IncrementalSession(store))[1].files
     assert calls == [1]  # the first build only
     assert files == build_site(project, NOW, preview=True)[1].files
 
@@ -152,7 +154,7 @@ def test_planning_reads_no_prose(project):
     and the plan (every page's path, template and variables) is byte for byte the same."""
     def planned_rows():
         site, catalogues, index = planning_inputs(project)
-        return plan.plan_site(site, catalogues, index, MemoryStore()), plan.items_by_path(site)
+        return plan.plan_kept(site, catalogues, index, MemoryStore()), plan.items_by_path(site)
 
     before, items = planned_rows()
     for file in project.content.rglob("*.md"):
@@ -161,7 +163,7 @@ def test_planning_reads_no_prose(project):
         file.write_text(f"{head}\nOther words entirely. {links}\n", encoding="utf-8")
     after, _ = planned_rows()
     assert [(s.path, s.template, s.context.blob, s.context.refs) for s in before] == [(s.path, s.template, s.context.blob, s.context.refs) for s in after]
-    assert len(before) > 20 and all(isinstance(spec.context, plan.PageContext) for spec in before)
+    assert len(before) > 20 and all(isinstance(spec.context, PageContext) for spec in before)
 
 
 def test_page_recipe_names_items_by_reference_and_tells_values_apart(project):

@@ -13,8 +13,13 @@ from hypothesis import strategies as st
 from placard.content import EVENT_SCHEMA, ENTITY_SCHEMA, LOADERS, POST_SCHEMA, load_config
 from placard.documents import DocumentError, parse_document
 from placard.errors import BuildError, Problems
-from placard.pipeline import build_site, convert_bodies
-from placard.render import RenderOptions, load_templates, plan_pages, render_page
+from placard.pipeline import build_site
+from placard.catalogue import check_catalogues
+from placard.index import index_site
+from placard.markup import convert_bodies
+from placard.pages import plan_pages
+from placard.render import RenderInputs, render_page
+from placard.templating import make_environment
 
 TRICKY = ["no", "yes", "~", "null", "2011-12-21", "12:00", "2011-12-21 12:00", "2012-03-25 01:30", "Europe/London",
           "[a, b", "{x: 1}", "- a", "*ref", "&anchor", "'quoted", '"', "---", "\t", "Жаңаөзен", "<script>", "0x1F",
@@ -56,15 +61,16 @@ def test_loader_raises_only_content_errors(meta, body, kind, raw, junk):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=st.text(min_size=1, max_size=60).filter(str.strip), body=markdown_text)
 def test_renderer_raises_only_content_errors(tmp_path, title, body):
-    site, env = _site_and_env(tmp_path)
+    site, env, catalogues = _site_and_env(tmp_path)
     post = dataclasses.replace(site.posts[0], title=title.strip(), body=body)
     site = dataclasses.replace(site, posts=(post,) + site.posts[1:])
     try:
-        bodies = convert_bodies(site)
+        index = index_site(site)
+        bodies = convert_bodies(site, index.targets)
     except BuildError:
         return
-    spec = next(s for s in plan_pages(site) if s.origin == post.origin.path)
-    html = render_page(env, spec, site, bodies, RenderOptions())
+    spec = next(s for s in plan_pages(site, {}, index) if s.origin == post.origin.path)
+    html = render_page(RenderInputs(env, site, index, bodies, catalogues), spec)
     assert str(escape(title.strip())) in html
 
 
@@ -76,5 +82,6 @@ def _site_and_env(tmp_path):
     if not _CACHE:
         project = make_project(tmp_path)
         site, _ = build_site(project, NOW)
-        _CACHE["site"], _CACHE["env"] = site, load_templates(project.templates)
-    return _CACHE["site"], _CACHE["env"]
+        _CACHE["site"], _CACHE["env"] = site, make_environment(project.templates)
+        _CACHE["catalogues"] = check_catalogues(project.templates, site.config.languages).catalogues
+    return _CACHE["site"], _CACHE["env"], _CACHE["catalogues"]

@@ -165,7 +165,7 @@ def test_saves_are_debounced_and_a_change_during_a_rebuild_is_never_dropped(tmp_
 
 
 def test_the_first_build_runs_on_the_callers_thread_so_it_may_use_every_core(tmp_path):
-    """Worker processes are forked only while no other thread runs (placard.workers.can_fork):
+    """Worker processes are forked only while no other thread runs (placard.incremental.workers.can_fork):
     the first build runs before the server has started any thread; rebuilds run in a thread."""
     from placard.pipeline import Project
     from placard.serve import PreviewServer

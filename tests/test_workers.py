@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from placard.workers import can_fork, fork_map
+from placard.incremental.workers import can_fork, fork_map
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and no other threads")
 

@@ -21,321 +21,27 @@ is deleted and rebuilt, never fatal.
 
 from __future__ import annotations
 
-import contextvars
-import copyreg
-import hashlib
-import io
 import marshal
 import os
 import pickle
 import signal
 import sqlite3
 import stat
-import sys
 import zlib
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
-from types import FunctionType, MappingProxyType
-from collections.abc import Iterator, Mapping
 from typing import Any, Iterable
 
-import jinja2.runtime
+import jinja2
 
-from .models import Entity, Event, Page, Post
+from .digest import code_version, digest_text
 from .workers import can_fork
 
 FORMAT_VERSION = 7
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
-LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
 
 
-def digest_bytes(*parts: bytes) -> bytes:
-    """A 20-byte BLAKE2b digest of the parts, each length-prefixed so boundaries count."""
-    return hashlib.blake2b(b"".join([len(part).to_bytes(8, "little") + part for part in parts]), digest_size=20).digest()
-
-
-def digest_text(text: str) -> bytes:
-    """Digest of a string (a Markdown body, a path)."""
-    return digest_bytes(text.encode("utf-8", "surrogatepass"))
-
-
-def digest_texts(texts: dict[str, str], memo: dict[int, tuple[str, bytes]] | None = None) -> dict[str, bytes]:
-    """digest_text of each value; with a memo (the preview's, between rebuilds), a string digested last
-    time (the very same object, kept alive by the memo) is not read again. The memo keeps this call's."""
-    if memo is None:
-        return {key: digest_text(text) for key, text in texts.items()}
-    known, digests = dict(memo), {}
-    memo.clear()
-    for key, text in texts.items():
-        hit = known.get(id(text))
-        digest = hit[1] if hit is not None and hit[0] is text else digest_text(text)
-        digests[key] = digest
-        memo[id(text)] = (text, digest)
-    return digests
-
-
-class _HashWriter:
-    """A file-like sink that hashes what pickle writes instead of keeping it."""
-
-    def __init__(self) -> None:
-        self.hash = hashlib.blake2b(digest_size=20)
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        return len(data)
-
-
-class _Pickler(pickle.Pickler):
-    """pickle that also takes read-only mappings (the site index), as the dicts they show."""
-
-    dispatch_table = copyreg.dispatch_table.copy()
-    dispatch_table[MappingProxyType] = lambda m: (dict, (dict(m),))
-
-
-ITEM_CLASSES = frozenset({Post, Event, Page, Entity})
-
-
-def digest_value(value: Any) -> bytes | None:
-    """Digest of a value through pickle (equal pickles mean equal values); None if it cannot be pickled."""
-    sink = _HashWriter()
-    try:
-        _Pickler(sink, protocol=5).dump(value)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None
-    return sink.hash.digest()
-
-
-class Digester:
-    """Digests of values that name content items, each item digested once per build (items are frozen)."""
-
-    def __init__(self, known: dict[int, tuple[Any, bytes]] | None = None) -> None:
-        self.items: dict[int, tuple[Any, bytes]] = dict(known or {})  # e.g. the cache keys of loaded items
-
-    def item(self, obj: Any) -> bytes:
-        """An item's digest: its cache key if it was loaded from the cache, else the digest of its pickle."""
-        hit = self.items.get(id(obj))
-        if hit is None or hit[0] is not obj:
-            try:  # items hold only plain values: the C pickler needs no hooks
-                hit = self.items[id(obj)] = (obj, digest_bytes(pickle.dumps(obj, protocol=5)))
-            except (pickle.PicklingError, TypeError, AttributeError):
-                raise pickle.PicklingError("an item that cannot be digested") from None
-        return hit[1]
-
-    def of(self, value: Any) -> bytes | None:
-        """Digest of a page's variables or a site attribute: its page_recipe pickle, and the digests of
-        the items it names (so a list of 10,000 posts costs 10,000 look-ups once each is digested)."""
-        try:
-            blob, named = page_recipe(value)
-            return digest_bytes(blob, b"".join([self.item(item) for item in named]))
-        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-            return None
-
-
-def code_version() -> str:
-    """Everything outside the project that shapes the output: placard's source, Python and library versions."""
-    from . import __version__
-
-    h = hashlib.blake2b(digest_size=20)
-    for file in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-    versions = []
-    for name in LIBRARIES:
-        try:
-            versions.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name}=none")
-    return f"placard {__version__}; python {sys.version.split()[0]}; {' '.join(versions)}; source {h.hexdigest()}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Tracing what a page reads while it renders
-
-
-@dataclass
-class Trace:
-    """The inputs one page read beyond its own variables: names, `site` attributes, bodies, links."""
-
-    names: set[str] = field(default_factory=set)
-    site_attrs: set[str] = field(default_factory=set)
-    bodies: set[str] = field(default_factory=set)
-    refs: set[str] = field(default_factory=set)
-
-    def deps(self) -> list[tuple[str, str]]:
-        """The dependencies to check next time, in a stable order."""
-        found = [("name", n) for n in self.names & TRACKED_NAMES]
-        found += [("site", a) for a in self.site_attrs] + [("body", b) for b in self.bodies] + [("ref", r) for r in self.refs]
-        return sorted(found)
-
-
-# Context names whose value is not fixed by the page's own key (path, template, variables, config,
-# options, templates): reading one makes it a dependency of the page.
-TRACKED_NAMES = frozenset({"site", "now", "entity_named"})
-_CURRENT: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("placard_trace", default=None)
-
-
-class TracingContext(jinja2.runtime.Context):
-    """Jinja2's template context, noting every top-level name a template (or a macro it imports) reads.
-
-    Both methods run for every name and every call in every page, so they are Jinja2's own, inlined."""
-
-    def resolve_or_missing(self, key: str) -> Any:
-        if key in self.vars:  # set by the template itself (imported macros): not noted
-            return self.vars[key]
-        if key in self.parent:  # given to the template: noted
-            trace = _CURRENT.get()
-            if trace is not None:
-                trace.names.add(key)
-            return self.parent[key]
-        return jinja2.runtime.missing
-
-    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja2's names, free for keywords)
-        """Context.call, with a plain function (our page helpers: url, _, lang_of...) called directly.
-        Jinja2 looks for its pass_context/pass_environment marks (attributes, so a marked function has
-        a __dict__) on every call: 4% of the time of a list page."""
-        if type(__obj) is FunctionType and not __obj.__dict__:
-            if kwargs:
-                kwargs.pop("_block_vars", None)
-                kwargs.pop("_loop_vars", None)
-            try:
-                return __obj(*args, **kwargs)
-            except StopIteration:  # as Jinja2 does
-                return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
-        return super().call(__obj, *args, **kwargs)
-
-
-RAW_TEXT = "an item's Markdown text"  # noted as a name no page may read and stay cached
-TEXT_FIELDS = frozenset({"body"})  # an item's (or a reply's) Markdown, which pages show through body() and reply_body()
-
-
-class TracingEnvironment(jinja2.Environment):
-    """Jinja2's environment, noting a template that reads an item's Markdown text itself instead of
-    through body() or reply_body(): a page key follows an item's text only through those, so such a
-    page is never cached (slower, never stale). Jinja2's getattr and getitem, with that one check."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if attribute in TEXT_FIELDS:
-            note_raw_text()
-        # Jinja2's own body, not a call to it: this runs for every attribute every template reads.
-        try:
-            return getattr(obj, attribute)
-        except AttributeError:
-            pass
-        try:
-            return obj[attribute]
-        except (TypeError, LookupError, AttributeError):
-            return self.undefined(obj=obj, name=attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(argument, str) and argument in TEXT_FIELDS:
-            note_raw_text()
-        return super().getitem(obj, argument)
-
-
-def note_raw_text() -> None:
-    trace = _CURRENT.get()
-    if trace is not None:
-        trace.names.add(RAW_TEXT)
-
-
-class TracedSite:
-    """The Site as templates see it while a page renders: every attribute read is noted."""
-
-    __slots__ = ("_site", "_trace")
-
-    def __init__(self, site: Any, trace: Trace) -> None:
-        object.__setattr__(self, "_site", site)
-        object.__setattr__(self, "_trace", trace)
-
-    def __getattr__(self, name: str) -> Any:
-        self._trace.site_attrs.add(name)
-        return getattr(self._site, name)
-
-
-def start_trace(trace: Trace) -> contextvars.Token:
-    """Record into `trace` until `stop_trace`."""
-    return _CURRENT.set(trace)
-
-
-def stop_trace(token: contextvars.Token) -> None:
-    _CURRENT.reset(token)
-
-
-
-# ---------------------------------------------------------------------------------------------
-# A page's variables as the cache keeps them
-
-
-class PageContext(Mapping):
-    """A page's variables, kept as a pickle in which content items stand as their file's path
-    (see page_recipe), with the paths it names (`refs`, in order); unpickled, against this build's
-    items, only when the page is rendered."""
-
-    __slots__ = ("blob", "refs", "kept", "_items", "_value")
-
-    def __init__(self, blob: bytes, refs: tuple, items: Mapping[str, Any], value: dict | None = None, kept: bool = False) -> None:
-        self.blob, self.refs, self._items, self._value = blob, refs, items, value
-        self.kept = kept  # from the last build's plan, kept unchanged (see placard.plan)
-
-    def value(self) -> dict:
-        if self._value is None:
-            self._value = _ItemUnpickler(io.BytesIO(self.blob), self._items).load()
-        return self._value
-
-    def __getitem__(self, name: str) -> Any:
-        return self.value()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.value())
-
-    def __len__(self) -> int:
-        return len(self.value())
-
-
-def page_recipe(context: Any, paths: dict[int, str] | None = None) -> tuple[bytes, tuple]:
-    """A page's variables as a pickle in which each content item stands as its file's path (from
-    `paths`; else its position among the page's items), and the items it names, in order: a page's
-    key is the pickle and those items' keys (equal pickles mean equal values)."""
-    sink = io.BytesIO()
-    pickler = _ItemPickler(sink, paths or {})
-    pickler.dump(context)
-    return sink.getvalue(), tuple(pickler.refs)
-
-
-def _item_at(path: str) -> None:
-    """Stands for an item in a PageContext pickle (the unpickler resolves it; never called)."""
-    raise AssertionError("resolved by _ItemUnpickler")
-
-
-class _ItemPickler(pickle.Pickler):
-    """Pickles a page's variables with each content item as a reference to its file's path (or,
-    for an item that is not the site's, its position among the page's items: such a plan is not kept)."""
-
-    def __init__(self, file: Any, paths: dict[int, str]) -> None:
-        super().__init__(file, protocol=5)
-        refs: list = []
-        self.refs = refs
-
-        def reduce_item(item: Any) -> tuple:  # (not a bound method: the pickler would be in a cycle, garbage
-            refs.append(item)                 # only the cyclic collector frees, 40 MB at 10,000 posts)
-            return _item_at, (paths.get(id(item), len(refs)),)  # pickle keeps each object once: an item is reduced once per page
-
-        self.dispatch_table = _Pickler.dispatch_table | {kind: reduce_item for kind in ITEM_CLASSES}
-
-
-class _ItemUnpickler(pickle.Unpickler):
-    """Reads a PageContext pickle, each reference becoming this build's item."""
-
-    def __init__(self, file: Any, items: Mapping[str, Any]) -> None:
-        super().__init__(file)
-        self.items = items
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == __name__ and name == "_item_at":
-            return self.items.__getitem__
-        return super().find_class(module, name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,7 +183,7 @@ class SqliteStore:
         self.loaded: dict[int, tuple[Any, bytes]] = {}  # id(item) -> (item, key): an item's key is its digest
         self.buckets: dict[int, dict[str, tuple[bytes, Any]]] = {}  # the items, as read (see get_items)
         self.text_digests: dict[int, tuple[str, bytes]] = {}  # id(a body's Markdown) -> (it, its digest), kept with its item
-        self.replaced: dict[str, Any] = {}  # path -> the item kept for it when its file has changed since (see placard.plan)
+        self.replaced: dict[str, Any] = {}  # path -> the item kept for it when its file has changed since (see placard.incremental.plan_memo)
         self.changed: set[int] = set()  # buckets to write at commit
         self.db = self.open()
 
@@ -753,3 +459,20 @@ def open_store(root: Path, out_dir: Path | None = None) -> Store | None:
         return SqliteStore(root / CACHE_DIR / CACHE_FILE, out_dir)
     except (OSError, sqlite3.Error):
         return None
+
+
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory between builds (the preview server); Jinja2 recompiles
+    any template whose source checksum changed, so a stale template is never used."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Hand Jinja2 the stored code; it checks the checksum and discards it if the source changed."""
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the freshly compiled code for the next build."""
+        self.compiled[bucket.key] = bucket.bytecode_to_string()

@@ -1,5 +1,5 @@
-"""Plan stage: every page of the site, with its template and variables; with a cache, the last
-build's plan whenever nothing the plan depends on has changed.
+"""The kept plan: the last build's plan of every page (placard.pages), whenever nothing the plan
+depends on has changed.
 
 Planning reads every item's metadata (dates, tags, slugs, titles, translations), never its prose:
 the only thing it takes from a Markdown text is the `kind:slug` links in it (the register lists
@@ -8,7 +8,7 @@ pages, with the same variables, and a build need not plan 11,000 pages and diges
 again (a third of a rebuild at 10,000 posts). The plan is kept with:
   - its shape: site.yml, the interface text, whether this is a preview, which events have ended
     (the only thing planning reads from the clock) and the order of every list of the Site;
-  - each item's file key (see placard.content.file_key) and, where an item's file changed, its
+  - each item's file key (see placard.incremental.session.file_key) and, where an item's file changed, its
     head: the item with its Markdown texts blanked, plus the links in those texts.
 It is reused only if the shape is the same and every item whose file changed has the same head.
 
@@ -23,19 +23,19 @@ import dataclasses
 import pickle
 from typing import Any
 
-from .cache import PageContext, Store, digest_bytes, digest_value, item_texts, page_recipe
-from .catalogue import Catalogue
-from .feeds import plan_feeds
-from .index import SiteIndex
-from .markup import find_refs
-from .models import Site
-from .render import PageSpec, plan_pages
+from ..catalogue import Catalogue
+from ..index import SiteIndex
+from ..markup import find_refs
+from ..models import Site
+from ..pages import PageSpec, plan_site
+from .digest import PageContext, digest_bytes, digest_value, page_recipe
+from .store import Store, item_texts
 
 PLAN_MEMO, HEADS_MEMO = "plan", "plan heads"
 
 
-def plan_site(site: Site, catalogues: dict[str, Catalogue], index: SiteIndex, cache: Store | None = None) -> list[PageSpec]:
-    """Every page and feed of the site (plan_pages, plan_feeds); the cached plan when it still holds."""
+def plan_kept(site: Site, catalogues: dict[str, Catalogue], index: SiteIndex, cache: Store) -> list[PageSpec]:
+    """Every page and feed of the site (pages.plan_site); the last build's plan when it still holds."""
     items = items_by_path(site)
     shape = plan_shape(site, catalogues) if cache is not None and items is not None else None
     heads = cache.get_memo(HEADS_MEMO, shape) if shape is not None else None
@@ -47,9 +47,7 @@ def plan_site(site: Site, catalogues: dict[str, Catalogue], index: SiteIndex, ca
                 cache.put_memo(HEADS_MEMO, shape, now_heads)
             return [PageSpec(path, template, PageContext(blob, refs, items, kept=True), origin, lang, identity)
                     for path, template, origin, lang, identity, blob, refs in rows]
-    specs = plan_pages(site, catalogues, index)
-    specs += plan_feeds(site, specs, index)
-    specs, rows = with_page_contexts(specs, items or {})
+    specs, rows = with_page_contexts(plan_site(site, catalogues, index), items or {})
     if cache is not None:  # (a plan that cannot be kept forgets the last one: its heads would go stale)
         cache.put_memo(HEADS_MEMO, shape or b"", current_heads(items, None, cache) if shape is not None and rows is not None else None)
         cache.put_memo(PLAN_MEMO, shape or b"", rows if shape is not None else None)

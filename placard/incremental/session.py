@@ -1,0 +1,208 @@
+"""Sessions: how one build runs the stages. pipeline.build_site calls the same seven steps on either.
+
+PlainSession runs every stage directly, here, from scratch: tests, small sites, and the reference
+that the incremental session must equal byte for byte. IncrementalSession does the same work
+through the cache (placard.incremental.store): unchanged files are not parsed again, converted
+bodies are reused, the last plan is kept when it still holds, pages whose every input is
+unchanged are not rendered, and the rest is spread over worker processes. No stage module knows
+about any of it: this package imports the stages, never the other way round.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time as systime
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..catalogue import required_messages, template_signature
+from ..content import TranslationStub, load_site, parse_chunk, parse_files
+from ..errors import Problems
+from ..index import SiteIndex
+from ..markup import body_sources, check_refs, convert_bodies
+from ..models import Site, SiteConfig
+from ..output import Output
+from ..pages import PageSpec, plan_site
+from ..render import RenderInputs, render_pages
+from ..templating import make_environment
+from .bodies import Bodies
+from .digest import digest_value
+from .parallel import render_site
+from .plan_memo import plan_kept
+from .store import Store, file_signature
+from .tracing import TracingContext, TracingEnvironment
+from .workers import can_fork, fork_map
+
+
+class PlainSession:
+    """Every stage, directly."""
+
+    def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
+        return load_site(project.root, project.content, config, now, preview)
+
+    def messages(self, project) -> dict[str, str]:
+        return required_messages(project.templates)
+
+    def bodies(self, site: Site, index: SiteIndex) -> dict[str, str]:
+        return convert_bodies(site, index.targets)
+
+    def environment(self, project) -> jinja2.Environment:
+        return make_environment(project.templates, project.static)
+
+    def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
+        return plan_site(site, catalogues, index)
+
+    def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
+        return render_pages(inputs, specs)
+
+    def keep(self, site: Site, output: Output) -> None:
+        """Nothing to keep."""
+
+
+EAGER_BODIES = 100  # up to this many bodies to convert: here and now; more: by the render workers, on every core
+
+
+class IncrementalSession:
+    """The stages through a store (SqliteStore for build.py, MemoryStore for the preview).
+
+    With `out_dir` and `staging` (build.py), pages rendered by worker processes are written into
+    `staging`, the folder that becomes the new output/, and pages unchanged in `out_dir` stay as they are."""
+
+    def __init__(self, store: Store, out_dir: Path | None = None, staging: Path | None = None,
+                 bytecode_cache: jinja2.BytecodeCache | None = None) -> None:
+        self.store, self.out_dir, self.staging, self.bytecode_cache = store, out_dir, staging, bytecode_cache
+        self.converted: Bodies | None = None
+
+    def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
+        """Files unchanged since they were cached (same bytes, same site.yml) are not parsed again."""
+        config_key = digest_value(config)
+
+        def read_items(wanted: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
+            keys = {display: file_key(display, file, config_key) for display, _kind, file in wanted} if config_key else {}
+            cached = self.store.get_items({path: key for path, key in keys.items() if key is not None}) if keys else {}
+            parsed = parse_on_workers([entry for entry in wanted if entry[0] not in cached], config)
+            fresh = [(display, keys[display], item) for display, (item, found) in parsed.items()
+                     if keys.get(display) is not None and item is not None and not found and not isinstance(item, TranslationStub)]
+            self.store.put_items(fresh)
+            return {display: (cached[display], []) if display in cached else parsed[display] for display, _kind, _file in wanted}
+
+        return load_site(project.root, project.content, config, now, preview, read_items)
+
+    def messages(self, project) -> dict[str, str]:
+        """The messages templates and code use; extracting them parses every template, so they are kept,
+        keyed on the template files (placard's own code is part of the cache's version)."""
+        key = digest_value(template_signature(project.templates))
+        found = self.store.get_memo("messages", key)
+        if found is None:
+            found = required_messages(project.templates)
+            self.store.put_memo("messages", key, found)
+        return found
+
+    def bodies(self, site: Site, index: SiteIndex) -> Bodies:
+        """Every body, from the cache where converted before; the others converted now if they are few,
+        else where their page renders (render_site reports their problems)."""
+        problems = Problems()
+        for item in site.items():
+            check_refs(item, index.targets, problems)
+        bodies = self.converted = Bodies(body_sources(site), self.store)
+        missing = bodies.missing()
+        if len(missing) <= EAGER_BODIES:
+            for key in missing:
+                bodies.convert(key)
+            problems.items.extend(bodies.problems())
+        problems.raise_if_any()
+        return bodies
+
+    def environment(self, project) -> jinja2.Environment:
+        """The templates, compiled by earlier builds where unchanged, noting what each page reads (tracing)."""
+        env = make_environment(project.templates, project.static, self.bytecode_cache, TracingEnvironment)
+        env.context_class = TracingContext
+        return env
+
+    def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
+        return plan_kept(site, catalogues, index, self.store)
+
+    def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
+        previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
+        return render_site(inputs, specs, self.store, previous, self.staging)
+
+    def keep(self, site: Site, output: Output) -> None:
+        """After a good build: forget cache entries it did not use, and commit the rest at once."""
+        digests = set(self.converted.digests.values()) if self.converted is not None else set()
+        try:
+            self.store.prune({item.origin.path for item in site.items()} | {held.path for held in site.held_back}, digests, output.paths())
+            self.store.commit()
+        except Exception:  # the cache only saves time: a build never fails because of it
+            pass
+
+    def rollback(self) -> None:
+        """After a failed build (the preview's store): the next build starts from the last good one."""
+        self.store.rollback()
+
+    def take_output_list(self) -> set[str] | None:
+        """The files the last build left in output/, if the cache knows; forgotten (durably) before output/
+        changes, so a build interrupted while writing leaves no stale list for the next one to trust."""
+        try:
+            known = self.store.get_memo("output", OUTPUT_MEMO)
+            if known is not None:
+                self.store.put_memo("output", OUTPUT_MEMO, None)
+                self.store.commit()
+            return known
+        except Exception:  # the cache only saves time
+            return None
+
+    def record_written(self, output: Output, out_dir: Path) -> None:
+        """After output/ was written: note each rendered page's file there, so the next build can keep it."""
+        base = str(out_dir.resolve()) + os.sep
+        try:
+            self.store.record_written({path: file_signature(base + path) for path in [*output.files, *output.staged]})
+            self.store.put_memo("output", OUTPUT_MEMO, output.paths())  # what output/ holds now: the next build need not walk it
+            self.store.commit()
+        except Exception:  # the cache only saves time
+            pass
+
+    def close(self) -> None:
+        self.store.close()
+
+
+OUTPUT_MEMO = b"files in output/"
+RACY_SECONDS = 2.0
+
+
+def file_key(display: str, file: str, config_key: bytes) -> bytes | None:
+    """A content file's cache key: its path, size, modification and change times, inode, and site.yml.
+
+    Any write to a file changes its change time (which, unlike the modification time, cannot be set
+    back), so an unchanged key means unchanged bytes, without reading 10,000 files to find the one edited.
+    A file changed in the last RACY_SECONDS gets no key (it is parsed, not cached): file times are
+    coarse, and a second edit within the same tick, of the same size, would otherwise look unchanged
+    (git's "racy clean" problem)."""
+    try:
+        info = os.stat(file)
+    except OSError:
+        return None
+    if info.st_ctime >= systime.time() - RACY_SECONDS:  # the real clock: it only decides what to cache, never the output
+        return None
+    signature = f"{display}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0"  # the path has no NUL
+    return hashlib.blake2b(signature.encode("utf-8", "surrogatepass") + config_key, digest_size=20).digest()
+
+
+PARSE_POOL_MIN = 500  # fewer files parse faster here than two workers start
+
+
+def parse_on_workers(files: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
+    """content.parse_files, on forked workers when there are many files."""
+    if len(files) < PARSE_POOL_MIN or not can_fork():
+        return parse_files(files, config)
+    chunks = [(files[start:start + 200], config) for start in range(0, len(files), 200)]
+    parsed: dict[str, tuple[Any, list]] = {}
+    try:
+        for results in fork_map(parse_chunk, chunks):
+            parsed.update(results)
+    except BrokenProcessPool:  # a worker died: parse here what is missing
+        parsed.update(parse_files([f for f in files if f[0] not in parsed], config))
+    return parsed

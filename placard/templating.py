@@ -1,0 +1,125 @@
+"""Templating: the Jinja2 environment every page renders in, with the filters and the gettext of the
+message catalogues that templates use. Autoescaping is on, undefined names are errors.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date, format_time, get_date_format
+from markupsafe import Markup
+
+from .catalogue import LANGUAGE_NAMES, Catalogue
+from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS
+from .urls import tag_slug
+
+
+BABEL_LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}
+
+
+def make_environment(templates_dir: Path, static_dir: Path | None = None, bytecode_cache: jinja2.BytecodeCache | None = None,
+                     environment_class: type[jinja2.Environment] = jinja2.Environment) -> jinja2.Environment:
+    """The Jinja2 environment: autoescaping, undefined variables are errors, our filters and globals.
+
+    `inline_stylesheet` is static/style.css for pages that cannot link to it (the 404 page). The
+    environment's class is the caller's to choose (placard.incremental traces what pages read)."""
+    env = environment_class(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        bytecode_cache=bytecode_cache,
+        auto_reload=False,  # one environment per build: no need to stat every template for every page
+        autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        date_long=filter_date_long,
+        datetime_long=filter_datetime_long,
+        time_short=filter_time_short,
+        iso=filter_iso,
+        tag_slug=tag_slug,
+        partial_date=filter_partial_date,
+    )
+    env.globals.update(relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir), language_names=LANGUAGE_NAMES,
+                       event_kinds=EVENT_KIND_LABELS, event_statuses=EVENT_STATUS_LABELS, entity_kinds=ENTITY_KIND_LABELS)
+    env.tests["contains"] = lambda sequence, value: value in sequence
+    return env
+
+
+def make_gettext(catalogue: Catalogue):
+    """`_("text", name=value)` for templates: the catalogue's text, trusted like template text, with
+    %(name)s placeholders filled by escaped values (Jinja2's "new style" gettext)."""
+
+    @jinja2.pass_eval_context
+    def gettext(eval_ctx, msgid: str, **variables) -> str:
+        text = catalogue.gettext(msgid)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    return gettext
+
+
+def read_stylesheet(static_dir: Path | None) -> Markup:
+    """static/style.css as trusted text for a <style> element (it is our own file)."""
+    file = static_dir / "style.css" if static_dir else None
+    css = file.read_text(encoding="utf-8") if file and file.is_file() else ""
+    return Markup(css.replace("</", "<\\/"))
+
+
+def babel_locale(lang: str) -> str:
+    """The Babel locale for one of our languages."""
+    return BABEL_LOCALES.get(lang, lang)
+
+
+def filter_date_long(value: date | datetime, lang: str = "en") -> str:
+    """'16 December 2011' in the page's language."""
+    # Babel's format_date shows a datetime's own calendar date (no conversion), so the date is the key.
+    return format_date_cached(value.date() if isinstance(value, datetime) else value, lang)
+
+
+@functools.lru_cache(maxsize=65536)  # pure; a post's date shows on its page, the news list and its tags
+def format_date_cached(value: date, lang: str) -> str:
+    pattern, locale = long_date_pattern(lang)
+    return pattern.apply(value, locale)
+
+
+@functools.lru_cache(maxsize=None)
+def long_date_pattern(lang: str) -> tuple[Any, Locale]:
+    """The locale's long date pattern, parsed once: what format_date(format="long") parses on every call."""
+    locale = Locale.parse(babel_locale(lang))
+    return get_date_format("long", locale=locale), locale
+
+
+def filter_datetime_long(value: datetime, lang: str = "en") -> str:
+    """'16 December 2011, 12:00 GMT' in the page's language and the value's own zone."""
+    return f"{filter_date_long(value, lang)}, {filter_time_short(value, lang)}"
+
+
+def filter_time_short(value: datetime, lang: str = "en") -> str:
+    """'12:00 GMT': 24-hour local time and the zone's abbreviation at that moment."""
+    clock = format_time(value, format="HH:mm", locale=babel_locale(lang))
+    return f"{clock} {value.tzname()}" if value.tzinfo else clock
+
+
+def filter_partial_date(value: str, lang: str = "en") -> str:
+    """'2006', 'October 2006' or '1 October 2006' for a partial date of the register."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 1:
+        return value
+    if len(parts) == 2:
+        return format_date(date(parts[0], parts[1], 1), format="LLLL y", locale=babel_locale(lang))
+    return filter_date_long(date(*parts), lang)
+
+
+def filter_iso(value: date | datetime) -> str:
+    """ISO 8601, for <time datetime> and feeds."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
