@@ -17,16 +17,13 @@ from pathlib import Path
 
 from babel.messages.pofile import PoFileError, read_po
 
+from .vocabulary import N_  # noqa: F401 (marks messages in the modules that import it from here)
+
 CATALOGUE_DIR = "translations"  # under templates/
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}  # each in its own language, for the switcher
 ENGLISH_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}  # for messages to campaigners
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
 SOURCE_LANGUAGE = "en"  # the language of the message ids: a message missing from en.po is shown as written
-
-
-def N_(text: str) -> str:
-    """Mark text in the code for the catalogues; it is translated where it is shown."""
-    return text
 
 
 @dataclass(frozen=True)

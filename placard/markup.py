@@ -16,12 +16,11 @@ from collections.abc import Iterable, Mapping
 from typing import Callable
 
 import markdown
-from markdown import util as markdown_util
-from markdown.extensions.toc import TocExtension, TocTreeprocessor, remove_fnrefs, render_inner_html, strip_tags, unique
-from markdown.treeprocessors import InlineProcessor
+from markdown.extensions.toc import TocExtension
 
 from .errors import Problem, Problems
 from .htmlrefs import Scan, _Parser, is_external
+from .internals import heading_ids_extension, install_fast_inline
 
 EXTENSIONS = ["extra", "sane_lists"]  # and heading ids: the `toc` extension's, or all of it where a text asks for [TOC]
 TOC_MARKER = "[TOC]"
@@ -36,108 +35,11 @@ REF_IN_HTML = re.compile(r'="(?:(?<=src=")|(?<=href="))((?:post|event|entity|pag
 _local = threading.local()
 
 
-class HeadingIdsTreeprocessor(TocTreeprocessor):
-    """The `toc` extension's heading ids (same slugs, same de-duplication, ids written with
-    `{#id}` kept), without building the table of contents no page shows: its list, its HTML and
-    the search of the whole document for a [TOC] marker took 7% of each conversion. A heading
-    that is plain text (most are) is named without serialising it, to the same name."""
-
-    def run(self, doc) -> None:
-        used_ids = {el.attrib["id"] for el in doc.iter() if "id" in el.attrib}
-        counters: dict[str, int] = {}
-        for el in doc.iter():
-            if isinstance(el.tag, str) and self.header_rgx.match(el.tag):
-                self.set_level(el)
-                if "id" not in el.attrib:
-                    el.attrib["id"] = unique(self.slugify(unescape(heading_name(el, self.md)), self.sep), used_ids, counters)
-                el.attrib.pop("data-toc-label", None)
-
-
-NOT_PLAIN = re.compile("[&<>\x02\x03]")  # entities, markup, or Python-Markdown's placeholders (STX/ETX)
-
-
-def heading_name(el, md: markdown.Markdown) -> str:
-    """A heading's text as `toc` names it: its inner HTML, rendered, without tags, spaces collapsed."""
-    text = el.text or ""
-    if len(el) == 0 and not NOT_PLAIN.search(text):
-        return " ".join(text.split())  # what rendering, stripping tags and collapsing would leave
-    return strip_tags(render_inner_html(remove_fnrefs(el), md))
-
-
-class HeadingIdsExtension(TocExtension):
-    """`toc` with HeadingIdsTreeprocessor."""
-
-    TreeProcessorClass = HeadingIdsTreeprocessor
-
-
-# What each of Python-Markdown's inline patterns (by its regular expression) cannot match without:
-# one of these strings. Every match of `\\(.)` (an escape) contains a backslash, every link a `[`...
-# A pattern whose expression is not listed here (say a new version of Python-Markdown changed it)
-# is always tried, as Python-Markdown itself does.
-PATTERN_NEEDS = {
-    r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("`",),  # code spans: a backtick, after backslashes or not
-    r"\\(.)": ("\\",),  # escapes
-    r"\[\^([^\]]*)\]": ("[^",),  # footnote references
-    r"(?<!\!)\[": ("[",),  # links, reference links, short references
-    r"\!\[": ("![",),  # images, by URL or by reference
-    r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>": ("<",),  # <https://...>
-    r"<([^<> !]+@[^@<> ]+)>": ("<",),  # <someone@example.org>
-    r"  \n": ("  \n",),  # line breaks: two spaces at the end of a line
-    r'''(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+\s*+/?'''
-    r"|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)": ("<",),  # raw HTML
-    r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)": ("&",),  # entities
-    r"\*|_": ("*", "_"),  # emphasis and strong
-}
-
-
-class SkippingInlineProcessor(InlineProcessor):
-    """Python-Markdown's inline processor, which tries each of its 15 inline patterns on every run of
-    text, but skipping the patterns that cannot match it (PATTERN_NEEDS): most text has no link, code,
-    entity or emphasis, and trying the patterns (a regular expression search, after a lookup in a
-    sorted registry, for each pattern and each run of text) took a third of each conversion.
-
-    A skipped pattern is exactly one whose search would have found nothing, which Python-Markdown
-    answers by going on to the next pattern from the start of the text; so is this. The output is
-    the same, byte for byte (tests/test_markup.py compares it with the stock processor's)."""
-
-    def run(self, tree, ancestors=None):
-        """Note each pattern, in priority order, with its needles (None: always tried); then process as usual."""
-        # A pattern barred inside some elements (ANCESTOR_EXCLUDES; none of ours) keeps its own check.
-        self.tries = [(pattern, None if pattern.ANCESTOR_EXCLUDES else PATTERN_NEEDS.get(pattern.getCompiledRegExp().pattern))
-                      for pattern in self.inlinePatterns]  # (a registry iterates in priority order)
-        return super().run(tree, ancestors)
-
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
-        """InlineProcessor.__handleInline (which its other methods call by this name), with the skip."""
-        if isinstance(data, markdown_util.AtomicString):
-            return data
-        apply, tries = self._InlineProcessor__applyPattern, self.tries
-        start = 0
-        while patternIndex < len(tries):
-            pattern, needs = tries[patternIndex]
-            if needs is not None:
-                for needle in needs:
-                    if needle in data:
-                        break
-                else:  # no match possible: what a search that found nothing returns
-                    patternIndex, start = patternIndex + 1, 0
-                    continue
-            data, matched, start = apply(pattern, data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
-        return data
-
-
-SKIPPING_WORKS = hasattr(InlineProcessor, "_InlineProcessor__applyPattern") and hasattr(InlineProcessor, "_InlineProcessor__handleInline")
-INLINE_PRIORITY = 20  # where Python-Markdown registers its inline processor (markdown.treeprocessors.build_treeprocessors)
-
-
 def new_converter(toc: bool) -> markdown.Markdown:
     """A Python-Markdown converter with our extensions; `toc` builds the table of contents too."""
-    headings = TocExtension(permalink=False) if toc else HeadingIdsExtension(permalink=False)
+    headings = TocExtension(permalink=False) if toc else heading_ids_extension()
     md = markdown.Markdown(extensions=[*EXTENSIONS, headings], output_format="html")
-    if SKIPPING_WORKS:  # (Python-Markdown's own processor otherwise: slower, same output)
-        md.treeprocessors.register(SkippingInlineProcessor(md), "inline", INLINE_PRIORITY)
+    install_fast_inline(md)  # (Python-Markdown's own processor with another version: slower, same output)
     return md
 
 

@@ -158,7 +158,7 @@ def not_collecting() -> Iterator[None]:
     the plan, page entries, digests) lives until the build ends, so each pass of the collector over
     a million objects found nothing to free, while costing a tenth of a rebuild at 10,000 posts.
     Worker processes, which render thousands of pages (Jinja2's macros leave cycles), collect as
-    usual, only less often (placard.workers)."""
+    usual, only less often (placard.incremental.workers)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -422,7 +422,7 @@ class PreviewServer:
 
     def build_first(self) -> None:
         """The first build, on this thread, before the server's loop and threads exist (see serve):
-        while no other thread runs it may fork worker processes and use every core (placard.workers),
+        while no other thread runs it may fork worker processes and use every core (placard.incremental.workers),
         which halved the preview's start at 10,000 posts, and Ctrl-C stops it at once, as in
         `build.py`. Rebuilds run in a thread, so pages keep being served meanwhile."""
         self.state.publish(rebuild(self.build, self.state.preview, self.log))

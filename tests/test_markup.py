@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from markdown.extensions.toc import TocExtension
 
 from placard.errors import Problems
-from placard import markup
+from placard import internals, markup
 
 PIECES = [
     "[a link](https://example.org/x)", "[js](javascript:alert(1))", "[js](jav&#x61;script:alert(1))", "[vb](vbscript:x)",
@@ -92,7 +92,7 @@ def test_every_inline_pattern_is_skipped_only_where_it_cannot_match():
     """Each pattern of our converter has its needles listed (a new Python-Markdown changing one is
     noticed here; it would only be tried everywhere, i.e. slower), and is in use."""
     md = markup.new_converter(toc=False)
-    assert isinstance(md.treeprocessors["inline"], markup.SkippingInlineProcessor)
+    assert isinstance(md.treeprocessors["inline"], internals.SkippingInlineProcessor)
     def order(converter):  # the tree processors' names and priorities, in the order they run
         return sorted(((item.priority, item.name) for item in converter.treeprocessors._priority), reverse=True)
     assert order(md) == order(stock_converter())
@@ -101,9 +101,9 @@ def test_every_inline_pattern_is_skipped_only_where_it_cannot_match():
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from(sorted(markup.PATTERN_NEEDS)), st.text(alphabet=st.sampled_from(list("`\\[]()!<>&*_ \n;#@:/aZ19^-=\"'?")), max_size=40))
+@given(st.sampled_from(sorted(internals.PATTERN_NEEDS)), st.text(alphabet=st.sampled_from(list("`\\[]()!<>&*_ \n;#@:/aZ19^-=\"'?")), max_size=40))
 def test_a_pattern_never_matches_text_without_its_needles(expression, text):
-    needs = markup.PATTERN_NEEDS[expression]
+    needs = internals.PATTERN_NEEDS[expression]
     if not any(needle in text for needle in needs):
         assert re.search(expression, text, re.DOTALL) is None
 

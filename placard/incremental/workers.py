@@ -14,6 +14,8 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
+from ..internals import pool_processes
+
 WORKERS = 2  # the machines campaigns build on have two cores or more; more workers than cores only add memory
 
 
@@ -44,8 +46,7 @@ def fork_map(function: Callable[[Any], Any], tasks: Iterable[Any], initializer: 
         while pending:
             yield pending.pop().result()  # popped: a result is let go once the caller has it
     except BaseException:  # Ctrl-C, a problem, or the caller stopped early: stop the work already queued, at once
-        workers = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown forgets them)
-        manager = getattr(pool, "_executor_manager_thread", None)
+        workers, manager = pool_processes(pool)  # (shutdown forgets them)
         for process in workers:
             process.terminate()
         for process in workers:  # gone before the caller cleans up what they were writing
