@@ -23,7 +23,7 @@ from .content import display_path, iter_content_files, load_config, make_inside_
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
-from .incremental.session import IncrementalSession, PlainSession
+from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, MemoryStore, TemplateCache, open_store
 from .index import index_site
 from .models import Site
@@ -72,26 +72,27 @@ class BuildReport:
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
-               session: PlainSession | IncrementalSession | None = None) -> tuple[Site, Output]:
+               session: Session | None = None) -> tuple[Site, Output]:
     """Load, validate and render the whole site in memory; raises BuildError listing every problem."""
     session = session or PlainSession()
     config = load_config(project.config_file)
     site = session.load_site(project, config, now, preview)
     index = index_site(site)
     bodies = session.bodies(site, index)
-    catalogues = check_translations(project, config, session.messages(project))
-    specs = session.plan(site, catalogues.catalogues, index)
-    output = guarded(lambda: session.render(RenderInputs(session.environment(project), site, index, bodies, catalogues.catalogues, options), specs))
-    guarded(lambda: add_data_files(output, project, site, catalogues.catalogues, index))
-    output.notes = placeholder_notes(project, config) + catalogues.unused
+    report = check_translations(project, config, session.messages(project))
+    specs = session.plan(site, report.catalogues, index)
+    inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options)
+    output = guarded(session.render, inputs, specs)
+    guarded(add_data_files, output, project, site, report.catalogues, index)
+    output.notes = placeholder_notes(project, config) + report.unused
     session.keep(site, output)
     return site, output
 
 
-def guarded(step: Callable):
+def guarded(step: Callable, *args):
     """Run one step whose failures name a file: a template's line, or a path two files would share."""
     try:
-        return step()
+        return step(*args)
     except TemplateProblem as exc:
         raise BuildError([exc.problem]) from None
     except OutputPathError as exc:

@@ -169,6 +169,8 @@ class IncrementalSession:
         self.store.close()
 
 
+Session = PlainSession | IncrementalSession
+
 OUTPUT_MEMO = b"files in output/"
 RACY_SECONDS = 2.0
 
