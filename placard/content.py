@@ -18,10 +18,16 @@ from typing import Any, Callable
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import FieldError, Problems
 from .models import (
-    ENTITY_KINDS,
-    EVENT_KINDS,
-    EVENT_STATUSES,
-    RELATIONS,
+    CONFIG_SCHEMA,
+    ENTITY_SCHEMA,
+    EVENT_SCHEMA,
+    PAGE_SCHEMA,
+    POST_SCHEMA,
+    REPLY_SCHEMA,
+    SITE_TEXT_SCHEMA,
+    SOURCE_SCHEMA,
+    TIE_SCHEMA,
+    TRANSLATION_SCHEMAS,
     Entity,
     Event,
     HeldBack,
@@ -35,183 +41,12 @@ from .models import (
     Source,
     Tie,
 )
-from .schema import (
-    Field,
-    choice,
-    list_of,
-    parse_bool,
-    parse_date,
-    parse_datetime_tz,
-    parse_int,
-    parse_local_datetime,
-    parse_partial_date,
-    partial_date_bounds,
-    parse_slug,
-    parse_text,
-    parse_timezone,
-    parse_url,
-    parse_uuid,
-    validate_fields,
-)
+from .schema import parse_date, parse_local_datetime, partial_date_bounds, validate_fields
 
 # Element ids the register page uses besides entity slugs (see templates/links.html; footnotes are source-1, source-2...).
 RESERVED_ANCHORS = ("main", "entities", "sources", "diagram-title", "diagram-desc", "diagram-caption")
 
 SECTIONS = {"news": "post", "events": "event", "pages": "page", "links": "entity"}
-LANGUAGES = ("en", "ru", "kk")
-
-COMMON = {
-    "draft": Field(parse_bool, default=False),
-    "lang": Field(choice(*LANGUAGES), default=None),
-    "translation_key": Field(parse_slug),
-}
-
-CONFIG_SCHEMA = {
-    "title": Field(parse_text, required=True),
-    "tagline": Field(parse_text, required=True),
-    "description": Field(parse_text, required=True),
-    "base_url": Field(parse_url, required=True),
-    "language": Field(choice(*LANGUAGES), default="en"),
-    "languages": Field(list_of(choice(*LANGUAGES)), default=None),
-    "timezone": Field(parse_timezone, required=True),
-    "organisation": Field(parse_text),
-    "contact": Field(parse_text),
-    "copyright": Field(parse_text),
-    "mirrors": Field(list_of(parse_url), default=()),
-    "translations": Field(lambda v: v, default=None),
-}
-
-SITE_TEXT_SCHEMA = {
-    "title": Field(parse_text, required=True),
-    "tagline": Field(parse_text, required=True),
-    "description": Field(parse_text, required=True),
-}
-
-REPLY_SCHEMA = {
-    "author": Field(parse_text, required=True),
-    "date": Field(parse_datetime_tz, required=True),
-    "body": Field(parse_text, required=True),
-}
-
-POST_SCHEMA = {
-    "title": Field(parse_text, required=True),
-    "slug": Field(parse_slug, required=True, help=" (lowercase-words-with-hyphens; it fixes the page's address)"),
-    "date": Field(parse_datetime_tz, required=True),
-    "author": Field(parse_text, required=True),
-    "summary": Field(parse_text),
-    "tags": Field(list_of(parse_text), default=()),
-    "replies": Field(lambda v: v, default=()),
-    "updated": Field(parse_datetime_tz),
-    "source_note": Field(parse_text),
-    "genre": Field(parse_text, default="post", help=""),
-    **COMMON,
-}
-
-PAGE_SCHEMA = {
-    "title": Field(parse_text, required=True),
-    "slug": Field(parse_slug, required=True),
-    "summary": Field(parse_text),
-    "menu": Field(parse_int),
-    "publish": Field(parse_datetime_tz),
-    **COMMON,
-}
-
-EVENT_SCHEMA = {
-    "title": Field(parse_text, required=True),
-    "slug": Field(parse_slug, required=True),
-    "uid": Field(parse_uuid),  # required; load_event explains a missing one with a fresh UUID to paste
-    "sequence": Field(parse_int, default=0),
-    "starts": Field(parse_text, required=True, help=" (YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event)"),
-    "ends": Field(parse_text),
-    "timezone": Field(parse_timezone, required=True, help=" (e.g. Europe/London)"),
-    "ambiguous_time": Field(choice("earlier", "later")),
-    "kind": Field(choice(*EVENT_KINDS), default="static-protest"),
-    "status": Field(choice(*EVENT_STATUSES), default="scheduled"),
-    "previous_start": Field(parse_local_datetime),
-    "updated": Field(parse_datetime_tz),
-    "venue": Field(parse_text),
-    "address": Field(parse_text),
-    "city": Field(parse_text),
-    "country": Field(parse_text),
-    "address_on_request": Field(parse_bool, default=False),
-    "summary": Field(parse_text),
-    "organizer": Field(parse_text),
-    "accessibility": Field(parse_text),
-    "what_to_bring": Field(parse_text),
-    "contact": Field(parse_text),
-    "safety": Field(parse_text),
-    "posts": Field(list_of(parse_slug), default=()),
-    "publish": Field(parse_datetime_tz),
-    **COMMON,
-}
-
-# A translation file gives only the text of an item; dates, times, place, uid, status and tags come from
-# the original in the site's default language, so translations can never disagree with it.
-TRANSLATION_COMMON = {
-    "title": Field(parse_text, required=True),
-    "slug": Field(parse_slug, required=True, help=" (ASCII, e.g. transliterated from the title: build.py new --lang ru ...)"),
-    "lang": Field(choice(*LANGUAGES), required=True),
-    "translation_key": Field(parse_slug, required=True),
-    "summary": Field(parse_text),
-    "draft": Field(parse_bool, default=False),
-}
-TRANSLATION_SCHEMAS = {
-    "post": {**TRANSLATION_COMMON, "source_note": Field(parse_text)},
-    "page": dict(TRANSLATION_COMMON),
-    "event": {**TRANSLATION_COMMON, **{key: Field(parse_text) for key in (
-        "venue", "address", "city", "country", "organizer", "accessibility", "what_to_bring", "contact", "safety")}},
-}
-
-
-def parse_relation(value: Any) -> str:
-    """A relation key from the vocabulary in models.RELATIONS, read from the subject's side."""
-    text = parse_text(value)
-    if text in RELATIONS:
-        return text
-    wanted = text.lower().replace(" ", "-").replace("_", "-")
-    if wanted in RELATIONS:
-        raise FieldError(f"'{text}' is written differently from the list; write 'relation: {wanted}'")
-    for key, (_, reverse) in RELATIONS.items():
-        if key != "other" and wanted == reverse.replace(" ", "-"):
-            raise FieldError(
-                f"'{text}' is the other direction of '{key}'; move this tie to the other entity's file as "
-                f"'relation: {key}' with 'object:' set to this entity's slug (the register shows both directions)"
-            )
-    close = difflib.get_close_matches(wanted, list(RELATIONS), n=1, cutoff=0.5)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise FieldError(f"'{text}' is not a relation the register knows; use one of: {', '.join(RELATIONS)}.{hint}")
-
-
-SOURCE_SCHEMA = {
-    "post": Field(parse_slug),
-    "url": Field(parse_url),
-    "title": Field(parse_text),
-    "publisher": Field(parse_text),
-    "published": Field(parse_partial_date),
-    "accessed": Field(parse_date),
-    "archived": Field(parse_url),
-}
-
-TIE_SCHEMA = {
-    "relation": Field(parse_relation, required=True, help=f" (one of: {', '.join(RELATIONS)})"),
-    "object": Field(parse_slug, required=True, help=" (the slug of the other entity)"),
-    "role": Field(parse_text),
-    "since": Field(parse_partial_date),
-    "until": Field(parse_partial_date),
-    "note": Field(parse_text),
-    "sources": Field(lambda v: v, required=True, help=" with at least one source below it: '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published"),
-}
-
-ENTITY_SCHEMA = {
-    "name": Field(parse_text, required=True),
-    "slug": Field(parse_slug, required=True),
-    "type": Field(choice(*ENTITY_KINDS), required=True),
-    "aliases": Field(list_of(parse_text), default=()),
-    "country": Field(parse_text),
-    "website": Field(parse_url),
-    "ties": Field(lambda v: v, default=()),
-    **COMMON,
-}
 
 
 def load_config(file: Path, display: str = "site.yml") -> SiteConfig:

@@ -12,7 +12,6 @@ import re
 from html import unescape
 import threading
 from dataclasses import dataclass
-from collections.abc import Iterable, Mapping
 from typing import Callable
 
 import markdown

@@ -6,11 +6,41 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .schema import (
+    Field,
+    choice,
+    list_of,
+    parse_bool,
+    parse_date,
+    parse_datetime_tz,
+    parse_int,
+    parse_local_datetime,
+    parse_partial_date,
+    parse_relation,
+    parse_slug,
+    parse_text,
+    parse_timezone,
+    parse_url,
+    parse_uuid,
+)
 from .vocabulary import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS
 
 ENTITY_KINDS = tuple(ENTITY_KIND_LABELS)
 EVENT_KINDS = tuple(EVENT_KIND_LABELS)
 EVENT_STATUSES = tuple(EVENT_STATUS_LABELS)
+LANGUAGES = ("en", "ru", "kk")
+
+# Each model below is declared with the schema of its front matter (or site.yml) beside it: the
+# fields campaigners write, how each is read (placard.schema), which are required. validate_fields
+# reads a file with it; tests/test_schema_models.py checks every field lands in the model, and the
+# README's field tables list exactly these.
+
+# Fields every post, event, page and entity has.
+COMMON = {
+    "draft": Field(parse_bool, default=False),
+    "lang": Field(choice(*LANGUAGES), default=None),
+    "translation_key": Field(parse_slug),
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +58,13 @@ class SiteTexts:
     title: str
     tagline: str
     description: str
+
+
+SITE_TEXT_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "tagline": Field(parse_text, required=True),
+    "description": Field(parse_text, required=True),
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +92,22 @@ class SiteConfig:
         return replace(self, title=texts.title, tagline=texts.tagline, description=texts.description)
 
 
+CONFIG_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "tagline": Field(parse_text, required=True),
+    "description": Field(parse_text, required=True),
+    "base_url": Field(parse_url, required=True),
+    "language": Field(choice(*LANGUAGES), default="en"),
+    "languages": Field(list_of(choice(*LANGUAGES)), default=None),
+    "timezone": Field(parse_timezone, required=True),
+    "organisation": Field(parse_text),
+    "contact": Field(parse_text),
+    "copyright": Field(parse_text),
+    "mirrors": Field(list_of(parse_url), default=()),
+    "translations": Field(lambda v: v, default=None),
+}
+
+
 @dataclass(frozen=True)
 class Reply:
     """A reply kept under the post it answers (a static archive of a thread, no comment form)."""
@@ -63,6 +116,13 @@ class Reply:
     date: datetime | date
     body: str
     line: int
+
+
+REPLY_SCHEMA = {
+    "author": Field(parse_text, required=True),
+    "date": Field(parse_datetime_tz, required=True),
+    "body": Field(parse_text, required=True),
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +150,21 @@ class Post:
     kind: str = field(default="post", init=False)
 
 
+POST_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True, help=" (lowercase-words-with-hyphens; it fixes the page's address)"),
+    "date": Field(parse_datetime_tz, required=True),
+    "author": Field(parse_text, required=True),
+    "summary": Field(parse_text),
+    "tags": Field(list_of(parse_text), default=()),
+    "replies": Field(lambda v: v, default=()),
+    "updated": Field(parse_datetime_tz),
+    "source_note": Field(parse_text),
+    "genre": Field(parse_text, default="post", help=""),
+    **COMMON,
+}
+
+
 @dataclass(frozen=True)
 class Page:
     """A standalone page such as About."""
@@ -108,6 +183,16 @@ class Page:
     original: str | None = None  # for a translation: the file of the default-language item it translates
     untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="page", init=False)
+
+
+PAGE_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True),
+    "summary": Field(parse_text),
+    "menu": Field(parse_int),
+    "publish": Field(parse_datetime_tz),
+    **COMMON,
+}
 
 
 @dataclass(frozen=True)
@@ -156,6 +241,36 @@ class Event:
         return last + timedelta(days=1) if self.all_day else last
 
 
+EVENT_SCHEMA = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True),
+    "uid": Field(parse_uuid),  # required; load_event explains a missing one with a fresh UUID to paste
+    "sequence": Field(parse_int, default=0),
+    "starts": Field(parse_text, required=True, help=" (YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event)"),
+    "ends": Field(parse_text),
+    "timezone": Field(parse_timezone, required=True, help=" (e.g. Europe/London)"),
+    "ambiguous_time": Field(choice("earlier", "later")),
+    "kind": Field(choice(*EVENT_KINDS), default="static-protest"),
+    "status": Field(choice(*EVENT_STATUSES), default="scheduled"),
+    "previous_start": Field(parse_local_datetime),
+    "updated": Field(parse_datetime_tz),
+    "venue": Field(parse_text),
+    "address": Field(parse_text),
+    "city": Field(parse_text),
+    "country": Field(parse_text),
+    "address_on_request": Field(parse_bool, default=False),
+    "summary": Field(parse_text),
+    "organizer": Field(parse_text),
+    "accessibility": Field(parse_text),
+    "what_to_bring": Field(parse_text),
+    "contact": Field(parse_text),
+    "safety": Field(parse_text),
+    "posts": Field(list_of(parse_slug), default=()),
+    "publish": Field(parse_datetime_tz),
+    **COMMON,
+}
+
+
 @dataclass(frozen=True)
 class Source:
     """Evidence for a tie: a post on this site (`post`), or an external publication (`url`, `title`...)."""
@@ -168,6 +283,17 @@ class Source:
     accessed: date | None = None  # full date the campaigner last checked the page
     archived: str | None = None  # a copy in a web archive, in case the original disappears
     line: int = 0  # line of the source in its entity file, for messages
+
+
+SOURCE_SCHEMA = {
+    "post": Field(parse_slug),
+    "url": Field(parse_url),
+    "title": Field(parse_text),
+    "publisher": Field(parse_text),
+    "published": Field(parse_partial_date),
+    "accessed": Field(parse_date),
+    "archived": Field(parse_url),
+}
 
 
 @dataclass(frozen=True)
@@ -196,6 +322,17 @@ class Tie:
         return RELATIONS[self.relation][1]
 
 
+TIE_SCHEMA = {
+    "relation": Field(parse_relation, required=True, help=f" (one of: {', '.join(RELATIONS)})"),
+    "object": Field(parse_slug, required=True, help=" (the slug of the other entity)"),
+    "role": Field(parse_text),
+    "since": Field(parse_partial_date),
+    "until": Field(parse_partial_date),
+    "note": Field(parse_text),
+    "sources": Field(lambda v: v, required=True, help=" with at least one source below it: '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published"),
+}
+
+
 @dataclass(frozen=True)
 class Entity:
     """A person, company, public body, government or organisation in the corporate-links register."""
@@ -219,6 +356,37 @@ class Entity:
     def title(self) -> str:
         """Entities are titled by their name."""
         return self.name
+
+
+ENTITY_SCHEMA = {
+    "name": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True),
+    "type": Field(choice(*ENTITY_KINDS), required=True),
+    "aliases": Field(list_of(parse_text), default=()),
+    "country": Field(parse_text),
+    "website": Field(parse_url),
+    "ties": Field(lambda v: v, default=()),
+    **COMMON,
+}
+
+# A translation file gives only the text of an item; dates, times, place, uid, status and tags come from
+# the original in the site's default language, so translations can never disagree with it.
+TRANSLATION_COMMON = {
+    "title": Field(parse_text, required=True),
+    "slug": Field(parse_slug, required=True, help=" (ASCII, e.g. transliterated from the title: build.py new --lang ru ...)"),
+    "lang": Field(choice(*LANGUAGES), required=True),
+    "translation_key": Field(parse_slug, required=True),
+    "summary": Field(parse_text),
+    "draft": Field(parse_bool, default=False),
+}
+
+
+TRANSLATION_SCHEMAS = {
+    "post": {**TRANSLATION_COMMON, "source_note": Field(parse_text)},
+    "page": dict(TRANSLATION_COMMON),
+    "event": {**TRANSLATION_COMMON, **{key: Field(parse_text) for key in (
+        "venue", "address", "city", "country", "organizer", "accessibility", "what_to_bring", "contact", "safety")}},
+}
 
 
 @dataclass(frozen=True)

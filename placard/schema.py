@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .documents import LinedDict, LinedList
 from .errors import FieldError, Problems
+from .vocabulary import RELATIONS
 
 Parser = Callable[[Any], Any]
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -241,3 +242,22 @@ def validate_fields(
             problems.add(path, raw.lines.get(key), prefix + key, str(exc))
             ok = False
     return values if ok else None
+
+
+def parse_relation(value: Any) -> str:
+    """A relation key from the vocabulary in placard.vocabulary.RELATIONS, read from the subject's side."""
+    text = parse_text(value)
+    if text in RELATIONS:
+        return text
+    wanted = text.lower().replace(" ", "-").replace("_", "-")
+    if wanted in RELATIONS:
+        raise FieldError(f"'{text}' is written differently from the list; write 'relation: {wanted}'")
+    for key, (_, reverse) in RELATIONS.items():
+        if key != "other" and wanted == reverse.replace(" ", "-"):
+            raise FieldError(
+                f"'{text}' is the other direction of '{key}'; move this tie to the other entity's file as "
+                f"'relation: {key}' with 'object:' set to this entity's slug (the register shows both directions)"
+            )
+    close = difflib.get_close_matches(wanted, list(RELATIONS), n=1, cutoff=0.5)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise FieldError(f"'{text}' is not a relation the register knows; use one of: {', '.join(RELATIONS)}.{hint}")

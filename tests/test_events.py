@@ -87,7 +87,7 @@ def test_every_event_problem_is_reported_at_once(tmp_path):
 def test_docs_describe_every_event_field():
     from conftest import REPO
 
-    from placard.content import EVENT_SCHEMA
+    from placard.models import EVENT_SCHEMA
 
     docs = (REPO / "docs/events.md").read_text(encoding="utf-8")
     missing = [key for key in EVENT_SCHEMA if f"`{key}`" not in docs]

@@ -10,7 +10,8 @@ from conftest import NOW, make_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from placard.content import EVENT_SCHEMA, ENTITY_SCHEMA, LOADERS, POST_SCHEMA, load_config
+from placard.content import LOADERS, load_config
+from placard.models import ENTITY_SCHEMA, EVENT_SCHEMA, POST_SCHEMA
 from placard.documents import DocumentError, parse_document
 from placard.errors import BuildError, Problems
 from placard.pipeline import build_site

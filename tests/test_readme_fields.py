@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import REPO
 
-from placard.content import CONFIG_SCHEMA, ENTITY_SCHEMA, EVENT_SCHEMA, PAGE_SCHEMA, POST_SCHEMA, SOURCE_SCHEMA, TIE_SCHEMA
+from placard.models import CONFIG_SCHEMA, ENTITY_SCHEMA, EVENT_SCHEMA, PAGE_SCHEMA, POST_SCHEMA, SOURCE_SCHEMA, TIE_SCHEMA
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

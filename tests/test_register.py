@@ -25,7 +25,7 @@ from placard.models import RELATIONS, Source, Tie
 from placard.pipeline import Project, build_site
 from placard.register import CSV_COLUMNS, build_register, render_ties_csv, render_ties_json, tie_records
 from placard.schema import parse_partial_date, partial_date_bounds
-from placard.content import parse_relation
+from placard.schema import parse_relation
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "register"
 SVG = "{http://www.w3.org/2000/svg}"

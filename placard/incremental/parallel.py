@@ -13,7 +13,6 @@ from ..markup import item_key, reply_key
 from ..output import Output, Staged, write_staged
 from ..pages import PageSpec
 from ..render import RenderInputs, TemplateProblem, finish_page, render_page
-from .bodies import Bodies
 from .page_keys import PageInputs, page_entry, reusable
 from .store import PageEntry, Store
 from .tracing import Trace
