@@ -55,11 +55,14 @@ def seed_register(root: Path) -> tuple[tuple, tuple]:
     return tuple(site.entities), tuple(collect_ties(site))
 
 
-def generated_register(count: int) -> tuple[tuple, tuple]:
-    """A tree-like register of `count` entities, each tied to an earlier one (fixed, no randomness)."""
+def generated_register(count: int, star: bool = False) -> tuple[tuple, tuple]:
+    """A register of `count` entities (fixed, no randomness): a tree with fan-out 3 and a cross tie
+    from every fifth entity, or with star=True every entity tied to the first (the worst case)."""
     origin = Origin("content/links/generated.md")
-    entities = tuple(Entity(f"e{i:03d}", f"Entity number {i}", "person" if i % 3 == 0 else "company", "", origin, 1) for i in range(count))
-    ties = tuple(Tie(f"e{i:03d}", "owns" if i % 2 else "director-of", f"e{(i * 7) % i:03d}", (), 1) for i in range(1, count))
+    entities = tuple(Entity(f"e{i:03d}", f"Entity number {i}" + (" with a longer name" if i % 4 == 1 else ""), "person" if i % 3 == 0 else "company", "", origin, 1) for i in range(count))
+    pairs = [(i, 0 if star else i // 3) for i in range(1, count)]
+    pairs += [] if star else [(i, (i * 7) % count) for i in range(5, count, 5) if (i * 7) % count not in (i, i // 3)]
+    ties = tuple(Tie(f"e{a:03d}", ("owns", "director-of", "invests-in")[a % 3], f"e{b:03d}", (), 1) for a, b in pairs)
     return entities, ties
 
 
@@ -76,6 +79,8 @@ def main() -> None:
     print(f"seed register ({len(entities)} entities, {len(ties)} ties): layout {time_layout(entities, ties):.2f} ms (median of 20)")
     entities, ties = generated_register(args.entities)
     print(f"generated register ({len(entities)} entities, {len(ties)} ties): layout {time_layout(entities, ties, 5):.2f} ms (median of 5)")
+    entities, ties = generated_register(args.entities, star=True)
+    print(f"generated star ({len(entities)} entities tied to one): layout {time_layout(entities, ties, 5):.2f} ms (median of 5)")
     print("numpy/networkx in this process:", sorted(({m.split(".")[0] for m in sys.modules} | before) & {"numpy", "networkx"}))
 
 

@@ -155,26 +155,6 @@ def orient_edges(nodes: list[str], pairs: list[tuple[str, str]]) -> list[tuple[s
     return sorted(dict.fromkeys(down))
 
 
-def order_topologically(nodes: list[str], down: list[tuple[str, str]]) -> list[str]:
-    """Every node after all nodes above it; among the ready ones, the first slug first."""
-    waiting = {node: 0 for node in nodes}
-    below: dict[str, list[str]] = {node: [] for node in nodes}
-    for upper, lower in down:
-        waiting[lower] += 1
-        below[upper].append(lower)
-    ready = [node for node in nodes if not waiting[node]]
-    result = []
-    while ready:
-        node = ready.pop(0)
-        result.append(node)
-        for lower in below[node]:
-            waiting[lower] -= 1
-            if not waiting[lower]:
-                ready.append(lower)
-                ready.sort()
-    return result
-
-
 def chain_ties(down: list[tuple[str, str]], layer: dict[str, int]) -> dict[tuple[str, str], tuple[str, ...]]:
     """Each tie's ids row by row: its two ends, with a passage through every row between them.
 
@@ -218,33 +198,46 @@ def group_rows(chains: dict[tuple[str, str], tuple[str, ...]], nodes: list[str],
 
 
 def assign_layers(nodes: list[str], down: list[tuple[str, str]], widths: dict[str, float]) -> dict[str, int]:
-    """Each node's row: longest path from the top, then wrapped until every row fits the drawing."""
-    topo = order_topologically(nodes, down)
+    """Each node's row, filled from the bottom: just above the highest of its counterparts, or higher while that row is full.
+
+    Nodes are taken once all their counterparts below are placed, the first slug first among the
+    ready ones; the room a row has left counts the ties passing through it.
+    """
+    if not down:  # entities tied to nothing: rows filled in order of their slugs
+        layer, row, used = {}, 0, -H_GAP
+        for node in nodes:
+            if used + H_GAP + widths[node] > SPAN_X and used > 0:
+                row, used = row + 1, -H_GAP
+            layer[node], used = row, used + H_GAP + widths[node]
+        return layer
     above: dict[str, list[str]] = {node: [] for node in nodes}
     below: dict[str, list[str]] = {node: [] for node in nodes}
     for upper, lower in down:
         above[lower].append(upper)
         below[upper].append(lower)
-    layer: dict[str, int] = {}
-    for node in topo:
-        layer[node] = max((layer[u] + 1 for u in above[node]), default=0)
-    for node in reversed(topo):  # a node stating ties but named in none sits just above its nearest counterpart
-        if below[node] and not above[node]:
-            layer[node] = min(layer[b] for b in below[node]) - 1
-    depth: dict[str, int] = {}
-    for node in reversed(topo):
-        depth[node] = max((depth[b] + 1 for b in below[node]), default=0)
-    for _ in range(len(nodes) * len(nodes) + 1):  # a bound; each round moves one entity down a row
-        rows = group_rows(chain_ties(down, layer), nodes, layer)
-        crowded = next((row for row in rows if row_width(row, widths) > SPAN_X and sum(1 for i in row if i in widths) > 1), None)
-        if crowded is None:
-            break
-        # Move the entity with the least below it (the cheapest to move), the last slug among equals.
-        moved = max((i for i in crowded if i in widths), key=lambda i: (-depth[i], i))
-        layer[moved] += 1
-        for node in topo:
-            layer[node] = max([layer[node]] + [layer[u] + 1 for u in above[node]])
-    return layer
+    waiting = {node: len(below[node]) for node in nodes}
+    ready = [node for node in nodes if not waiting[node]]
+    level: dict[str, int] = {}
+    used: list[float] = []
+    while ready:
+        node = ready.pop(0)
+        lowest = max((level[b] + 1 for b in below[node]), default=0)
+        row = lowest
+        while row < len(used) and used[row] + H_GAP + widths[node] > SPAN_X and used[row] > -H_GAP:
+            row += 1
+        used += [-H_GAP] * (row + 1 - len(used))
+        used[row] += H_GAP + widths[node]
+        level[node] = row
+        for b in below[node]:
+            for passed in range(level[b] + 1, row):
+                used[passed] += H_GAP + SLOT
+        for upper in above[node]:
+            waiting[upper] -= 1
+            if not waiting[upper]:
+                ready.append(upper)
+                ready.sort()
+    top = max(level.values())
+    return {node: top - level[node] for node in nodes}
 
 
 def neighbours_of(chains: dict[tuple[str, str], tuple[str, ...]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
