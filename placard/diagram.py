@@ -39,6 +39,7 @@ GAP = 36  # vertical space between groups
 SPAN_X = WIDTH - 2 * MARGIN
 H_GAP = 18  # horizontal space between neighbours in a row
 SLOT = 6  # width a tie passing through a row takes in it
+PASS_GAP = 8  # horizontal space beside a tie passing through a row
 ROW_GAP = 54  # least vertical gap between rows: room for one label between two arrow ends
 LABEL_STEP = LABEL_FONT + 4  # the gap grows by this much for each label that does not fit
 LABEL_HALF_H = (LABEL_FONT + 2) / 2
@@ -180,9 +181,10 @@ def chain_ties(down: list[tuple[str, str]], layer: dict[str, int]) -> dict[tuple
     return chains
 
 
-def row_width(ids: list[str], widths: dict[str, float]) -> float:
-    """Width of a row of boxes and passages with the gaps between them."""
-    return sum(widths.get(i, SLOT) for i in ids) + H_GAP * (len(ids) - 1)
+def space_between(a: str, b: str, widths: dict[str, float]) -> float:
+    """Least distance between the centres of two neighbours in a row: passages may sit closer than boxes."""
+    gap = H_GAP if a in widths and b in widths else PASS_GAP
+    return (widths.get(a, SLOT) + widths.get(b, SLOT)) / 2 + gap
 
 
 def group_rows(chains: dict[tuple[str, str], tuple[str, ...]], nodes: list[str], layer: dict[str, int]) -> list[list[str]]:
@@ -230,7 +232,7 @@ def assign_layers(nodes: list[str], down: list[tuple[str, str]], widths: dict[st
         level[node] = row
         for b in below[node]:
             for passed in range(level[b] + 1, row):
-                used[passed] += H_GAP + SLOT
+                used[passed] += PASS_GAP + SLOT
         for upper in above[node]:
             waiting[upper] -= 1
             if not waiting[upper]:
@@ -280,9 +282,16 @@ def spread_row(ids: list[str], wanted: list[float], widths: dict[str, float]) ->
     With offset o_i the least distance of id i from the first, x_i = z_i + o_i for a
     non-decreasing z: pool-adjacent-violators gives the best z, clamped to the drawing's edges.
     """
+    halves = [(widths.get(a, SLOT) + widths.get(b, SLOT)) / 2 for a, b in zip(ids, ids[1:])]
+    gaps = [space_between(a, b, widths) - half for a, b, half in zip(ids, ids[1:], halves)]
+    room = SPAN_X - (widths.get(ids[0], SLOT) + widths.get(ids[-1], SLOT)) / 2
+    if sum(halves) + sum(gaps) > room:  # many ties pass through this row: narrow the gaps (never the boxes) to fit
+        scale = max(0.0, (room - sum(halves)) / sum(gaps))
+        gaps = [gap * scale for gap in gaps]
+    spaces = [half + gap for half, gap in zip(halves, gaps)]
     offsets = [0.0]
-    for a, b in zip(ids, ids[1:]):
-        offsets.append(offsets[-1] + (widths.get(a, SLOT) + widths.get(b, SLOT)) / 2 + H_GAP)
+    for space in spaces:
+        offsets.append(offsets[-1] + space)
     blocks: list[list[float]] = []  # [sum, count]
     for target in (w - o for w, o in zip(wanted, offsets)):
         blocks.append([target, 1.0])
