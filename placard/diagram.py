@@ -29,9 +29,9 @@ from .models import Entity, Tie
 
 WIDTH = 400  # viewBox units; the page scales it to the screen
 MARGIN = 12
-FONT = 14  # node names, in viewBox units (about 12.5 px on a 390 px phone)
-LABEL_FONT = 12.5  # relation labels on ties
-LINE = 17  # line height of node names
+FONT = 15  # node names, in viewBox units (about 13.5 px on a 390 px phone)
+LABEL_FONT = 13.5  # relation labels on ties (about 12 px on a 390 px phone)
+LINE = 18  # line height of node names
 CHAR = 0.56  # average glyph width in em, to size boxes without a font engine
 LABEL_CHAR = 0.55  # the same for the italic labels
 WRAP = 20  # characters per line of a node name
