@@ -202,8 +202,8 @@ def group_rows(chains: dict[tuple[str, str], tuple[str, ...]], nodes: list[str],
 def assign_layers(nodes: list[str], down: list[tuple[str, str]], widths: dict[str, float]) -> dict[str, int]:
     """Each node's row, filled from the bottom: just above the highest of its counterparts, or higher while that row is full.
 
-    Nodes are taken once all their counterparts below are placed, the first slug first among the
-    ready ones; the room a row has left counts the ties passing through it.
+    Nodes are taken once all their counterparts below are placed, the one that can sit lowest
+    first; the room a row has left counts the ties passing through it.
     """
     if not down:  # entities tied to nothing: rows filled in order of their slugs
         layer, row, used = {}, 0, -H_GAP
@@ -222,8 +222,9 @@ def assign_layers(nodes: list[str], down: list[tuple[str, str]], widths: dict[st
     level: dict[str, int] = {}
     used: list[float] = []
     while ready:
-        node = ready.pop(0)
-        lowest = max((level[b] + 1 for b in below[node]), default=0)
+        # The ready node that can sit lowest goes first (the first slug among equals), so the rows fill bottom up.
+        lowest, node = min((max((level[b] + 1 for b in below[n]), default=0), n) for n in ready)
+        ready.remove(node)
         row = lowest
         while row < len(used) and used[row] + H_GAP + widths[node] > SPAN_X and used[row] > -H_GAP:
             row += 1
@@ -237,7 +238,6 @@ def assign_layers(nodes: list[str], down: list[tuple[str, str]], widths: dict[st
             waiting[upper] -= 1
             if not waiting[upper]:
                 ready.append(upper)
-                ready.sort()
     top = max(level.values())
     return {node: top - level[node] for node in nodes}
 
