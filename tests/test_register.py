@@ -343,6 +343,12 @@ def test_diagram_draws_everything_without_overlaps(case):
         assert end[0] <= points[-1][0] <= end[2] and (abs(points[-1][1] - end[1]) <= 4 or abs(points[-1][1] - end[3]) <= 4)
         for a, b in zip(points, points[1:]):
             assert not any(crosses(a, b, box) for box in rects), (tie, a, b)
+        # The arrowhead (about 10 units back from the tip) is never under a label's text or halo.
+        (ax, ay), (bx, by) = points[-2], points[-1]
+        length = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
+        back = (bx - (bx - ax) * 10 / length, by - (by - ay) * 10 / length)
+        halo = [(left - 2.5, top - 2.5, right + 2.5, bottom + 2.5) for left, top, right, bottom in spans]
+        assert not any(crosses(back, (bx, by), span) for span in halo), (tie, back)
 
 
 def test_diagram_is_byte_identical_under_any_hash_seed():
