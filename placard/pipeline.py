@@ -104,7 +104,8 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
 
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
     started = time.perf_counter()
-    cache = open_store(project.root, project.output) if use_cache else None  # (reads output/'s pages meanwhile)
+    cache_notes: list[str] = []  # why the cache was not used or saved, if so
+    cache = open_store(project.root, project.output, cache_notes) if use_cache else None  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
     try:
         with not_collecting():
@@ -117,7 +118,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         if cache is not None:
             cache.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
-    notes = placeholder_notes(project, site.config) + unused
+    notes = placeholder_notes(project, site.config) + unused + tuple(cache_notes + (cache.notes if cache is not None else []))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
