@@ -50,6 +50,8 @@ from types import FunctionType, MappingProxyType
 from collections.abc import Iterator, Mapping
 from typing import Any, Iterable
 
+import jinja2
+import jinja2.bccache
 import jinja2.runtime
 
 from .models import Entity, Event, Page, Post
@@ -207,6 +209,34 @@ def system_tz_version() -> str:
         except OSError:
             continue
     return "none"
+
+
+class CheckedBytecodeCache(jinja2.BytecodeCache):
+    """Jinja2's compiled templates, kept in a folder (.cache/templates) each with a CRC-32 of its bytes:
+    a damaged file is compiled again and replaced (Jinja2's own FileSystemBytecodeCache would run a
+    template with a flipped byte: a wrong page, or an error blaming the template), and a file that
+    cannot be written (a full disk) only means the template is compiled again next time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            data = (self.folder / f"{bucket.key}.code").read_bytes()
+        except OSError:
+            return
+        if len(data) > 4 and zlib.crc32(data[:-4]).to_bytes(4, "little") == data[-4:]:
+            bucket.bytecode_from_string(data[:-4])  # (Jinja2 then checks it was compiled from this very source)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = bucket.bytecode_to_string()
+        target = self.folder / f"{bucket.key}.code"
+        temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        try:
+            temp.write_bytes(data + zlib.crc32(data).to_bytes(4, "little"))
+            os.replace(temp, target)
+        except OSError:
+            temp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------

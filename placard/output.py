@@ -98,9 +98,11 @@ NEW_PREFIX, OLD_PREFIX = ".output.new-", ".output.old-"  # then the pid of the b
 
 
 def staging_beside(out_dir: Path) -> Path:
-    """A fresh, empty folder next to output/ (same file system, so it can be renamed into place)."""
+    """A fresh, empty folder next to output/ (same file system, so it can be renamed into place),
+    once the folders killed builds left there are gone (see remove_leftovers)."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out_dir)
     return Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{os.getpid()}-", dir=out_dir.parent))
 
 

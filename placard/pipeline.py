@@ -20,7 +20,7 @@ from .content import display_path, iter_content_files, load_config, load_site, m
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
-from .cache import CACHE_DIR, Store, digest_value, file_signature, open_store
+from .cache import CACHE_DIR, CheckedBytecodeCache, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
 from .markup import Bodies, BodySource, check_refs
 from .models import Site
@@ -149,7 +149,8 @@ def not_collecting() -> Iterator[None]:
 
 
 def compiled_templates(project: Project, cache: Store | None) -> jinja2.BytecodeCache | None:
-    """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed)."""
+    """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed;
+    a damaged file is compiled again, see CheckedBytecodeCache)."""
     if cache is None:
         return None
     folder = project.root / CACHE_DIR / "templates"
@@ -157,7 +158,7 @@ def compiled_templates(project: Project, cache: Store | None) -> jinja2.Bytecode
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return CheckedBytecodeCache(folder)
 
 
 def check_translations(project: Project, config, cache: Store | None = None) -> CatalogueReport:
