@@ -156,6 +156,8 @@ def compiled_templates(project: Project, cache: Store | None) -> jinja2.Bytecode
     folder = project.root / CACHE_DIR / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for unchecked in folder.glob("__jinja2_*.cache"):  # written by Jinja2's own cache (placard before format 8)
+            unchecked.unlink()
     except OSError:
         return None
     return CheckedBytecodeCache(folder)

@@ -587,3 +587,76 @@ def test_a_changed_byte_in_a_compiled_template_is_compiled_again(project):
     shutil.rmtree(project.output)
     build(project, NOW)
     assert snapshot(project.output) == good
+
+
+# ---------------------------------------------------------------------------------------------
+# The clock and the code: what the cache keys on
+
+
+def seed_site(tmp_path: Path) -> Project:
+    """The repository's own site (content/, templates/, static/, site.yml), copied: never built in the repo."""
+    root = tmp_path / "seed"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "site.yml", root / "site.yml")
+    return Project(root)
+
+
+def clock_moves(start):
+    """Builds' times one after another: a day, an hour, a second later, and back again."""
+    return [start, start + timedelta(days=1), start + timedelta(days=1, hours=1), start + timedelta(days=1, hours=1, seconds=1),
+            start + timedelta(days=30), start - timedelta(days=3), start]
+
+
+def assert_each_build_equals_a_cold_one(project: Project, nows, monkeypatch) -> None:
+    import placard.content as content
+
+    monkeypatch.setattr(content, "RACY_SECONDS", -10**9)  # the copied files are cached too, as a day-old site's are
+    for now in nows:
+        build(project, now)
+        out, cold = snapshot(project.output), cold_files(project, now)
+        assert out == cold, (now, sorted(path for path in cold.keys() | out.keys() if out.get(path) != cold.get(path)))
+
+
+def test_the_seed_site_built_as_the_clock_moves_equals_a_cold_build(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    project = seed_site(tmp_path)
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+    assert_each_build_equals_a_cold_one(project, clock_moves(start) + [datetime(2012, 6, 9, tzinfo=timezone.utc), start], monkeypatch)
+    for lang in ("", "ru/", "kk/"):
+        assert start.date().isoformat().encode() in snapshot(project.output)[f"{lang}calendar/index.html"], lang  # "correct as of" today
+
+
+def test_the_fixture_site_built_across_an_event_and_a_publication_equals_a_cold_build(project, monkeypatch):
+    from datetime import datetime, timezone
+
+    meeting = datetime(2027, 3, 10, 18, 0, tzinfo=timezone.utc)  # the future meeting starts (London is on UTC in March)
+    published = datetime(2030, 1, 1, tzinfo=timezone.utc)  # the scheduled post's date
+    nows = clock_moves(NOW) + [meeting - timedelta(minutes=1), meeting, meeting + timedelta(hours=3), meeting + timedelta(days=1),
+                               published - timedelta(seconds=1), published, NOW]
+    assert_each_build_equals_a_cold_one(project, nows, monkeypatch)
+
+
+def test_every_library_placard_imports_is_in_the_cache_version():
+    """Found by parsing placard's source (not the pattern code_version uses), mapped to distributions."""
+    import ast
+    from importlib import metadata
+
+    from placard.cache import code_version
+
+    modules = set()
+    for file in (REPO / "placard").glob("*.py"):
+        for node in ast.walk(ast.parse(file.read_bytes())):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    third_party = {name for name in modules if name not in sys.stdlib_module_names and name not in ("placard", "__future__")}
+    assert {"networkx", "numpy", "jinja2", "markdown", "yaml", "PIL"} <= third_party
+    version, providers = code_version(), metadata.packages_distributions()
+    for module in sorted(third_party):
+        for dist in providers[module]:
+            key = dist.replace("_", "-").replace(".", "-").lower()
+            assert f" {key}={metadata.version(dist)} " in version, (module, dist)
+    assert " text-unidecode=" in version and " python-dateutil=" in version  # what they require (slugs, calendar dates)
