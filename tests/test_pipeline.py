@@ -94,8 +94,6 @@ def test_a_build_says_while_base_url_is_an_example_address(tmp_path):
 def test_a_full_disk_during_a_first_build_is_one_message_and_no_output(tmp_path, monkeypatch, capsys):
     """The cache cannot grow (SQLite's own "database or disk is full") and the pages cannot be written
     (ENOSPC): the message says so, without a traceback, and no output/ or staging folder is left."""
-    from pathlib import Path
-
     import sys
 
     import placard.cache as cache_module
