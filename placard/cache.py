@@ -581,6 +581,11 @@ def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+def is_busy(error: BaseException) -> bool:
+    """Whether SQLite gave up waiting for another connection (another build.py on the same project)."""
+    return isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+
+
 def cache_files(file: Path) -> list[Path]:
     """The cache file and the files SQLite and workers keep beside it."""
     return [file] + [file.with_name(file.name + end) for end in ("-journal", "-wal", "-shm", DAMAGED_MARK)]
@@ -654,7 +659,7 @@ class SqliteStore:
             except (sqlite3.DatabaseError, CacheDamaged) as error:
                 if db is not None:
                     db.close()
-                if is_disk_full(error) or attempt == 2:
+                if is_disk_full(error) or is_busy(error) or attempt == 2:  # (not damage: the file is left alone)
                     raise
                 self.note_damage(describe(error))
                 self.remove_files()
@@ -670,17 +675,21 @@ class SqliteStore:
             self.notes.append(damaged_note(self.file, why))
 
     def trouble(self, error: BaseException) -> None:
-        """A read or write of the cache failed: on a full disk stop saving it; otherwise discard it."""
+        """A read or write of the cache failed: on a full disk, or while another build holds the file,
+        stop saving it; on anything else (damage) discard it."""
         if is_disk_full(error):
-            self.stop_saving()
+            self.stop_saving(full_disk_note(self.file))
+        elif is_busy(error):
+            self.stop_saving(f"{CACHE_DIR}/{self.file.name}: the build cache was in use by another build, so this one "
+                             "did not save what it did; the site was built all the same")
         else:
             self.discard(describe(error))
 
-    def stop_saving(self) -> None:
-        """The disk is full: what this build added is dropped (SQLite rolls the transaction back), nothing more is written."""
+    def stop_saving(self, note: str) -> None:
+        """What this build added is dropped (SQLite rolls the transaction back) and nothing more is written."""
         if self.saving:
             self.saving = False
-            self.notes.append(full_disk_note(self.file))
+            self.notes.append(note)
             try:
                 self.db.rollback()
             except sqlite3.Error:
@@ -751,7 +760,7 @@ class SqliteStore:
         """A converted body; raises (KeyError, CacheDamaged) if it is not there as it was written."""
         try:
             return read_body(self.db, key)
-        except CacheDamaged as error:
+        except (CacheDamaged, sqlite3.DatabaseError) as error:
             self.trouble(error)
             raise
 

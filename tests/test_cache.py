@@ -660,3 +660,20 @@ def test_every_library_placard_imports_is_in_the_cache_version():
             assert f" {normal_name(dist)}={metadata.version(dist)} " in version, (module, dist)
     for dist in ("text-unidecode", "python-dateutil"):  # what they require (slugs, calendar dates)
         assert f" {normal_name(dist)}={metadata.version(dist)} " in version, dist
+
+
+def test_a_cache_held_by_another_build_is_left_alone(project):
+    """SQLITE_BUSY is not damage: the file is kept (the other build is using it), this build does not save."""
+    build(project, NOW)
+    build(project, NOW)  # (WAL mode: readers are not blocked, writers are)
+    holder = sqlite3.connect(cache_file(project))
+    holder.execute("BEGIN IMMEDIATE")  # another build.py, in the middle of its commit
+    try:
+        edit(project, "content/news/second-post.md", "title: Second post", "title: Second post, corrected")
+        report = build(project, NOW)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert snapshot(project.output) == cold_files(project)
+    assert [note.split(",")[0] for note in cache_notes(report)] == [".cache/placard-v8.sqlite: the build cache was in use by another build"]
+    assert cache_file(project).is_file() and cache_notes(build(project, NOW)) == []
