@@ -112,7 +112,7 @@ def remove_leftovers(out_dir: Path) -> None:
     fallback, put its last good site back first. A folder of a build still running is left alone."""
     leftovers = sorted(p for p in out_dir.parent.glob(".output.*-*") if p.name.startswith((NEW_PREFIX, OLD_PREFIX)) and not running(p.name))
     if not os.path.lexists(out_dir):
-        for old in leftovers:
+        for old in sorted(leftovers, key=lambda p: p.lstat().st_mtime_ns, reverse=True):  # the newest: the last good site
             if old.name.startswith(OLD_PREFIX) and (old / "site").is_dir():
                 os.rename(old / "site", out_dir)
                 break
