@@ -20,7 +20,7 @@ from .content import display_path, iter_content_files, load_config, load_site, m
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
-from .cache import CACHE_DIR, Store, digest_value, file_signature, open_store
+from .cache import CACHE_DIR, CheckedBytecodeCache, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
 from .markup import Bodies, BodySource, check_refs
 from .models import Site
@@ -104,7 +104,8 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
 
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
     started = time.perf_counter()
-    cache = open_store(project.root, project.output) if use_cache else None  # (reads output/'s pages meanwhile)
+    cache_notes: list[str] = []  # why the cache was not used or saved, if so
+    cache = open_store(project.root, project.output, cache_notes) if use_cache else None  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
     try:
         with not_collecting():
@@ -117,7 +118,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         if cache is not None:
             cache.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
-    notes = placeholder_notes(project, site.config) + unused
+    notes = placeholder_notes(project, site.config) + unused + tuple(cache_notes + (cache.notes if cache is not None else []))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
@@ -148,15 +149,18 @@ def not_collecting() -> Iterator[None]:
 
 
 def compiled_templates(project: Project, cache: Store | None) -> jinja2.BytecodeCache | None:
-    """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed)."""
+    """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed;
+    a damaged file is compiled again, see CheckedBytecodeCache)."""
     if cache is None:
         return None
     folder = project.root / CACHE_DIR / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for unchecked in folder.glob("__jinja2_*.cache"):  # written by Jinja2's own cache (placard before format 8)
+            unchecked.unlink()
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return CheckedBytecodeCache(folder)
 
 
 def check_translations(project: Project, config, cache: Store | None = None) -> CatalogueReport:
