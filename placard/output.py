@@ -1,18 +1,31 @@
 """Output stage: a guarded in-memory map of output path -> bytes, and the one place that writes.
 
 The site is written to a fresh folder beside output/ and swapped in only when complete, so a
-failed or interrupted build leaves the last good site exactly as it was.
+failed or interrupted build leaves the last good site exactly as it was. On Linux the swap is one
+system call, renameat2(RENAME_EXCHANGE): output/ is the old site or the new one at every instant,
+a real folder throughout (static hosts and rsync follow no symbolic link). Elsewhere (or on a file
+system without it) it takes two renames, and a kill between them leaves output/ missing until the
+next build puts the last good site back. Folders a killed build left beside output/
+(.output.new-<pid>-*, .output.old-<pid>-*) are removed by the next build.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import os
 import posixpath
 import shutil
+import signal
 import stat
+import sys
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 
 class OutputPathError(ValueError):
@@ -82,11 +95,53 @@ class Output:
         return len(self.origins)
 
 
+NEW_PREFIX, OLD_PREFIX = ".output.new-", ".output.old-"  # then the pid of the build that made it
+
+
 def staging_beside(out_dir: Path) -> Path:
-    """A fresh, empty folder next to output/ (same file system, so it can be renamed into place)."""
+    """A fresh, empty folder next to output/ (same file system, so it can be renamed into place),
+    once the folders killed builds left there are gone (see remove_leftovers)."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".output.new-", dir=out_dir.parent))
+    remove_leftovers(out_dir)
+    return Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{os.getpid()}-", dir=out_dir.parent))
+
+
+def remove_leftovers(out_dir: Path) -> None:
+    """Remove the folders beside output/ left by builds that were killed (each a whole copy of the
+    site), and, if output/ is missing because one was killed between the two renames of swap_in's
+    fallback, put its last good site back first. A folder of a build still running is left alone."""
+    leftovers = sorted(p for p in out_dir.parent.glob(".output.*-*") if p.name.startswith((NEW_PREFIX, OLD_PREFIX)) and not running(p.name))
+    if not os.path.lexists(out_dir):
+        for old in sorted(leftovers, key=lambda p: p.lstat().st_mtime_ns, reverse=True):  # the newest: the last good site
+            if old.name.startswith(OLD_PREFIX) and (old / "site").is_dir():
+                os.rename(old / "site", out_dir)
+                break
+    for leftover in leftovers:
+        if leftover.is_symlink() or not leftover.is_dir():
+            leftover.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def running(name: str) -> bool:
+    """Whether the build that named a folder `.output.<new|old>-<pid>-...` may still be running: this
+    process, or a live one. Folders without a pid (older versions) count as left over. Not probed
+    outside POSIX (Windows' os.kill would end the process): there they stay."""
+    pid = name.split("-")[1]
+    if not pid.isdigit():
+        return False
+    if os.name != "posix":
+        return True
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # alive, another user's
+    return True
 
 
 def write_staged(staging: Path, path: str, data: bytes) -> Staged:
@@ -131,7 +186,8 @@ def write_output(output: Output | dict[str, bytes], out_dir: Path, known: set[st
 
     Nothing changed: nothing is written. A few files changed (one post edited): each is written
     beside output/ first and only then renamed into place, so a failed write changes nothing.
-    Otherwise the whole site is written beside output/ and swapped in with two renames.
+    Otherwise the whole site is written beside output/ and swapped in (swap_in). First, folders that
+    killed builds left beside output/ are removed (remove_leftovers).
     `known` lists the files the last build wrote there (from the cache), saving a walk of output/."""
     if isinstance(output, dict):
         files, output = output, Output()
@@ -139,6 +195,7 @@ def write_output(output: Output | dict[str, bytes], out_dir: Path, known: set[st
             output.add(path, data)
     out_dir = out_dir.resolve()
     try:
+        remove_leftovers(out_dir)
         existing = (list_files(out_dir) if known is None else known) if out_dir.is_dir() else None
         if existing is not None:
             base = str(out_dir) + os.sep
@@ -248,7 +305,10 @@ def replace_files(output: Output, changed: list[str], removed: list[str], out_di
     """Write the changed files beside output/, then rename each into place and delete removed files.
 
     Every byte is on disk before output/ changes at all, so a full disk or Ctrl-C while writing
-    leaves the old site; the renames that follow take milliseconds and each is atomic."""
+    leaves the old site; the renames that follow take milliseconds and each is atomic, and Ctrl-C
+    or a kill (SIGTERM, SIGHUP) waits for the last of them. Only SIGKILL or a power cut within those
+    milliseconds leaves old and new files side by side (the next build then renders the pages that
+    differ again: their files no longer match what the cache noted)."""
     staging = output.staging or staging_beside(out_dir)
     output.staging = staging  # removed by write_output whatever happens
     for rel in changed:
@@ -256,12 +316,13 @@ def replace_files(output: Output, changed: list[str], removed: list[str], out_di
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             (staging / rel).write_bytes(output.files[rel])
     for rel in changed:
-        target = out_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / rel, target)
-    for rel in removed:
-        (out_dir / rel).unlink(missing_ok=True)
-        remove_empty_folders((out_dir / rel).parent, out_dir)
+        (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+    with signals_deferred():
+        for rel in changed:
+            os.replace(staging / rel, out_dir / rel)
+        for rel in removed:
+            (out_dir / rel).unlink(missing_ok=True)
+            remove_empty_folders((out_dir / rel).parent, out_dir)
 
 
 def remove_empty_folders(folder: Path, out_dir: Path) -> None:
@@ -290,20 +351,80 @@ def write_file(target: Path, data: bytes, previous: Path) -> None:
 
 
 def swap_in(staging: Path, out_dir: Path) -> None:
-    """Replace out_dir by staging with two renames; the old tree is removed only afterwards."""
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=".output.old-", dir=out_dir.parent))
-        try:
-            os.rename(out_dir, old / "site")
-        except BaseException:
-            old.rmdir()
-            raise
+    """Put the staging folder in out_dir's place: one atomic exchange where the system has it, else
+    two renames (see the module's docstring); the old tree is removed only afterwards."""
+    if not os.path.lexists(out_dir):
+        os.rename(staging, out_dir)  # a first build: one rename, atomic
+        return
+    with signals_deferred():
+        exchanged = exchange_paths(staging, out_dir)
+        if not exchanged:
+            old = rename_twice(staging, out_dir)
+    if exchanged:
+        shutil.rmtree(staging, ignore_errors=True)  # the old site is there now
+    else:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def rename_twice(staging: Path, out_dir: Path) -> Path:
+    """The fallback: output/ into a folder beside it, then staging into output/; returns the former's folder."""
+    old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{os.getpid()}-", dir=out_dir.parent))
+    try:
+        os.rename(out_dir, old / "site")
+    except BaseException:
+        old.rmdir()
+        raise
     try:
         os.rename(staging, out_dir)
     except BaseException:
-        if old is not None:
-            os.rename(old / "site", out_dir)
+        os.rename(old / "site", out_dir)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    return old
+
+
+AT_FDCWD, RENAME_EXCHANGE = -100, 2  # <fcntl.h>, <linux/fs.h>
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 with RENAME_EXCHANGE, Linux 3.15 and glibc 2.28);
+    False where the system or the file system cannot (then nothing moved)."""
+    function = renameat2()
+    if function is None:
+        return False
+    if function(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):  # an old kernel, a file system without it (some FUSE, NFS)
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+@functools.lru_cache(maxsize=None)
+def renameat2() -> Callable[..., int] | None:
+    """The C library's renameat2, or None (not Linux, or a C library without it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+DEFERRED_SIGNALS = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Ctrl-C and kill (not SIGKILL) wait until the block is done: output/ is never left half changed.
+    (Only in the main thread of a POSIX process, where Python handles signals.)"""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

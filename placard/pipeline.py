@@ -24,7 +24,7 @@ from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
 from .incremental.session import IncrementalSession, PlainSession, Session
-from .incremental.store import CACHE_DIR, MemoryStore, TemplateCache, open_store
+from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
 from .index import index_site
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
@@ -112,7 +112,8 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
 
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
     started = time.perf_counter()
-    store = (open_store(project.root, project.output) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
+    cache_notes: list[str] = []  # why the cache was not used, if so
+    store = (open_store(project.root, project.output, cache_notes) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
     session = IncrementalSession(store, project.output, staging, compiled_templates(project) if use_cache else None)
     try:
@@ -124,7 +125,8 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         shutil.rmtree(staging, ignore_errors=True)  # swapped in as output/ by now, or a failed build's pages
         session.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
-    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), output.notes)
+    notes = output.notes + tuple(cache_notes + store.notes)  # (the store's: damaged, or could not be saved)
+    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
 def preview_builder(project: Project) -> Callable[[datetime], Output]:
@@ -170,13 +172,16 @@ def not_collecting() -> Iterator[None]:
 
 
 def compiled_templates(project: Project) -> jinja2.BytecodeCache | None:
-    """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed)."""
+    """Templates compiled by earlier builds, beside the cache (Jinja2 recompiles any whose source changed;
+    a damaged file is compiled again, see CheckedBytecodeCache)."""
     folder = project.root / CACHE_DIR / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for unchecked in folder.glob("__jinja2_*.cache"):  # written by Jinja2's own cache (placard before format 8)
+            unchecked.unlink()
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return CheckedBytecodeCache(folder)
 
 
 def check_translations(project: Project, config, required: dict[str, str]) -> CatalogueReport:

@@ -444,3 +444,235 @@ def test_the_tracing_context_calls_helpers_as_jinja2_does():
                                               name="Zhanaozen", words=lambda **kw: sorted(kw), stops=stops)
     assert text == "24|Zhanaozen|['a']|10|True"
     assert {"twice", "who", "name", "words", "stops"} <= trace.names
+
+
+# ---------------------------------------------------------------------------------------------
+# A damaged cache, a full disk: never a traceback, never a wrong page
+
+
+DAMAGED = ".cache/placard-v8.sqlite: the build cache was damaged ("
+DISK_FULL = ".cache/placard-v8.sqlite: the build cache could not be saved because the disk is full"
+
+
+def cache_notes(report) -> list[str]:
+    return [note for note in report.notes if note.startswith(".cache/")]
+
+
+def damage(file: Path, seed: int, flips: int) -> None:
+    """Flip `flips` random bits of a file (and drop SQLite's side files, as a copied cache would lack them)."""
+    import random
+
+    rng = random.Random(seed)
+    data = bytearray(file.read_bytes())
+    for _ in range(flips):
+        data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+    for end in ("-wal", "-shm"):
+        file.with_name(file.name + end).unlink(missing_ok=True)
+    file.write_bytes(bytes(data))
+
+
+def test_random_bit_flips_in_the_cache_never_give_a_traceback_or_a_wrong_page(project):
+    """12 seeds of 20 flipped bits each, with and without output/: every build equals a cold one,
+    and a damaged file is named in one note, deleted and filled again (the build after has no note)."""
+    build(project, NOW)
+    build(project, NOW)  # WAL mode, every layer filled
+    (project.root / CACHE_DIR / CACHE_FILE).with_name(CACHE_FILE + "-wal").unlink(missing_ok=True)
+    good, cold = cache_file(project).read_bytes(), cold_files(project)
+    noted = 0
+    for seed in range(12):
+        cache_file(project).write_bytes(good)
+        damage(cache_file(project), seed, 20)
+        if seed % 2:
+            shutil.rmtree(project.output)
+        first = build(project, NOW)
+        assert snapshot(project.output) == cold, seed
+        notes = cache_notes(first)
+        assert len(notes) <= 1 and all(note.startswith(DAMAGED) for note in notes), notes
+        noted += len(notes)
+        assert cache_notes(build(project, NOW)) == [] and snapshot(project.output) == cold, seed
+    assert noted >= 8, noted  # (most seeds hit a row or the file's structure; the others, free space)
+
+
+def test_one_changed_byte_in_a_cached_body_is_never_published(project):
+    build(project, NOW)
+    page = "news/second-post/index.html"
+    good = snapshot(project.output)
+    with sqlite3.connect(cache_file(project)) as db:
+        changed = 0
+        for key, html in db.execute("SELECT key, html FROM bodies").fetchall():
+            if b"second post" in html.lower() or b"cites" in html:
+                db.execute("UPDATE bodies SET html = ? WHERE key = ?", (html.replace(b"e", b"E", 1), key))
+                changed += 1
+    assert changed
+    shutil.rmtree(project.output)  # every page rendered again, from the cached bodies
+    report = build(project, NOW)
+    assert snapshot(project.output) == good and page in good
+    assert [note.split(" (")[0] for note in cache_notes(report)] == [DAMAGED.split(" (")[0]]
+    assert "(a row does not match its checksum)" in cache_notes(report)[0]
+    assert cache_notes(build(project, NOW)) == []
+
+
+def test_a_changed_byte_in_a_body_read_by_a_render_worker_is_caught(corpus, monkeypatch):
+    build(corpus, NOW)
+    with sqlite3.connect(cache_file(corpus)) as db:
+        rows = db.execute("SELECT key, html FROM bodies").fetchall()
+        for key, html in rows:
+            db.execute("UPDATE bodies SET html = ? WHERE key = ?", (html.replace(b"<p>", b"<p>X", 1), key))
+    shutil.rmtree(corpus.output)
+    report = build(corpus, NOW)
+    assert snapshot(corpus.output) == serial_files(corpus, monkeypatch)
+    assert len(cache_notes(report)) == 1 and cache_notes(report)[0].startswith(DAMAGED)
+    assert cache_notes(build(corpus, NOW)) == []
+
+
+def test_a_row_changed_anywhere_discards_the_cache(project, monkeypatch):
+    """A changed byte in an item bucket, a page entry or a memo (the plan) fails its checksum."""
+    import placard.incremental.session as session
+
+    monkeypatch.setattr(session, "RACY_SECONDS", -10**9)  # the fixture's files, just copied, are cached too
+    build(project, NOW)
+    good = snapshot(project.output)
+    for table, column in (("items", "data"), ("pages", "deps"), ("memos", "data")):
+        build(project, NOW)
+        with sqlite3.connect(cache_file(project)) as db:
+            key, data = db.execute(f"SELECT rowid, {column} FROM {table} ORDER BY length({column}) DESC").fetchone()
+            middle = len(data) // 2
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (data[:middle] + bytes([data[middle] ^ 4]) + data[middle + 1:], key))
+        report = build(project, NOW)
+        assert snapshot(project.output) == good, table
+        assert len(cache_notes(report)) == 1 and "(a row does not match its checksum)" in cache_notes(report)[0], table
+
+
+def test_a_full_disk_while_saving_the_cache_is_a_note_not_a_traceback(tmp_path, monkeypatch):
+    """SQLite's own SQLITE_FULL ("database or disk is full"), from a file that may not grow."""
+    import placard.incremental.store as cache_module
+
+    project = Project(tmp_path / "corpus")
+    write_placard(120, project.root)  # (bodies enough to need more pages than the tables' first)
+    monkeypatch.setattr(cache_module, "SCHEMA", cache_module.SCHEMA + "PRAGMA max_page_count=1;")  # no page more than it has
+    report = build(project, NOW)  # a first build: the cache cannot hold a single row
+    assert snapshot(project.output) == cold_files(project)
+    assert cache_notes(report) == [DISK_FULL + "; the site was built all the same. Free some space: until then every "
+                                   "build takes as long as a first one"]
+    monkeypatch.undo()
+    assert cache_notes(build(project, NOW)) == [] and snapshot(project.output) == cold_files(project)
+
+
+def test_a_full_disk_when_the_cache_is_opened_is_a_note(project, monkeypatch):
+    import placard.incremental.store as cache_module
+
+    def full(*args, **kwargs):
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode = 13
+        raise error
+
+    monkeypatch.setattr(cache_module.sqlite3, "connect", full)
+    report = build(project, NOW)
+    assert cache_notes(report) and cache_notes(report)[0].startswith(DISK_FULL)
+    assert snapshot(project.output) == cold_files(project)
+
+
+def test_a_changed_byte_in_a_compiled_template_is_compiled_again(project):
+    """Jinja2's own bytecode cache ran a damaged template: errors blaming the template, wrong pages,
+    once a segmentation fault (30 seeds on the seed site)."""
+    build(project, NOW)
+    good = snapshot(project.output)
+    compiled = sorted((project.root / CACHE_DIR / "templates").iterdir())
+    assert len(compiled) > 5
+    for number, file in enumerate(compiled):
+        data = bytearray(file.read_bytes())
+        data[len(data) // 2 + number] ^= 0x10
+        file.write_bytes(bytes(data))
+    shutil.rmtree(project.output)
+    build(project, NOW)
+    assert snapshot(project.output) == good
+
+
+# ---------------------------------------------------------------------------------------------
+# The clock and the code: what the cache keys on
+
+
+def seed_site(tmp_path: Path) -> Project:
+    """The repository's own site (content/, templates/, static/, site.yml), copied: never built in the repo."""
+    root = tmp_path / "seed"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "site.yml", root / "site.yml")
+    return Project(root)
+
+
+def clock_moves(start):
+    """Builds' times one after another: a day, an hour, a second later, and back again."""
+    return [start, start + timedelta(days=1), start + timedelta(days=1, hours=1), start + timedelta(days=1, hours=1, seconds=1),
+            start + timedelta(days=30), start - timedelta(days=3), start]
+
+
+def assert_each_build_equals_a_cold_one(project: Project, nows, monkeypatch) -> None:
+    import placard.incremental.session as session
+
+    monkeypatch.setattr(session, "RACY_SECONDS", -10**9)  # the copied files are cached too, as a day-old site's are
+    for now in nows:
+        build(project, now)
+        out, cold = snapshot(project.output), cold_files(project, now)
+        assert out == cold, (now, sorted(path for path in cold.keys() | out.keys() if out.get(path) != cold.get(path)))
+
+
+def test_the_seed_site_built_as_the_clock_moves_equals_a_cold_build(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    project = seed_site(tmp_path)
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+    assert_each_build_equals_a_cold_one(project, clock_moves(start) + [datetime(2012, 6, 9, tzinfo=timezone.utc), start], monkeypatch)
+    for lang in ("", "ru/", "kk/"):
+        assert start.date().isoformat().encode() in snapshot(project.output)[f"{lang}calendar/index.html"], lang  # "correct as of" today
+
+
+def test_the_fixture_site_built_across_an_event_and_a_publication_equals_a_cold_build(project, monkeypatch):
+    from datetime import datetime, timezone
+
+    meeting = datetime(2027, 3, 10, 18, 0, tzinfo=timezone.utc)  # the future meeting starts (London is on UTC in March)
+    published = datetime(2030, 1, 1, tzinfo=timezone.utc)  # the scheduled post's date
+    nows = clock_moves(NOW) + [meeting - timedelta(minutes=1), meeting, meeting + timedelta(hours=3), meeting + timedelta(days=1),
+                               published - timedelta(seconds=1), published, NOW]
+    assert_each_build_equals_a_cold_one(project, nows, monkeypatch)
+
+
+def test_every_library_placard_imports_is_in_the_cache_version():
+    """Found by parsing placard's source, mapped to their distributions by importlib.metadata."""
+    import ast
+    from importlib import metadata
+
+    from placard.incremental.digest import code_version, normal_name
+
+    modules = set()
+    for file in (REPO / "placard").rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_bytes())):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    third_party = {name for name in modules if name not in sys.stdlib_module_names and name not in ("placard", "__future__")}
+    assert {"jinja2", "markdown", "yaml", "PIL"} <= third_party
+    version, providers = code_version(), metadata.packages_distributions()
+    for module in sorted(third_party):
+        for dist in providers[module]:
+            assert f" {normal_name(dist)}={metadata.version(dist)} " in version, (module, dist)
+    for dist in ("text-unidecode", "python-dateutil"):  # what they require (slugs, calendar dates)
+        assert f" {normal_name(dist)}={metadata.version(dist)} " in version, dist
+
+
+def test_a_cache_held_by_another_build_is_left_alone(project):
+    """SQLITE_BUSY is not damage: the file is kept (the other build is using it), this build does not save."""
+    build(project, NOW)
+    build(project, NOW)  # (WAL mode: readers are not blocked, writers are)
+    holder = sqlite3.connect(cache_file(project))
+    holder.execute("BEGIN IMMEDIATE")  # another build.py, in the middle of its commit
+    try:
+        edit(project, "content/news/second-post.md", "title: Second post", "title: Second post, corrected")
+        report = build(project, NOW)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert snapshot(project.output) == cold_files(project)
+    assert [note.split(",")[0] for note in cache_notes(report)] == [".cache/placard-v8.sqlite: the build cache was in use by another build"]
+    assert cache_file(project).is_file() and cache_notes(build(project, NOW)) == []

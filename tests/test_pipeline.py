@@ -89,3 +89,29 @@ def test_a_build_says_while_base_url_is_an_example_address(tmp_path):
     config = project.config_file.read_text(encoding="utf-8")
     project.config_file.write_text(config.replace("https://example.org/campaign/", "https://zhanaozen-solidarity.org/"), encoding="utf-8")
     assert not any("base_url" in note for note in build(project, NOW).notes)
+
+
+def test_a_full_disk_during_a_first_build_is_one_message_and_no_output(tmp_path, monkeypatch, capsys):
+    """The cache cannot grow (SQLite's own "database or disk is full") and the pages cannot be written
+    (ENOSPC): the message says so, without a traceback, and no output/ or staging folder is left."""
+    import sys
+
+    import placard.incremental.store as cache_module
+    from placard.cli import main
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from corpus import write_placard  # (the benchmark's corpus: bodies enough to need more of the cache's pages)
+
+    project = Project(tmp_path / "corpus")
+    write_placard(120, project.root)
+    monkeypatch.setattr(cache_module, "SCHEMA", cache_module.SCHEMA + "PRAGMA max_page_count=1;")
+
+    def disk_full(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    assert main(["--root", str(project.root), "--now", NOW.isoformat()]) == 1
+    err = capsys.readouterr().err
+    assert "could not write the site: No space left on device. output/ was not changed" in err
+    assert "Traceback" not in err and "sqlite3" not in err
+    assert not project.output.exists() and not [p for p in project.root.iterdir() if p.name.startswith(".output")]

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, NOW, REPO, build_errors, make_project
 
+from placard.diagram import label_half_width, render_diagram
 from placard.errors import FieldError
-from placard.models import RELATIONS, Source, Tie
+from placard.models import RELATIONS, Entity, Origin, Source, Tie
 from placard.pipeline import Project, build_site
 from placard.register import CSV_COLUMNS, build_register, render_ties_csv, render_ties_json, tie_records
 from placard.schema import parse_partial_date, partial_date_bounds
@@ -249,7 +250,7 @@ def test_diagram_is_well_formed_svg_with_title_and_description(built):
     assert "The tables below list every tie" in root.find(SVG + "desc").text
     assert root.get("role") == "img" and root.get("aria-labelledby") == "diagram-title diagram-desc"
     assert len(root.findall(f".//{SVG}rect")) == len(site.entities)
-    assert len(root.findall(f".//{SVG}line")) == sum(len(e.ties) for e in site.entities)
+    assert len(root.findall(f".//{SVG}polyline")) == sum(len(e.ties) for e in site.entities)
     relations = next(g for g in root.iter(SVG + "g") if g.get("class") == "relations")
     labels = [t.text for t in relations.iter(SVG + "text")]
     assert sorted(labels) == ["director of", "listed on"]
@@ -280,6 +281,99 @@ def test_diagram_does_not_depend_on_hash_randomisation():
         result = subprocess.run([sys.executable, "-c", script, str(REPO)], env=env, capture_output=True, text=True, check=True)
         pages.append(result.stdout)
     assert pages[0] == pages[1] == pages[2]
+
+
+def generated_register(count: int, star: bool = False) -> tuple[list[Entity], list[Tie]]:
+    """`count` entities: a tree with fan-out 3 plus a cross tie from every fifth, or all tied to the first (star)."""
+    origin = Origin("content/links/generated.md")
+    entities = [Entity(f"e{i:03d}", f"Entity number {i}" + (" with a longer name" if i % 4 == 1 else ""), "person" if i % 3 == 0 else "company", "", origin, 1) for i in range(count)]
+    pairs = [(i, 0 if star else i // 3) for i in range(1, count)]
+    pairs += [] if star else [(i, (i * 7) % count) for i in range(5, count, 5) if (i * 7) % count not in (i, i // 3)]
+    pairs += [] if star else [(0, 2), (0, 1)]  # a tie each way between two entities, and a loop
+    return entities, [Tie(f"e{a:03d}", ("owns", "director-of", "invests-in")[a % 3], f"e{b:03d}", (), 1) for a, b in pairs]
+
+
+def seed_register() -> tuple[list[Entity], list[Tie]]:
+    """The seed site's entities and ties."""
+    site, _ = build_site(Project(REPO), NOW)
+    return list(site.entities), [tie for entity in site.entities for tie in entity.ties]
+
+
+def drawn(svg: str) -> tuple[dict[str, tuple[float, float, float, float]], list[list[tuple[float, float]]], list[tuple[str, float, float]], list[str]]:
+    """An SVG diagram read back: boxes (left, top, right, bottom) by name without spaces, ties' points, labels (text, x, y), viewBox."""
+    root = ET.fromstring(svg)
+    names = ["".join("".join(t.itertext()).split()) for t in next(g for g in root.iter(SVG + "g") if g.get("class") == "names")]  # lines joined, no spaces
+    rects = [(float(r.get("x")), float(r.get("y")), float(r.get("x")) + float(r.get("width")), float(r.get("y")) + float(r.get("height"))) for r in root.iter(SVG + "rect")]
+    lines = [[tuple(float(v) for v in point.split(",")) for point in p.get("points").split()] for p in root.iter(SVG + "polyline")]
+    relations = next(g for g in root.iter(SVG + "g") if g.get("class") == "relations")
+    labels = [(t.text, float(t.get("x")), float(t.get("y"))) for t in relations]
+    return dict(zip(names, rects)), lines, labels, root.get("viewBox").split()
+
+
+def crosses(a: tuple[float, float], b: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    """Whether the segment a-b enters the box (sampled every half unit: plain, and independent of the code under test)."""
+    steps = int(max(abs(b[0] - a[0]), abs(b[1] - a[1])) * 2) + 1
+    return any(box[0] < a[0] + (b[0] - a[0]) * n / steps < box[2] and box[1] < a[1] + (b[1] - a[1]) * n / steps < box[3] for n in range(steps + 1))
+
+
+@pytest.mark.parametrize("case", ["seed", "generated", "star"])
+def test_diagram_draws_everything_without_overlaps(case):
+    """Every entity and tie drawn once; no two boxes or labels overlap; no tie runs through a box; all inside 400 units."""
+    entities, ties = seed_register() if case == "seed" else generated_register(40, star=case == "star")
+    boxes, lines, labels, view = drawn(render_diagram(entities, ties, "t", "d"))
+    names = {"".join(e.name.split()): e for e in entities}
+    assert sorted(boxes) == sorted(names) and len(boxes) == len(entities)
+    assert [text for text, _, _ in labels] == [tie.label for tie in ties] and len(lines) == len(ties)
+    assert view[0] == "0" and view[2] == "400"
+    assert all(0 <= left and right <= 400 for left, _, right, _ in boxes.values())
+    rects = list(boxes.values())
+    for n, a in enumerate(rects):
+        for b in rects[n + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    spans = [(x - label_half_width(text), y - 7, x + label_half_width(text), y + 7) for text, x, y in labels]
+    for n, a in enumerate(spans):
+        assert 0 <= a[0] and a[2] <= 400
+        assert not any(crosses((a[0], a[1]), (a[2], a[3]), box) or crosses((a[0], a[3]), (a[2], a[1]), box) for box in rects)
+        for b in spans[n + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (labels[n], b)
+    by_slug = {e.slug: boxes["".join(e.name.split())] for e in entities}
+    for tie, points in zip(ties, lines):
+        start, end = by_slug[tie.subject], by_slug[tie.object]
+        assert start[0] <= points[0][0] <= start[2] and abs(points[0][1] - start[1]) <= 4 or abs(points[0][1] - start[3]) <= 4
+        assert end[0] <= points[-1][0] <= end[2] and (abs(points[-1][1] - end[1]) <= 4 or abs(points[-1][1] - end[3]) <= 4)
+        for a, b in zip(points, points[1:]):
+            assert not any(crosses(a, b, box) for box in rects), (tie, a, b)
+        # The arrowhead (about 10 units back from the tip) is never under a label's text or halo.
+        (ax, ay), (bx, by) = points[-2], points[-1]
+        length = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
+        back = (bx - (bx - ax) * 10 / length, by - (by - ay) * 10 / length)
+        halo = [(left - 2.5, top - 2.5, right + 2.5, bottom + 2.5) for left, top, right, bottom in spans]
+        assert not any(crosses(back, (bx, by), span) for span in halo), (tie, back)
+
+
+def test_diagram_is_byte_identical_under_any_hash_seed():
+    """The layout of a 40-entity register, in processes with different string hash seeds, gives the same bytes."""
+    script = (
+        "import sys; sys.path.insert(0, 'tests'); from test_register import generated_register;"
+        "from placard.diagram import render_diagram;"
+        "sys.stdout.write(render_diagram(*generated_register(40), 't', 'd'))"
+    )
+    outputs = []
+    for seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)}
+        outputs.append(subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, check=True).stdout)
+    assert outputs[0] == outputs[1] == outputs[2] and outputs[0].startswith(b"<svg")
+
+
+def test_drawing_the_diagram_needs_neither_numpy_nor_networkx():
+    """Start-up and the seed's diagram load no numerical library (issue 22: import only what the build needs)."""
+    script = (
+        "import sys; sys.path.insert(0, 'tests'); import placard.diagram as d; from test_register import generated_register;"
+        "d.render_diagram(*generated_register(40), 't', 'd');"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'networkx', 'scipy'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 # --- open data -----------------------------------------------------------------------------------
@@ -343,7 +437,7 @@ def test_seed_ties_appear_as_table_diagram_and_data():
     assert html.count("as stated in the appeal of <time") == 2 * ties  # each tie in both entities' tables
     assert '<li id="source-1">As stated in <a href="../news/demonstrate-support-oil-workers-in-kazakhstan/">' in html
     assert "<td data-label=\"Relation\">chaired by" in html
-    assert html.count("<line ") == ties
+    assert html.count("<polyline ") == ties
     assert len(json.loads(output.files["links/ties.json"])["ties"]) == ties
 
 
