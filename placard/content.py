@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from .cache import Store, digest_value
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
-from .errors import FieldError, Problems
+from .errors import BuildError, FieldError, Problems
 from .workers import can_fork, fork_map
 from .models import (
     ENTITY_KINDS,
@@ -342,6 +342,7 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     wanted: list[tuple[str, str, Path]] = []  # (display path, kind, file)
     content_prefix, content_display = len(str(content_dir)) + 1, display_path(content_dir, root)
     links: set[str] = set()
+    broken: set[str] = set()  # 'kind:slug' of files with problems: links to them are not reported as links to nothing
     for file in iter_content_paths(content_dir, links=links):  # each under content_dir
         rel = file[content_prefix:].split(os.sep)
         display = content_display + "/" + "/".join(rel)
@@ -369,18 +370,19 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         if isinstance(item, TranslationStub):
             stubs.append(item)
             continue
-        if item is not None:
+        if isinstance(item, Broken):
+            broken.add(item.ref)
+        elif item is not None:
             loaded[item.kind].append(item)
-    problems.raise_if_any()
+    # Past a file's own problems the checks go on with the files that loaded, so one run reports
+    # every problem of every file (ties, sources and links between files too).
     for item in link_translations(loaded, stubs, config, problems):
         loaded[item.kind].append(item)
-    problems.raise_if_any()
     published, held = select_published(loaded, now, preview)
-    check_references(published, problems)
-    problems.raise_if_any()
+    check_references(published, problems, broken)
     originals = {kind: [item for item in items if getattr(item, "original", None) is None] for kind, items in published.items()}
     translations = [item for items in published.values() for item in items if getattr(item, "original", None) is not None]
-    return Site(
+    site = Site(
         config=config,
         now=now,
         posts=tuple(sorted(originals["post"], key=lambda p: (p.date, p.slug), reverse=True)),
@@ -391,6 +393,26 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         preview=preview,
         translations=tuple(sorted(translations, key=lambda t: (t.kind, t.lang, t.slug))),
     )
+    if problems.items:
+        raise ContentProblems(problems.items, site, frozenset(broken))
+    return site
+
+
+class ContentProblems(BuildError):
+    """The load stage's problems, with the site as far as it loaded, so the build can still check
+    the links in the files that did load (see pipeline.build_site) and report everything at once."""
+
+    def __init__(self, problems: list, site: Site, broken: frozenset[str]):
+        super().__init__(problems)
+        self.site = site
+        self.broken = broken  # 'kind:slug' of the files that did not load
+
+
+@dataclasses.dataclass(frozen=True)
+class Broken:
+    """A content file with problems: only what links to it need (its 'kind:slug'), so they are not reported too."""
+
+    ref: str
 
 
 RACY_SECONDS = 2.0
@@ -453,6 +475,9 @@ def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems
     if is_translation(doc, config):
         return load_translation(doc, kind, problems)  # completed from its original, so never cached alone
     item = LOADERS[kind](doc, config, problems)
+    if item is None:
+        slug = doc.meta.get("slug")
+        return Broken(f"{kind}:{slug.strip()}") if isinstance(slug, str) and slug.strip() else None
     if item is not None and kind != "entity" and item.lang == config.language and not item.translation_key:
         item = dataclasses.replace(item, translation_key=item.slug)  # an original's key is its slug unless it names one
     return item
@@ -799,8 +824,9 @@ def select_published(loaded: dict[str, list], now: datetime, preview: bool) -> t
     return published, held
 
 
-def check_references(published: dict[str, list], problems: Problems) -> None:
-    """Site-wide checks: unique slugs per section, and references to items that exist."""
+def check_references(published: dict[str, list], problems: Problems, broken: set[str] | frozenset[str] = frozenset()) -> None:
+    """Site-wide checks: unique slugs per section, and references to items that exist (or to files
+    in `broken`, whose own problems are reported)."""
     for kind, items in published.items():
         seen: dict[str, str] = {}
         for item in items:
@@ -815,8 +841,8 @@ def check_references(published: dict[str, list], problems: Problems) -> None:
         if event.uid in uids:
             problems.add(event.origin.path, None, "uid", f"is the same as in {uids[event.uid]} (was the file copied?); give this event a new one: uid: {uuid.uuid4()}")
         uids.setdefault(event.uid, event.origin.path)
-    posts = {p.slug for p in published["post"]}
-    entities = {e.slug for e in published["entity"]}
+    posts = {p.slug for p in published["post"]} | {ref[5:] for ref in broken if ref.startswith("post:")}
+    entities = {e.slug for e in published["entity"]} | {ref[7:] for ref in broken if ref.startswith("entity:")}
     for event in published["event"]:
         for slug in event.posts:
             if slug not in posts:

@@ -16,7 +16,7 @@ import jinja2
 
 from .calendar import render_calendar
 from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
-from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
+from .content import ContentProblems, display_path, iter_content_files, load_config, load_site, make_inside_check
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
@@ -77,7 +77,10 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     rendered. With `staging` (a folder beside output/, see build), pages rendered by worker processes
     are written there instead of being sent back, and unchanged pages stay in output/ as they are."""
     config = load_config(project.config_file)
-    site = load_site(project.root, project.content, config, now, preview, cache)
+    try:
+        site = load_site(project.root, project.content, config, now, preview, cache)
+    except ContentProblems as exc:
+        raise BuildError([*exc.problems, *later_problems(project, exc, cache)]) from None
     index = index_site(site)
     bodies = convert_bodies(site, index, cache)
     env = load_templates(project.templates, project.static, template_cache)
@@ -97,6 +100,29 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
     keep_cache(cache, site, bodies, output)
     return site, output
+
+
+def later_problems(project: Project, failed: ContentProblems, cache: Store | None) -> list[Problem]:
+    """After the load stage found problems: the checks the build would make next, on the files that
+    loaded (links and markup in their text) and on the catalogues, so one run lists every problem."""
+    found: list[Problem] = []
+    site = failed.site
+    index = index_site(site)
+    targets = {**index.targets, **{ref: "" for ref in failed.broken}}  # a link to a broken file: its own problem says why
+    problems = Problems()
+    for item in site.items():
+        check_refs(item, targets, problems)
+    found += problems.items
+    try:
+        bodies = convert_bodies(site, index, cache, check=False, eager=None)
+        found += bodies.problems()
+    except BuildError as exc:
+        found += exc.problems
+    try:
+        check_translations(project, site.config, cache)
+    except BuildError as exc:
+        found += exc.problems
+    return found
 
 
 def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True) -> BuildReport:
@@ -183,21 +209,22 @@ def messages_needed(project: Project, cache: Store | None) -> dict[str, str]:
 EAGER_BODIES = 100  # up to this many bodies to convert: here and now; more: by the render workers, on every core
 
 
-def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:
+def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None, check: bool = True, eager: int | None = EAGER_BODIES) -> Bodies:
     """Every Markdown body (and reply) of the site, checked for links to other items; bodies not in the
     cache are converted and checked now if they are few, else where their page renders (render_site
-    reports their problems)."""
+    reports their problems). `check=False` leaves out the links; `eager=None` converts every body now."""
     index = index or index_site(site)
     problems = Problems()
     sources: dict[str, BodySource] = {}
     for item in site.items():
-        check_refs(item, index.targets, problems)
+        if check:
+            check_refs(item, index.targets, problems)
         sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
         for number, reply in enumerate(getattr(item, "replies", ())):
             sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
     bodies = Bodies(sources, cache)
     missing = bodies.missing()
-    if len(missing) <= EAGER_BODIES:
+    if eager is None or len(missing) <= eager:
         for key in missing:
             bodies.convert(key)
         problems.items.extend(bodies.problems())
