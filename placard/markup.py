@@ -188,13 +188,15 @@ def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:
     return found
 
 
-def check_refs(item, targets: dict[str, str], problems: Problems) -> None:
-    """Report links to items that do not exist (or are not published by this build)."""
+def check_refs(item, targets: Mapping[str, str], problems: Problems, hints: Mapping[str, str] | None = None) -> None:
+    """Report links to items that do not exist (or are not published by this build); `hints` adds,
+    per kind, the files that could not be read (the item may be in one of them)."""
     for line, ref in find_refs(item.body, item.body_line):
         bare = ref.split("#", 1)[0]
         if bare not in targets:
             kind, _, slug = bare.partition(":")
-            problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'; check the slug")
+            hint = (hints or {}).get(kind, "")
+            problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'{hint}; check the slug")
 
 
 def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: Problems) -> None:

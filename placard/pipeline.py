@@ -16,7 +16,7 @@ import jinja2
 
 from .calendar import render_calendar
 from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
-from .content import ContentProblems, display_path, iter_content_files, load_config, load_site, make_inside_check
+from .content import ContentProblems, display_path, iter_content_files, load_config, load_site, make_inside_check, unreadable
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
@@ -111,7 +111,7 @@ def later_problems(project: Project, failed: ContentProblems, cache: Store | Non
     targets = {**index.targets, **{ref: "" for ref in failed.broken}}  # a link to a broken file: its own problem says why
     problems = Problems()
     for item in site.items():
-        check_refs(item, targets, problems)
+        check_refs(item, targets, problems, failed.hints)
     found += problems.items
     try:
         bodies = convert_bodies(site, index, cache, check=False, eager=None)
@@ -286,13 +286,18 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
         return
     problems = Problems()
     inside = make_inside_check(project.root)
-    for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None):
+    faults: list[tuple[str, str]] = []
+    for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None, faults=faults):
         rel = file.relative_to(folder).as_posix()
         outside = inside(file)
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)
             continue
-        data = file.read_bytes()
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            problems.add(display_path(file, project.root), None, "", unreadable(exc))
+            continue
         if skip_markdown:  # images campaigners put in content/ lose EXIF/GPS (static/ is ours, copied as is)
             try:
                 data = strip_metadata(data)
@@ -300,4 +305,6 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
                 problems.add(display_path(file, project.root), None, "", str(exc))
                 continue
         output.add(rel, data, display_path(file, project.root))
+    for path, why in faults:
+        problems.add(display_path(Path(path), project.root), None, "", why)
     problems.raise_if_any()

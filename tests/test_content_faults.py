@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
+import errno
+import os
 import shutil
+from pathlib import Path
+
+import pytest
 
 from conftest import FIXTURES, NOW, build_errors, make_project
 
@@ -33,3 +39,102 @@ def test_one_run_reports_every_problem_of_every_file(tmp_path):
         assert error.startswith(line), (line, error)
     assert any(e.startswith("content/news/script.md:8: body: ") for e in errors), errors
     assert any(e.startswith('templates/translations/ru.po:') and '"News" has no Russian translation yet' in e for e in errors), errors
+
+
+def run_cli(project, capsys) -> str:
+    """Build with the command line; return stderr after checking it failed without a traceback."""
+    from placard.cli import main
+
+    assert main(["--root", str(project.root), "--now", NOW.isoformat()]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "could not write the site" not in err and str(project.root) not in err, err
+    return err
+
+
+def test_links_loops_and_pipes_in_content_are_reported_never_skipped(tmp_path, capsys):
+    project = make_project(tmp_path)
+    news = project.content / "news"
+    os.symlink("loop.md", news / "loop.md")
+    os.symlink("nothing.md", news / "dangling.md")
+    os.mkfifo(news / "pipe.md")  # never opened: a read would wait for a writer forever
+    os.symlink(project.content / "pages", news / "more")
+    err = run_cli(project, capsys)
+    assert err.splitlines() == [
+        "content/news/dangling.md: cannot be read: it is a symbolic link to 'nothing.md', which does not exist; replace it with the real file",
+        "content/news/loop.md: cannot be read: it is a symbolic link that leads back to itself (a loop); replace it with the real file",
+        "content/news/more: is a link to a folder; placard does not follow links to folders (they could pull in files from anywhere); copy the folder here instead of linking to it",
+        "content/news/pipe.md: is a named pipe, not a file; this folder holds only files and folders, so remove it",
+        "Build failed: 4 problems. output/ was not changed.",
+    ]
+
+
+def test_links_loops_and_pipes_in_static_are_reported(tmp_path):
+    project = make_project(tmp_path)
+    os.symlink("loop.css", project.static / "loop.css")
+    os.mkfifo(project.static / "pipe.css")
+    os.symlink(project.templates, project.static / "linked")
+    assert build_errors(project) == [
+        "static/linked: is a link to a folder; placard does not follow links to folders (they could pull in files from anywhere); copy the folder here instead of linking to it",
+        "static/loop.css: cannot be read: it is a symbolic link that leads back to itself (a loop); replace it with the real file",
+        "static/pipe.css: is a named pipe, not a file; this folder holds only files and folders, so remove it",
+    ]
+
+
+def refuse(monkeypatch, module, name: str, denied) -> None:
+    """Make `module.name` (a read: open, os.scandir) fail with 'Permission denied' for one path,
+    as chmod 000 would for anyone but root (the tests run as root in CI)."""
+    real = getattr(module, name, None) or getattr(builtins, name)
+
+    def read(path, *args, **kwargs):
+        if str(path) == str(denied):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, read, raising=False)
+
+
+def test_an_unreadable_content_file_says_cannot_be_read_with_its_project_path(tmp_path, capsys, monkeypatch):
+    import placard.content
+
+    project = make_project(tmp_path)
+    refuse(monkeypatch, placard.content, "open", project.content / "news" / "first-post.md")
+    err = run_cli(project, capsys)
+    lines = err.splitlines()
+    assert "content/news/first-post.md: cannot be read: Permission denied; make the file readable (check its permissions and owner)" in lines
+    assert "content/events/demo-ru.md: posts: no published post has slug 'first-post' (unless it is in content/news/first-post.md, whose slug could not be read)" in lines
+
+
+def test_an_unreadable_static_file_says_cannot_be_read(tmp_path, monkeypatch):
+    project = make_project(tmp_path)
+    target = project.static / "style.css"
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self == target:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    errors = build_errors(project)
+    assert "static/style.css: cannot be read: Permission denied; make the file readable (check its permissions and owner)" in errors, errors
+
+
+def test_an_unreadable_folder_is_an_error_not_an_empty_folder(tmp_path, monkeypatch):
+    import placard.content
+
+    project = make_project(tmp_path)
+    refuse(monkeypatch, placard.content.os, "scandir", project.content / "links")
+    errors = build_errors(project)
+    assert "content/links: this folder cannot be read: Permission denied; make it readable (check its permissions) or move it out" in errors, errors
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions; the monkeypatched test above covers root")
+def test_a_file_without_read_permission_cannot_be_read(tmp_path, capsys):
+    project = make_project(tmp_path)
+    file = project.content / "news" / "first-post.md"
+    file.chmod(0)
+    try:
+        err = run_cli(project, capsys)
+    finally:
+        file.chmod(0o644)
+    assert "content/news/first-post.md: cannot be read: Permission denied" in err
