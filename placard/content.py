@@ -883,10 +883,11 @@ def select_published(loaded: dict[str, list], now: datetime, preview: bool) -> t
     for kind, items in loaded.items():
         for item in items:
             when = item.date if kind == "post" else getattr(item, "publish", None)
+            ref = f"{kind}:{item.slug}" if getattr(item, "original", None) is None else ""  # a translation is linked as its original
             if item.draft and not preview:
-                held.append(HeldBack(item.origin.path, "draft: true (shown only in the preview)"))
+                held.append(HeldBack(item.origin.path, "draft: true (shown only in the preview)", ref))
             elif when is not None and when > now:
-                held.append(HeldBack(item.origin.path, f"scheduled for {when.isoformat(timespec='minutes')}; a build after then publishes it"))
+                held.append(HeldBack(item.origin.path, f"scheduled for {when.isoformat(timespec='minutes')}; a build after then publishes it", ref))
             else:
                 published[kind].append(item)
     return published, held

@@ -22,7 +22,7 @@ from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
 from .cache import CACHE_DIR, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
-from .markup import Bodies, BodySource, check_refs
+from .markup import Bodies, BodySource, check_refs, find_refs
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
 from .urls import is_placeholder
@@ -111,7 +111,7 @@ def later_problems(project: Project, failed: ContentProblems, cache: Store | Non
     targets = {**index.targets, **{ref: "" for ref in failed.broken}}  # a link to a broken file: its own problem says why
     problems = Problems()
     for item in site.items():
-        check_refs(item, targets, problems, failed.hints)
+        check_refs(item, targets, problems, failed.hints, pending_refs(site))
     found += problems.items
     try:
         bodies = convert_bodies(site, index, cache, check=False, eager=None)
@@ -143,7 +143,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         if cache is not None:
             cache.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
-    notes = placeholder_notes(project, site.config) + unused
+    notes = placeholder_notes(project, site.config) + pending_link_notes(site) + unused
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
@@ -216,9 +216,10 @@ def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | No
     index = index or index_site(site)
     problems = Problems()
     sources: dict[str, BodySource] = {}
+    pending = pending_refs(site)
     for item in site.items():
         if check:
-            check_refs(item, index.targets, problems)
+            check_refs(item, index.targets, problems, pending=pending)
         sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
         for number, reply in enumerate(getattr(item, "replies", ())):
             sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
@@ -230,6 +231,26 @@ def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | No
         problems.items.extend(bodies.problems())
     problems.raise_if_any()
     return bodies
+
+
+def pending_refs(site: Site) -> frozenset[str]:
+    """'kind:slug' of the items this build holds back (drafts, scheduled): links to them are plain text for now."""
+    return frozenset(held.ref for held in site.held_back if held.ref)
+
+
+def pending_link_notes(site: Site, index: SiteIndex | None = None) -> tuple[str, ...]:
+    """One summary line per link shown as plain text because its target is not published yet."""
+    held = {held.ref: held for held in site.held_back if held.ref}
+    if not held:
+        return ()
+    targets = (index or index_site(site)).targets
+    notes = []
+    for item in site.items():
+        for line, ref in find_refs(item.body, item.body_line):
+            target = held.get(ref.split("#", 1)[0])
+            if target is not None and ref.split("#", 1)[0] not in targets:
+                notes.append(f"{item.origin.path}:{line}: the link '{ref}' is shown as plain text until {target.path} is published ({target.reason.split(';')[0]})")
+    return tuple(notes)
 
 
 def keep_cache(cache: Store | None, site: Site, bodies: Bodies, output: Output) -> None:

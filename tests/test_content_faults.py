@@ -138,3 +138,50 @@ def test_a_file_without_read_permission_cannot_be_read(tmp_path, capsys):
     finally:
         file.chmod(0o644)
     assert "content/news/first-post.md: cannot be read: Permission denied" in err
+
+
+LINKS_TO_SCHEDULED = {"content/pages/about.md": """\
+    ---
+    title: About
+    slug: about
+    menu: 1
+    ---
+
+    About the [news](section:news) and [the coming post](post:scheduled-post#top).
+    """}
+
+
+def test_a_link_to_a_scheduled_post_is_plain_text_until_it_is_published(tmp_path, capsys):
+    """The README's `build.py --now 2011-12-20T09:00:00+00:00` failed on the seed site: About links to a later post."""
+    from placard.cli import main
+
+    project = make_project(tmp_path, LINKS_TO_SCHEDULED)
+    assert main(["--root", str(project.root), "--now", NOW.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert ("  Note: content/pages/about.md:7: the link 'post:scheduled-post#top' is shown as plain text until "
+            "content/news/future-post.md is published (scheduled for 2030-01-01T00:00+00:00)") in out, out
+    page = (project.output / "about" / "index.html").read_text(encoding="utf-8")
+    assert "and the coming post.</p>" in page and "scheduled-post" not in page
+
+
+def test_a_page_linking_to_a_scheduled_post_renders_again_when_it_is_published(tmp_path):
+    from datetime import timedelta
+
+    from conftest import snapshot
+    from placard.pipeline import build
+
+    later = NOW.replace(year=2030) + timedelta(days=60)
+    warm = make_project(tmp_path / "warm", LINKS_TO_SCHEDULED)
+    build(warm, NOW)
+    report = build(warm, later)  # incremental: the cache kept About from the first build
+    assert not report.notes or not any("plain text" in note for note in report.notes)
+    page = (warm.output / "about" / "index.html").read_text(encoding="utf-8")
+    assert 'and <a href="../news/scheduled-post/#top">the coming post</a>.</p>' in page
+    cold = make_project(tmp_path / "cold", LINKS_TO_SCHEDULED)
+    build(cold, later, use_cache=False)
+    assert snapshot(warm.output) == snapshot(cold.output)
+
+
+def test_a_link_to_an_item_that_does_not_exist_still_says_check_the_slug(tmp_path):
+    project = make_project(tmp_path, {"content/pages/about.md": LINKS_TO_SCHEDULED["content/pages/about.md"].replace("post:scheduled-post", "post:schedule-post")})
+    assert build_errors(project) == ["content/pages/about.md:7: body: the link 'post:schedule-post#top' points to no published post with slug 'schedule-post'; check the slug"]
