@@ -28,7 +28,7 @@ from .output import Output, OutputPathError, staging_beside, write_output
 from .urls import is_placeholder
 from .register import render_open_data
 from .plan import plan_site
-from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site, reply_key
+from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site, reply_key, tag_redirects
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
         add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
+        add_redirects(output, tag_redirects(site, index, options))
     except TemplateProblem as exc:
         raise BuildError([exc.problem]) from None
     except OutputPathError as exc:
@@ -299,6 +300,14 @@ def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
     """Add files made by a stage other than the templates (e.g. the .ics feeds)."""
     for path, data in files.items():
         output.add(path, data, origin)
+
+
+def add_redirects(output: Output, pages: dict[str, str]) -> None:
+    """Redirect pages at addresses that moved, never over a real page or file."""
+    taken = output.paths()
+    for path, data in pages.items():
+        if path not in taken:
+            output.add(path, data, "a tag's earlier address")
 
 
 def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:

@@ -185,3 +185,74 @@ def test_a_page_linking_to_a_scheduled_post_renders_again_when_it_is_published(t
 def test_a_link_to_an_item_that_does_not_exist_still_says_check_the_slug(tmp_path):
     project = make_project(tmp_path, {"content/pages/about.md": LINKS_TO_SCHEDULED["content/pages/about.md"].replace("post:scheduled-post", "post:schedule-post")})
     assert build_errors(project) == ["content/pages/about.md:7: body: the link 'post:schedule-post#top' points to no published post with slug 'schedule-post'; check the slug"]
+
+
+TAGGED = {"content/news/tagged.md": """\
+    ---
+    title: Tagged
+    slug: tagged
+    date: 2011-12-17
+    author: A
+    tags:
+      - Әділет
+      - Забастовка нефтяников
+      - Москва
+    ---
+
+    Text.
+    """}
+
+
+def test_tag_slugs_spell_out_kazakh_and_russian_letters_and_old_addresses_redirect(tmp_path):
+    from html.parser import HTMLParser
+
+    from placard.pipeline import build
+    from placard.urls import tag_slug
+
+    assert tag_slug("Әділет") == "adilet" and tag_slug("Забастовка нефтяников") == "zabastovka-neftyanikov"
+    project = make_project(tmp_path, TAGGED)
+    build(project, NOW)
+    out = project.output
+    assert "Әділет" in (out / "tags" / "adilet" / "index.html").read_text(encoding="utf-8")
+    assert (out / "tags" / "zabastovka-neftyanikov" / "index.html").is_file()
+    redirect = (out / "tags" / "dilet" / "index.html").read_text(encoding="utf-8")
+    assert '<meta http-equiv="refresh" content="0; url=../adilet/">' in redirect
+    assert '<a href="../adilet/">Әділет</a>' in redirect
+    assert '<link rel="canonical" href="https://example.org/campaign/tags/adilet/">' in redirect
+    assert 'url=../zabastovka-neftyanikov/' in (out / "tags" / "zabastovka-neftianikov" / "index.html").read_text(encoding="utf-8")
+    assert "http-equiv=\"refresh\"" not in (out / "tags" / "moskva" / "index.html").read_text(encoding="utf-8")  # same slug: the real page
+
+    class Links(HTMLParser):
+        targets: list = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.targets.append(dict(attrs)["href"])
+
+    parser = Links()
+    parser.feed(redirect)
+    assert [(out / "tags" / "dilet" / href / "index.html").resolve().is_file() for href in parser.targets] == [True]
+    from placard.check import check_site
+
+    findings, _weights = check_site(out, False, label="output")
+    assert not [f for f in map(str, findings) if "dilet" in f or "neftianikov" in f], findings
+
+
+def test_a_redirect_never_replaces_a_real_page(tmp_path):
+    """A tag whose new slug is another tag's old one: the real page stays."""
+    from placard.pipeline import build
+
+    files = {"content/news/tagged.md": TAGGED["content/news/tagged.md"].replace("  - Москва", "  - dilet")}
+    project = make_project(tmp_path, files)
+    build(project, NOW)
+    page = (project.output / "tags" / "dilet" / "index.html").read_text(encoding="utf-8")
+    assert "http-equiv=\"refresh\"" not in page and "<h1" in page
+
+
+def test_the_archive_name_uses_the_project_slug():
+    from datetime import datetime, timezone
+
+    from placard.archive import archive_name
+
+    assert archive_name("Әділет үшін", datetime(2026, 11, 26, tzinfo=timezone.utc)) == "adilet-ushin-2026-11-26"
+    assert archive_name("!!!", datetime(2026, 11, 26, tzinfo=timezone.utc)) == "site-2026-11-26"
