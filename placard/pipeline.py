@@ -311,7 +311,7 @@ def add_redirects(output: Output, pages: dict[str, str]) -> None:
 
 
 def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:
-    """Copy a folder's files (static/, assets in content/) to the same place in the site; content photos lose EXIF/GPS."""
+    """Copy a folder's files (static/, assets in content/) to the same place in the site; images lose EXIF/GPS."""
     if not folder.is_dir():
         return
     problems = Problems()
@@ -328,12 +328,11 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
         except OSError as exc:
             problems.add(display_path(file, project.root), None, "", unreadable(exc))
             continue
-        if skip_markdown:  # images campaigners put in content/ lose EXIF/GPS (static/ is ours, copied as is)
-            try:
-                data = strip_metadata(data)
-            except ImageError as exc:
-                problems.add(display_path(file, project.root), None, "", str(exc))
-                continue
+        try:  # every published image loses EXIF/GPS: campaigners put photos in static/ too
+            data = strip_metadata(data)
+        except ImageError as exc:
+            problems.add(display_path(file, project.root), None, "", str(exc))
+            continue
         output.add(rel, data, display_path(file, project.root))
     for path, why in faults:
         problems.add(display_path(Path(path), project.root), None, "", why)

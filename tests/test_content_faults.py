@@ -256,3 +256,105 @@ def test_the_archive_name_uses_the_project_slug():
 
     assert archive_name("Әділет үшін", datetime(2026, 11, 26, tzinfo=timezone.utc)) == "adilet-ushin-2026-11-26"
     assert archive_name("!!!", datetime(2026, 11, 26, tzinfo=timezone.utc)) == "site-2026-11-26"
+
+
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>SecretXMP 43.34N</rdf:RDF></x:xmpmeta>'
+
+
+def spy_exif():
+    """EXIF with a camera, a serial number and a GPS position."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"  # Make
+    exif[0xA431] = "SERIAL123"  # BodySerialNumber
+    exif.get_ifd(0x8825).update({1: "N", 2: (43.0, 20.0, 30.0), 3: "E", 4: (52.0, 51.0, 0.0)})
+    return exif
+
+
+def image_bytes(fmt: str, **options) -> bytes:
+    import io
+
+    from PIL import Image, ImageCms
+
+    buffer = io.BytesIO()
+    frames = [Image.new("RGB", (8, 8), colour) for colour in ("red", "blue")]
+    if fmt in ("WEBP", "JPEG", "PNG"):
+        options.setdefault("icc_profile", ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    frames[0].save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def gif_with_xmp() -> bytes:
+    """An animated, looping GIF with a comment and an XMP application block (GIF89a section 26)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    first, second = Image.new("P", (8, 8), 1), Image.new("P", (8, 8), 2)
+    first.save(buffer, "GIF", save_all=True, append_images=[second], loop=0, comment=b"SpyCam SERIAL123")
+    data = buffer.getvalue()
+    xmp = b"\x21\xff\x0bXMP DataXMP" + bytes([len(XMP)]) + XMP + b"\x00"
+    return data[:-1] + xmp + b"\x3b"
+
+
+def test_published_images_carry_no_exif_gps_or_xmp_in_any_format(tmp_path):
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    from placard.pipeline import build
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Location", "43.34N 52.85E")
+    text.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    images = {
+        "photo.jpg": image_bytes("JPEG", exif=spy_exif(), comment=b"SpyCam SERIAL123"),
+        "drawing.png": image_bytes("PNG", exif=spy_exif(), pnginfo=text),
+        "lossless.webp": image_bytes("WEBP", exif=spy_exif(), xmp=XMP, lossless=True),
+        "lossy.webp": image_bytes("WEBP", exif=spy_exif(), xmp=XMP),
+        "moving.gif": gif_with_xmp(),
+    }
+    for name, data in images.items():
+        assert b"SpyCam" in data or b"SecretXMP" in data, name  # what the test removes is there to begin with
+    project = make_project(tmp_path, {f"content/news/{name}": data for name, data in images.items()})
+    build(project, NOW)
+    for name, original in images.items():
+        published = (project.output / "news" / name).read_bytes()
+        assert b"SpyCam" not in published and b"SERIAL123" not in published and b"SecretXMP" not in published and b"43.34N" not in published, name
+        with Image.open(io.BytesIO(published)) as image, Image.open(io.BytesIO(original)) as before:
+            assert not image.getexif() and "exif" not in image.info and "xmp" not in image.info and "XML:com.adobe.xmp" not in image.info, (name, image.info)
+            assert "comment" not in image.info and "Location" not in image.info, name
+            assert image.info.get("icc_profile") == before.info.get("icc_profile"), name  # colours, not people: kept
+            assert getattr(image, "n_frames", 1) == getattr(before, "n_frames", 1) and image.info.get("loop") == before.info.get("loop"), name
+            assert image.convert("RGB").tobytes() == before.convert("RGB").tobytes(), name
+
+
+def test_image_formats_placard_cannot_clean_are_refused_naming_the_file(tmp_path):
+    advice = ("placard cannot remove the metadata in it (camera, time, GPS position); open it in an image editor "
+              "and export it as JPEG (photos) or PNG (drawings, screenshots)")
+    files = {
+        "content/news/scan.tiff": image_bytes("TIFF", exif=spy_exif()),
+        "content/news/phone.heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
+        "content/news/phone.jpg": b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64,  # the name does not decide
+        "content/news/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"><metadata><rdf:RDF>Author</rdf:RDF></metadata></svg>',
+        "content/news/plain.svg": '<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>',
+    }
+    project = make_project(tmp_path, files)
+    assert build_errors(project) == [
+        "content/news/logo.svg: this SVG has a <metadata> block (often the author's name and the file's history); remove it, or save the drawing as 'Plain SVG' or 'Optimized SVG' in Inkscape",
+        f"content/news/phone.heic: this image is in HEIC/HEIF format; {advice}",
+        f"content/news/phone.jpg: this image is in AVIF format; {advice}",
+        f"content/news/scan.tiff: this image is in TIFF format; {advice}",
+    ]
+
+
+def test_photos_in_static_are_published_without_their_metadata_too(tmp_path):
+    from placard.pipeline import build
+
+    project = make_project(tmp_path, {"static/banner.webp": image_bytes("WEBP", exif=spy_exif(), xmp=XMP)})
+    build(project, NOW)
+    published = (project.output / "banner.webp").read_bytes()
+    assert b"SpyCam" not in published and b"SecretXMP" not in published
+    assert (project.output / "share.png").read_bytes() == (project.static / "share.png").read_bytes()  # nothing to remove
