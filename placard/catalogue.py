@@ -101,7 +101,7 @@ def read_entries(file: Path) -> dict[str, Entry]:
 def read_entries_of(file: Path, _mtime: int, _size: int, _inode: int) -> tuple:
     """(message id, Entry) pairs of one version of a .po file."""
     data = file.read_bytes()
-    faults = check_po_syntax(data.decode("utf-8"))
+    faults = check_po_syntax(data.decode("utf-8-sig"))
     if faults:
         raise PoSyntaxError(faults)
     catalog = read_po(io.BytesIO(data), abort_invalid=True)
