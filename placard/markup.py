@@ -12,7 +12,7 @@ import re
 from html import unescape
 import threading
 from dataclasses import dataclass
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Callable
 
 import markdown
@@ -188,13 +188,17 @@ def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:
     return found
 
 
-def check_refs(item, targets: dict[str, str], problems: Problems) -> None:
-    """Report links to items that do not exist (or are not published by this build)."""
+def check_refs(item, targets: Mapping[str, str], problems: Problems, hints: Mapping[str, str] | None = None,
+               pending: Collection[str] = ()) -> None:
+    """Report links to items that do not exist; links to items held back (`pending`: drafts, scheduled)
+    are shown as plain text until they are published (see resolve_links). `hints` adds, per kind, the
+    files that could not be read (the item may be in one of them)."""
     for line, ref in find_refs(item.body, item.body_line):
         bare = ref.split("#", 1)[0]
-        if bare not in targets:
+        if bare not in targets and bare not in pending:
             kind, _, slug = bare.partition(":")
-            problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'; check the slug")
+            hint = (hints or {}).get(kind, "")
+            problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'{hint}; check the slug")
 
 
 def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: Problems) -> None:
@@ -250,16 +254,26 @@ def rebase_assets(html: str, source_dir: str, page_path: str, index_html: bool =
     return ASSET_IN_HTML.sub(replace, html)
 
 
-def resolve_links(html: str, resolve: Callable[[str], str]) -> str:
-    """Replace `kind:slug[#fragment]` link targets by the relative URL `resolve` returns."""
+def resolve_links(html: str, resolve: Callable[[str], str | None]) -> str:
+    """Replace `kind:slug[#fragment]` link targets by the relative URL `resolve` returns; a link whose
+    target `resolve` gives None for (an item not published yet) becomes its text, without the <a>."""
+
+    def unlink(match: re.Match) -> str:
+        return match.group(0) if resolve(match.group(1).partition("#")[0]) is not None else match.group(2)
 
     def replace(match: re.Match) -> str:
         ref = match.group(1)
         bare, _, fragment = ref.partition("#")
         url = resolve(bare)
-        return f'="{url}{"#" + fragment if fragment else ""}"'
+        return f'="{"" if url is None else url}{"#" + fragment if fragment and url is not None else ""}"'
 
-    return REF_IN_HTML.sub(replace, html)
+    if REF_IN_HTML.search(html) is None:
+        return html
+    return REF_IN_HTML.sub(replace, LINK_TO_REF.sub(unlink, html))
+
+
+# An <a> element whose href is a `kind:slug` reference, and its content (an <a> never contains another).
+LINK_TO_REF = re.compile(r'<a\b[^>]*?\shref="((?:post|event|entity|page|section):[^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 
 
 UNSAFE_TAGS = {

@@ -16,19 +16,19 @@ import jinja2
 
 from .calendar import render_calendar
 from .catalogue import CatalogueReport, check_catalogues, required_messages, template_signature
-from .content import display_path, iter_content_files, load_config, load_site, make_inside_check
+from .content import ContentProblems, display_path, iter_content_files, load_config, load_site, make_inside_check, unreadable
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
 from .cache import CACHE_DIR, CheckedBytecodeCache, Store, digest_value, file_signature, open_store
 from .index import SiteIndex, index_site
-from .markup import Bodies, BodySource, check_refs
+from .markup import Bodies, BodySource, check_refs, find_refs
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
 from .urls import is_placeholder
 from .register import render_open_data
 from .plan import plan_site
-from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site, reply_key
+from .render import RenderOptions, TemplateCache, TemplateProblem, item_key, load_templates, render_site, reply_key, tag_redirects
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,10 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     rendered. With `staging` (a folder beside output/, see build), pages rendered by worker processes
     are written there instead of being sent back, and unchanged pages stay in output/ as they are."""
     config = load_config(project.config_file)
-    site = load_site(project.root, project.content, config, now, preview, cache)
+    try:
+        site = load_site(project.root, project.content, config, now, preview, cache)
+    except ContentProblems as exc:
+        raise BuildError([*exc.problems, *later_problems(project, exc, cache)]) from None
     index = index_site(site)
     bodies = convert_bodies(site, index, cache)
     env = load_templates(project.templates, project.static, template_cache)
@@ -91,12 +94,36 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
         add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
         add_tree(output, project, project.static)
         add_tree(output, project, project.content, skip_markdown=True)
+        add_redirects(output, tag_redirects(site, index, options))
     except TemplateProblem as exc:
         raise BuildError([exc.problem]) from None
     except OutputPathError as exc:
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
     keep_cache(cache, site, bodies, output)
     return site, output
+
+
+def later_problems(project: Project, failed: ContentProblems, cache: Store | None) -> list[Problem]:
+    """After the load stage found problems: the checks the build would make next, on the files that
+    loaded (links and markup in their text) and on the catalogues, so one run lists every problem."""
+    found: list[Problem] = []
+    site = failed.site
+    index = index_site(site)
+    targets = {**index.targets, **{ref: "" for ref in failed.broken}}  # a link to a broken file: its own problem says why
+    problems = Problems()
+    for item in site.items():
+        check_refs(item, targets, problems, failed.hints, pending_refs(site))
+    found += problems.items
+    try:
+        bodies = convert_bodies(site, index, cache, check=False, eager=None)
+        found += bodies.problems()
+    except BuildError as exc:
+        found += exc.problems
+    try:
+        check_translations(project, site.config, cache)
+    except BuildError as exc:
+        found += exc.problems
+    return found
 
 
 def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True) -> BuildReport:
@@ -118,7 +145,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         if cache is not None:
             cache.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
-    notes = placeholder_notes(project, site.config) + unused + tuple(cache_notes + (cache.notes if cache is not None else []))
+    notes = placeholder_notes(project, site.config) + pending_link_notes(site) + unused + tuple(cache_notes + (cache.notes if cache is not None else []))
     return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
@@ -187,26 +214,48 @@ def messages_needed(project: Project, cache: Store | None) -> dict[str, str]:
 EAGER_BODIES = 100  # up to this many bodies to convert: here and now; more: by the render workers, on every core
 
 
-def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None) -> Bodies:
+def convert_bodies(site: Site, index: SiteIndex | None = None, cache: Store | None = None, check: bool = True, eager: int | None = EAGER_BODIES) -> Bodies:
     """Every Markdown body (and reply) of the site, checked for links to other items; bodies not in the
     cache are converted and checked now if they are few, else where their page renders (render_site
-    reports their problems)."""
+    reports their problems). `check=False` leaves out the links; `eager=None` converts every body now."""
     index = index or index_site(site)
     problems = Problems()
     sources: dict[str, BodySource] = {}
+    pending = pending_refs(site)
     for item in site.items():
-        check_refs(item, index.targets, problems)
+        if check:
+            check_refs(item, index.targets, problems, pending=pending)
         sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
         for number, reply in enumerate(getattr(item, "replies", ())):
             sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
     bodies = Bodies(sources, cache)
     missing = bodies.missing()
-    if len(missing) <= EAGER_BODIES:
+    if eager is None or len(missing) <= eager:
         for key in missing:
             bodies.convert(key)
         problems.items.extend(bodies.problems())
     problems.raise_if_any()
     return bodies
+
+
+def pending_refs(site: Site) -> frozenset[str]:
+    """'kind:slug' of the items this build holds back (drafts, scheduled): links to them are plain text for now."""
+    return frozenset(held.ref for held in site.held_back if held.ref)
+
+
+def pending_link_notes(site: Site, index: SiteIndex | None = None) -> tuple[str, ...]:
+    """One summary line per link shown as plain text because its target is not published yet."""
+    held = {held.ref: held for held in site.held_back if held.ref}
+    if not held:
+        return ()
+    targets = (index or index_site(site)).targets
+    notes = []
+    for item in site.items():
+        for line, ref in find_refs(item.body, item.body_line):
+            target = held.get(ref.split("#", 1)[0])
+            if target is not None and ref.split("#", 1)[0] not in targets:
+                notes.append(f"{item.origin.path}:{line}: the link '{ref}' is shown as plain text until {target.path} is published ({target.reason.split(';')[0]})")
+    return tuple(notes)
 
 
 def keep_cache(cache: Store | None, site: Site, bodies: Bodies, output: Output) -> None:
@@ -257,24 +306,38 @@ def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
         output.add(path, data, origin)
 
 
+def add_redirects(output: Output, pages: dict[str, str]) -> None:
+    """Redirect pages at addresses that moved, never over a real page or file."""
+    taken = output.paths()
+    for path, data in pages.items():
+        if path not in taken:
+            output.add(path, data, "a tag's earlier address")
+
+
 def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:
-    """Copy a folder's files (static/, assets in content/) to the same place in the site; content photos lose EXIF/GPS."""
+    """Copy a folder's files (static/, assets in content/) to the same place in the site; images lose EXIF/GPS."""
     if not folder.is_dir():
         return
     problems = Problems()
     inside = make_inside_check(project.root)
-    for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None):
+    faults: list[tuple[str, str]] = []
+    for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None, faults=faults):
         rel = file.relative_to(folder).as_posix()
         outside = inside(file)
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)
             continue
-        data = file.read_bytes()
-        if skip_markdown:  # images campaigners put in content/ lose EXIF/GPS (static/ is ours, copied as is)
-            try:
-                data = strip_metadata(data)
-            except ImageError as exc:
-                problems.add(display_path(file, project.root), None, "", str(exc))
-                continue
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            problems.add(display_path(file, project.root), None, "", unreadable(exc))
+            continue
+        try:  # every published image loses EXIF/GPS: campaigners put photos in static/ too
+            data = strip_metadata(data)
+        except ImageError as exc:
+            problems.add(display_path(file, project.root), None, "", str(exc))
+            continue
         output.add(rel, data, display_path(file, project.root))
+    for path, why in faults:
+        problems.add(display_path(Path(path), project.root), None, "", why)
     problems.raise_if_any()

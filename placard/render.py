@@ -35,7 +35,7 @@ from .markup import Bodies, rebase_assets, resolve_links
 from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS, Site
 from .output import Output, Staged, write_staged
 from .register import build_register
-from .urls import absolute_url, anchor_of, lang_prefix, make_relative, path_of, tag_slug
+from .urls import absolute_url, anchor_of, lang_prefix, make_relative, old_tag_slug, path_of, tag_slug
 from .workers import can_fork, fork_map
 
 BABEL_LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}
@@ -352,6 +352,37 @@ def with_alternates(specs: list[PageSpec], index: SiteIndex) -> list[PageSpec]:
             for s in specs]
 
 
+def tag_redirects(site: Site, index: SiteIndex, options: RenderOptions = RenderOptions()) -> dict[str, str]:
+    """A small page at each tag address an earlier placard published (old_tag_slug) that now differs,
+    leading to the tag's page: relative links, so it works from mirrors and file:// too. Where two tags
+    shared the old address, none is guessed."""
+    pages: dict[str, str] = {}
+    for lang, view in index.views.items():
+        prefix = lang_prefix(lang, site.config.language)
+        moves: dict[str, set[tuple[str, str]]] = {}
+        for tag, posts in tags_of(view).items():
+            if old_tag_slug(tag) != tag_slug(tag):
+                moves.setdefault(old_tag_slug(tag), set()).add((tag, tag_slug(tag)))
+        for old, targets in moves.items():
+            if len(targets) != 1:
+                continue
+            (tag, new), = targets
+            count = max(1, -(-len(tags_of(view)[tag]) // PAGE_SIZE))
+            for number in range(1, count + 1):
+                tail = "index.html" if number == 1 else f"page/{number}/index.html"
+                source, target = f"{prefix}tags/{old}/{tail}", f"{prefix}tags/{new}/{tail}"
+                pages[source] = redirect_page(make_relative(source, options.index_html)(target), absolute_url(site.config.base_url, target), tag, lang)
+    return pages
+
+
+def redirect_page(url: str, canonical: str, title: str, lang: str) -> str:
+    """An HTML page that sends browsers to `url` at once (a meta refresh: no script), with a plain link."""
+    url, title = escape(url), escape(title)
+    return (f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
+            f'<meta name="robots" content="noindex">\n<link rel="canonical" href="{escape(canonical)}">\n'
+            f'<meta http-equiv="refresh" content="0; url={url}">\n</head>\n<body>\n<h1>{title}</h1>\n<p>&rarr; <a href="{url}">{title}</a></p>\n</body>\n</html>\n')
+
+
 def tags_of(view) -> dict[str, list]:
     """Tag name -> posts with that tag, tags sorted by name."""
     tags: dict[str, list] = {}
@@ -365,9 +396,11 @@ def make_resolver(index: SiteIndex, page_path: str, options: RenderOptions, lang
     """Resolve `kind:slug` references from one page (to the item's version in the page's language)."""
     targets, relative = index.targets_by_lang[lang], make_relative(page_path, options.index_html)
 
-    def resolve(ref: str) -> str:
+    def resolve(ref: str, unpublished_ok: bool = False) -> str | None:
         if trace is not None:
-            trace.refs.add(ref)
+            trace.refs.add(ref)  # also when it lands nowhere yet: the page renders again once it does
+        if unpublished_ok and ref not in targets:
+            return None  # an item held back (check_refs let only those through): its link is plain text for now
         return relative(targets[ref])
 
     return resolve
@@ -387,7 +420,7 @@ def render_page(env: jinja2.Environment, spec: PageSpec, site: Site, bodies: Map
 
     def finish(item, html: str) -> Markup:
         source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
-        return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), resolve))
+        return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), lambda ref: resolve(ref, True)))
 
     def read_body(key: str) -> str:
         if trace is not None:
