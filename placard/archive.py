@@ -14,15 +14,14 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-from slugify import slugify
-
 from .pipeline import Project, build_site
 from .render import RenderOptions
+from .slugs import make_slug
 
 
 def archive_name(title: str, now: datetime) -> str:
     """'solidarity-with-the-zhanaozen-oil-workers-2026-11-26'."""
-    return f"{slugify(title)[:60].strip('-') or 'site'}-{now:%Y-%m-%d}"
+    return f"{make_slug(title, 60, fallback='site')}-{now:%Y-%m-%d}"
 
 
 def make_zip(files: dict[str, bytes], folder: str, now: datetime) -> bytes:

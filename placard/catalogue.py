@@ -10,6 +10,7 @@ stops the build with the message to add; messages no template uses any more are 
 from __future__ import annotations
 
 import io
+import re
 from importlib import resources
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +53,36 @@ class Entry:
     fuzzy: bool
 
 
+class PoSyntaxError(ValueError):
+    """Lines of a .po file Babel would read wrongly (e.g. a msgstr without its closing quote loses a letter)."""
+
+    def __init__(self, faults: list[tuple[int, str]]):
+        super().__init__("; ".join(f"line {line}: {message}" for line, message in faults))
+        self.faults = faults
+
+
+PO_LINE = re.compile(r'(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)[ \t]+)?"(?:[^"\\]|\\.)*"[ \t]*')
+PO_KEYWORD = re.compile(r'(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\b')
+
+
+def check_po_syntax(text: str) -> list[tuple[int, str]]:
+    """(line, what is wrong) for each line that is not blank, a comment, or a keyword with one quoted
+    string (PO format, GNU gettext manual 3.2); Babel itself reads a missing closing quote as text."""
+    faults = []
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or PO_LINE.fullmatch(stripped):
+            continue
+        keyword = PO_KEYWORD.match(stripped)
+        if re.sub(r"\\.", "", stripped).count('"') % 2:
+            what = f"the text after {keyword.group(1)} " if keyword else "the text "
+            faults.append((number, what + 'is not closed: end it with a double quote ", e.g. msgstr "Новости"'))
+        else:
+            faults.append((number, 'is not a gettext line: write msgid "..." or msgstr "..." (text in double quotes; '
+                                   'a quote inside the text is written \\"), or start a comment with #'))
+    return faults
+
+
 def catalogue_file(templates_dir: Path, lang: str) -> Path:
     """Where a language's catalogue lives."""
     return templates_dir / CATALOGUE_DIR / f"{lang}.po"
@@ -66,8 +97,11 @@ def read_entries(file: Path) -> dict[str, Entry]:
 @lru_cache(maxsize=16)  # each build reads every catalogue twice, the preview on every rebuild
 def read_entries_of(file: Path, _mtime: int, _size: int, _inode: int) -> tuple:
     """(message id, Entry) pairs of one version of a .po file."""
-    with open(file, "rb") as handle:
-        catalog = read_po(handle, abort_invalid=True)
+    data = file.read_bytes()
+    faults = check_po_syntax(data.decode("utf-8-sig"))
+    if faults:
+        raise PoSyntaxError(faults)
+    catalog = read_po(io.BytesIO(data), abort_invalid=True)
     entries = {}
     for message in catalog:
         if not message.id or isinstance(message.id, tuple):
@@ -158,7 +192,16 @@ def check_catalogues(templates_dir: Path, languages: tuple[str, ...], strict: bo
             continue
         try:
             entries = read_entries(file)
-        except (PoFileError, UnicodeDecodeError, OSError) as exc:
+        except PoSyntaxError as exc:
+            missing.extend((display, line, "", message) for line, message in exc.faults)
+            continue
+        except UnicodeDecodeError as exc:
+            missing.append((display, None, "", f"is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 in your editor or Poedit"))
+            continue
+        except OSError as exc:
+            missing.append((display, None, "", f"cannot be read: {exc.strerror or exc}; check the file's permissions"))
+            continue
+        except PoFileError as exc:
             missing.append((display, None, "", f"cannot be read as a gettext catalogue: {exc}; compare it with en.po (each msgid needs a msgstr line, text in double quotes)"))
             continue
         for msgid, where in sorted(required.items()):
@@ -171,11 +214,50 @@ def check_catalogues(templates_dir: Path, languages: tuple[str, ...], strict: bo
                 missing.append((display, entry.line, "msgstr", f'"{msgid}" has no {name} translation yet; write it between the quotes of the msgstr line'))
             elif entry.fuzzy:
                 missing.append((display, entry.line, "msgstr", f'"{msgid}" is marked fuzzy (a guess); check the {name} text, then delete the "#, fuzzy" line above it'))
+            else:
+                fault = placeholder_fault(msgid, entry.text)
+                if fault:
+                    missing.append((display, entry.line, "msgstr", f'"{msgid}": {fault}'))
         for msgid, entry in sorted(entries.items(), key=lambda kv: kv[1].line):
             if msgid not in required:
                 unused.append(f'{display}:{entry.line}: msgid "{msgid}" is not used by any template or by placard (reworded? check en.po); delete it or fix the spelling')
         catalogues[lang] = Catalogue(lang, {msgid: entry.text for msgid, entry in entries.items() if entry.text and not entry.fuzzy})
     return CatalogueReport(catalogues, tuple(missing), tuple(unused))
+
+
+PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]*)\))?(?P<spec>[#0 +-]*\d*(?:\.\d+)?)(?P<conv>[diouxXeEfFgGcrsa%])")
+
+
+def placeholders(text: str) -> list[str] | None:
+    """The %(name)s placeholders of a text, in order ('%%' is a percent sign); None if a '%' starts none."""
+    found, pos = [], 0
+    for match in PLACEHOLDER.finditer(text):
+        if "%" in text[pos:match.start()]:
+            return None
+        pos = match.end()
+        if match["conv"] != "%":
+            found.append(match.group(0))
+    return None if "%" in text[pos:] else found
+
+
+def placeholder_fault(msgid: str, text: str) -> str | None:
+    """Why a translation's placeholders would fail or show wrongly where it is filled in, or None.
+    (Only texts with %(name)s placeholders are filled in: see render.make_gettext and Catalogue.tr.)"""
+    wanted = placeholders(msgid) if "%(" in msgid else []
+    if not wanted and "%(" not in text:
+        return None
+    given = placeholders(text)
+    if given is None or sorted(given) != sorted(wanted or []):
+        keep = ", ".join(sorted(set(wanted or []))) or "none"
+        if given is None:
+            return f"a % in the translation starts no placeholder; write the placeholders exactly as in the msgid ({keep}), and %% for a percent sign"
+        extra = sorted(set(given) - set(wanted or []))
+        lost = sorted(set(wanted or []) - set(given))
+        parts = ([f"{', '.join(extra)} is not in the msgid"] if extra else []) + ([f"{', '.join(lost)} is missing"] if lost else [])
+        if not parts:
+            parts = ["a placeholder is written more or fewer times than in the msgid"]
+        return f"{'; '.join(parts)}; keep every placeholder exactly as in the msgid ({keep}): it is where a date, name or link goes"
+    return None
 
 
 def po_text(lang: str, messages: dict[str, str]) -> str:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
 import os
 import re
+import stat
 import uuid
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
-from .errors import FieldError, Problems
+from .errors import BuildError, FieldError, Problems
 from .models import (
     CONFIG_SCHEMA,
     ENTITY_SCHEMA,
@@ -59,6 +61,9 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
     except FileNotFoundError:
         problems.add(display, None, "", "the site settings file is missing; copy site.yml from the README")
         problems.raise_if_any()
+    except OSError as exc:
+        problems.add(display, None, "", unreadable(exc))
+        problems.raise_if_any()
     except DocumentError as exc:
         problems.add(display, exc.line, "", exc.message)
         problems.raise_if_any()
@@ -100,24 +105,54 @@ def load_site_texts(raw: LinedDict, values: dict, display: str, problems: Proble
     return tuple(texts)
 
 
-def iter_content_files(content_dir: Path, skip_suffix: str | None = None) -> list[Path]:
+def iter_content_files(content_dir: Path, skip_suffix: str | None = None, faults: list[tuple[str, str]] | None = None) -> list[Path]:
     """Every file under content/, in a stable order, skipping editor backups and hidden files."""
-    return [Path(path) for path in iter_content_paths(content_dir, skip_suffix)]
+    return [Path(path) for path in iter_content_paths(content_dir, skip_suffix, faults=faults)]
 
 
-def iter_content_paths(content_dir: Path, skip_suffix: str | None = None, links: set[str] | None = None) -> list[str]:
+def entry_fault(entry: os.DirEntry) -> str | None:
+    """Why a folder entry that is neither a folder nor a regular file is not published, or None."""
+    try:
+        mode = os.stat(entry.path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and entry.is_symlink():
+            return f"cannot be read: it is a symbolic link to {os.readlink(entry.path)!r}, which does not exist; replace it with the real file"
+        return unreadable(exc)
+    if stat.S_ISDIR(mode):
+        return ("is a link to a folder; placard does not follow links to folders (they could pull in files from anywhere); "
+                "copy the folder here instead of linking to it")
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        what = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        return f"is {what}, not a file; this folder holds only files and folders, so remove it"
+    return None
+
+
+def is_regular(entry: os.DirEntry) -> bool:
+    """Whether a folder entry is a file (or a link to one); a link loop is not."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def iter_content_paths(content_dir: Path, skip_suffix: str | None = None, links: set[str] | None = None,
+                       faults: list[tuple[str, str]] | None = None) -> list[str]:
     """iter_content_files as strings (10,000 Path objects cost a tenth of a warm build); the files
     that are symbolic links are added to `links` (the listing says so: no lstat each).
 
     (os.scandir, not Path.rglob: a file's type comes with its folder's listing, no stat per file;
-    links to folders are not followed, links to files are listed, as os.walk and rglob do.)"""
+    links to folders are not followed, links to files are listed, as os.walk and rglob do.)
+    Whatever is not listed (an unreadable folder, a link to a folder, a link loop, a named pipe) is
+    added to `faults` as (path, why), so nothing under content/ or static/ is skipped silently."""
     found: list[tuple[tuple[str, ...], str]] = []
     folders: list[tuple[tuple[str, ...], str]] = [((), str(content_dir))]
     while folders:
         parts, folder = folders.pop()
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except OSError as exc:
+            if faults is not None:
+                faults.append((folder, f"this folder cannot be read: {exc.strerror or exc}; make it readable (check its permissions) or move it out"))
             continue
         for entry in entries:
             name = entry.name
@@ -125,10 +160,15 @@ def iter_content_paths(content_dir: Path, skip_suffix: str | None = None, links:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 folders.append((parts + (name,), entry.path))
-            elif not (name.endswith(("~", ".swp", ".tmp")) or (skip_suffix and name.lower().endswith(skip_suffix))) and entry.is_file():
-                found.append((parts + (name,), entry.path))
-                if links is not None and entry.is_symlink():
-                    links.add(entry.path)
+            elif not (name.endswith(("~", ".swp", ".tmp")) or (skip_suffix and name.lower().endswith(skip_suffix))):
+                if is_regular(entry):
+                    found.append((parts + (name,), entry.path))
+                    if links is not None and entry.is_symlink():
+                        links.add(entry.path)
+                elif faults is not None:
+                    why = entry_fault(entry)
+                    if why:
+                        faults.append((entry.path, why))
     found.sort()
     return [path for _parts, path in found]
 
@@ -173,7 +213,10 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     wanted: list[tuple[str, str, Path]] = []  # (display path, kind, file)
     content_prefix, content_display = len(str(content_dir)) + 1, display_path(content_dir, root)
     links: set[str] = set()
-    for file in iter_content_paths(content_dir, links=links):  # each under content_dir
+    broken: set[str] = set()  # 'kind:slug' of files with problems: links to them are not reported as links to nothing
+    faults: list[tuple[str, str]] = []
+    unread: dict[str, list[str]] = {}  # kind -> files (or folders) whose slugs could not be read
+    for file in iter_content_paths(content_dir, links=links, faults=faults):  # each under content_dir
         rel = file[content_prefix:].split(os.sep)
         display = content_display + "/" + "/".join(rel)
         outside = inside(file, file in links)
@@ -187,6 +230,12 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
             problems.add(display, None, "", f"Markdown files belong in one of content/{'/, content/'.join(SECTIONS)}/; move this file")
             continue
         wanted.append((display, SECTIONS[section], file))
+    for file, why in faults:
+        shown = display_path(Path(file), root)
+        problems.add(shown, None, "", why)
+        section = shown.removeprefix(content_display + "/").split("/")[0]
+        if section in SECTIONS:
+            unread.setdefault(SECTIONS[section], []).append(shown)
     parsed = (read_items or parse_files)(wanted, config)
     for display, _kind, _file in wanted:
         item, found = parsed[display]
@@ -194,18 +243,22 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         if isinstance(item, TranslationStub):
             stubs.append(item)
             continue
-        if item is not None:
+        if isinstance(item, Broken):
+            broken.add(item.ref)
+            if item.ref.endswith(":"):  # its slug is not known: links to that kind may be links to it
+                unread.setdefault(item.ref[:-1], []).append(display)
+        elif item is not None:
             loaded[item.kind].append(item)
-    problems.raise_if_any()
+    # Past a file's own problems the checks go on with the files that loaded, so one run reports
+    # every problem of every file (ties, sources and links between files too).
     for item in link_translations(loaded, stubs, config, problems):
         loaded[item.kind].append(item)
-    problems.raise_if_any()
     published, held = select_published(loaded, now, preview)
-    check_references(published, problems)
-    problems.raise_if_any()
+    hints = {kind: f" (unless it is in {', '.join(paths)}, whose slug could not be read)" for kind, paths in unread.items()}
+    check_references(published, problems, broken, hints)
     originals = {kind: [item for item in items if getattr(item, "original", None) is None] for kind, items in published.items()}
     translations = [item for items in published.values() for item in items if getattr(item, "original", None) is not None]
-    return Site(
+    site = Site(
         config=config,
         now=now,
         posts=tuple(sorted(originals["post"], key=lambda p: (p.date, p.slug), reverse=True)),
@@ -216,6 +269,28 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         preview=preview,
         translations=tuple(sorted(translations, key=lambda t: (t.kind, t.lang, t.slug))),
     )
+    if problems.items:
+        raise ContentProblems(problems.items, site, frozenset(broken), hints)
+    return site
+
+
+class ContentProblems(BuildError):
+    """The load stage's problems, with the site as far as it loaded, so the build can still check
+    the links in the files that did load (see pipeline.build_site) and report everything at once."""
+
+    def __init__(self, problems: list, site: Site, broken: frozenset[str], hints: dict[str, str]):
+        super().__init__(problems)
+        self.site = site
+        self.broken = broken  # 'kind:slug' of the files that did not load
+        self.hints = hints  # kind -> words for a link to nothing of that kind: the files that could not be read
+
+
+@dataclasses.dataclass(frozen=True)
+class Broken:
+    """A content file with problems: only what links to it need (its 'kind:slug', or 'kind:' if the slug
+    could not be read), so they are not reported too."""
+
+    ref: str
 
 
 # What reads a site's files: (display path, kind, file) each -> display path -> (item or None, its problems).
@@ -233,10 +308,25 @@ def parse_chunk(task: tuple[list[tuple[str, str, str]], SiteConfig]) -> list[tup
     results = []
     for display, kind, file in files:
         problems = Problems()
-        with open(file, "rb") as handle:
-            item = load_item(display, handle.read(), kind, config, problems)
+        try:
+            with open(file, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            problems.add(display, None, "", unreadable(exc))
+            results.append((display, (Broken(f"{kind}:"), problems.items)))
+            continue
+        item = load_item(display, data, kind, config, problems)
         results.append((display, (item, problems.items)))
     return results
+
+
+def unreadable(exc: OSError) -> str:
+    """A read that failed, in words a campaigner can act on."""
+    if exc.errno == errno.ELOOP:
+        return "cannot be read: it is a symbolic link that leads back to itself (a loop); replace it with the real file"
+    if isinstance(exc, PermissionError):
+        return f"cannot be read: {exc.strerror}; make the file readable (check its permissions and owner)"
+    return f"cannot be read: {exc.strerror or exc}"
 
 
 def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems: Problems) -> Any:
@@ -245,10 +335,13 @@ def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems
         doc = parse_document(display, decode_bytes(data))
     except DocumentError as exc:
         problems.add(display, exc.line, "", exc.message)
-        return None
+        return Broken(f"{kind}:")
     if is_translation(doc, config):
         return load_translation(doc, kind, problems)  # completed from its original, so never cached alone
     item = LOADERS[kind](doc, config, problems)
+    if item is None:
+        slug = doc.meta.get("slug")
+        return Broken(f"{kind}:{slug.strip() if isinstance(slug, str) else ''}")
     if item is not None and kind != "entity" and item.lang == config.language and not item.translation_key:
         item = dataclasses.replace(item, translation_key=item.slug)  # an original's key is its slug unless it names one
     return item
@@ -586,17 +679,21 @@ def select_published(loaded: dict[str, list], now: datetime, preview: bool) -> t
     for kind, items in loaded.items():
         for item in items:
             when = item.date if kind == "post" else getattr(item, "publish", None)
+            ref = f"{kind}:{item.slug}" if getattr(item, "original", None) is None else ""  # a translation is linked as its original
             if item.draft and not preview:
-                held.append(HeldBack(item.origin.path, "draft: true (shown only in the preview)"))
+                held.append(HeldBack(item.origin.path, "draft: true (shown only in the preview)", ref))
             elif when is not None and when > now:
-                held.append(HeldBack(item.origin.path, f"scheduled for {when.isoformat(timespec='minutes')}; a build after then publishes it"))
+                held.append(HeldBack(item.origin.path, f"scheduled for {when.isoformat(timespec='minutes')}; a build after then publishes it", ref))
             else:
                 published[kind].append(item)
     return published, held
 
 
-def check_references(published: dict[str, list], problems: Problems) -> None:
-    """Site-wide checks: unique slugs per section, and references to items that exist."""
+def check_references(published: dict[str, list], problems: Problems, broken: set[str] | frozenset[str] = frozenset(),
+                     hints: dict[str, str] | None = None) -> None:
+    """Site-wide checks: unique slugs per section, and references to items that exist (or to files
+    in `broken`, whose own problems are reported; `hints` adds, per kind, which files could not be read)."""
+    hints = hints or {}
     for kind, items in published.items():
         seen: dict[str, str] = {}
         for item in items:
@@ -611,21 +708,21 @@ def check_references(published: dict[str, list], problems: Problems) -> None:
         if event.uid in uids:
             problems.add(event.origin.path, None, "uid", f"is the same as in {uids[event.uid]} (was the file copied?); give this event a new one: uid: {uuid.uuid4()}")
         uids.setdefault(event.uid, event.origin.path)
-    posts = {p.slug for p in published["post"]}
-    entities = {e.slug for e in published["entity"]}
+    posts = {p.slug for p in published["post"]} | {ref[5:] for ref in broken if ref.startswith("post:")}
+    entities = {e.slug for e in published["entity"]} | {ref[7:] for ref in broken if ref.startswith("entity:")}
     for event in published["event"]:
         for slug in event.posts:
             if slug not in posts:
-                problems.add(event.origin.path, None, "posts", f"no published post has slug '{slug}'")
+                problems.add(event.origin.path, None, "posts", f"no published post has slug '{slug}'{hints.get('post', '')}")
     for entity in published["entity"]:
         for n, tie in enumerate(entity.ties, 1):
             if tie.object == entity.slug:
                 problems.add(entity.origin.path, tie.object_line, f"ties[{n}].object", "an entity cannot be tied to itself; set 'object:' to the other entity's slug")
             elif tie.object not in entities:
-                problems.add(entity.origin.path, tie.object_line, f"ties[{n}].object", f"no published entity has slug '{tie.object}'{did_you_mean(tie.object, entities)}; fix the slug, or add content/links/{tie.object}.md with 'name:', 'slug: {tie.object}' and 'type:'")
+                problems.add(entity.origin.path, tie.object_line, f"ties[{n}].object", f"no published entity has slug '{tie.object}'{did_you_mean(tie.object, entities)}{hints.get('entity', '')}; fix the slug, or add content/links/{tie.object}.md with 'name:', 'slug: {tie.object}' and 'type:'")
             for m, source in enumerate(tie.sources, 1):
                 if source.post and source.post not in posts:
-                    problems.add(entity.origin.path, source.line, f"ties[{n}].sources[{m}].post", f"no published post has slug '{source.post}'{did_you_mean(source.post, posts)}; use the slug from the post's front matter (drafts and scheduled posts cannot be cited)")
+                    problems.add(entity.origin.path, source.line, f"ties[{n}].sources[{m}].post", f"no published post has slug '{source.post}'{did_you_mean(source.post, posts)}{hints.get('post', '')}; use the slug from the post's front matter (drafts and scheduled posts cannot be cited)")
 
 
 def did_you_mean(word: str, known: set[str]) -> str:

@@ -18,6 +18,7 @@ from frontmatter.default_handlers import YAMLHandler
 from .errors import FieldError
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a campaign post is a few KB; this catches pasted binaries
+MAX_DEPTH = 50  # lists and mappings inside each other; placard's deepest field (ties[].sources[].url) needs 5
 
 
 class LinedDict(dict):
@@ -58,9 +59,15 @@ def _lined_loader(first_line: int, base: type = yaml.BaseLoader) -> type:
     """Make a YAML loader that keeps scalars as text, rejects duplicate keys and tracks lines."""
 
     class Loader(base):
-        pass
+        depth = 0  # how many mappings and sequences the constructor is inside
+
+    def enter(loader, node) -> None:
+        loader.depth += 1
+        if loader.depth > MAX_DEPTH:  # deterministic, far below Python's recursion limit
+            raise deep_error(node.start_mark.line + first_line)
 
     def construct_mapping(loader, node):
+        enter(loader, node)
         mapping = LinedDict()
         mapping.line = node.start_mark.line + first_line
         mapping.lines = {}
@@ -76,12 +83,15 @@ def _lined_loader(first_line: int, base: type = yaml.BaseLoader) -> type:
                 )
             mapping[key] = loader.construct_object(value_node, deep=True)
             mapping.lines[key] = line
+        loader.depth -= 1
         return mapping
 
     def construct_sequence(loader, node):
+        enter(loader, node)
         items = LinedList(loader.construct_object(child, deep=True) for child in node.value)
         items.line = node.start_mark.line + first_line
         items.lines = [child.start_mark.line + first_line for child in node.value]
+        loader.depth -= 1
         return items
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
@@ -99,12 +109,16 @@ def parse_yaml(text: str, first_line: int = 1) -> object:
             return yaml.load(text, Loader=_lined_loader(first_line, fast))
         except DocumentError:
             raise
+        except RecursionError:
+            raise too_deep(text, first_line) from None
         except yaml.YAMLError:
             pass
     try:
         return yaml.load(text, Loader=_lined_loader(first_line))
     except DocumentError:
         raise
+    except RecursionError:
+        raise too_deep(text, first_line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and re.search("stream end|end of stream", (exc.problem or "") + (exc.context or "")):
@@ -113,6 +127,32 @@ def parse_yaml(text: str, first_line: int = 1) -> object:
         raise DocumentError(line, explain_yaml_error(exc, text)) from None
     except yaml.YAMLError as exc:
         raise DocumentError(None, f"the front matter is not valid YAML ({exc})") from None
+
+
+def deep_error(line: int | None) -> DocumentError:
+    """The error for YAML nested more than MAX_DEPTH levels deep, first at `line`."""
+    return DocumentError(line, f"lists or key: value groups are nested more than {MAX_DEPTH} levels deep here, too deep to read; "
+                               "a setting needs only a few levels: check for brackets '[' or '{' opened many times, "
+                               "or lines indented further and further")
+
+
+def too_deep(text: str, first_line: int) -> DocumentError:
+    """The error for YAML nested too deeply for the parser's recursion, at the line where it passes
+    MAX_DEPTH (a safety net: the constructors stop there first, unless the composer recursed too deep)."""
+    depth = 0
+    line = None
+    try:  # the event parser keeps its own stack, so it reads any depth without recursing
+        for event in yaml.parse(text, Loader=yaml.BaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + first_line
+                    break
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return deep_error(line)
 
 
 def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> str:

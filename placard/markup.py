@@ -12,6 +12,7 @@ import re
 from html import unescape
 import threading
 from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from typing import Callable
 
 import markdown
@@ -89,13 +90,17 @@ def find_refs(text: str, first_line: int) -> list[tuple[int, str]]:
     return found
 
 
-def check_refs(item, targets: dict[str, str], problems: Problems) -> None:
-    """Report links to items that do not exist (or are not published by this build)."""
+def check_refs(item, targets: Mapping[str, str], problems: Problems, hints: Mapping[str, str] | None = None,
+               pending: Collection[str] = ()) -> None:
+    """Report links to items that do not exist; links to items held back (`pending`: drafts, scheduled)
+    are shown as plain text until they are published (see resolve_links). `hints` adds, per kind, the
+    files that could not be read (the item may be in one of them)."""
     for line, ref in find_refs(item.body, item.body_line):
         bare = ref.split("#", 1)[0]
-        if bare not in targets:
+        if bare not in targets and bare not in pending:
             kind, _, slug = bare.partition(":")
-            problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'; check the slug")
+            hint = (hints or {}).get(kind, "")
+            problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'{hint}; check the slug")
 
 
 def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: Problems) -> None:
@@ -151,16 +156,26 @@ def rebase_assets(html: str, source_dir: str, page_path: str, index_html: bool =
     return ASSET_IN_HTML.sub(replace, html)
 
 
-def resolve_links(html: str, resolve: Callable[[str], str]) -> str:
-    """Replace `kind:slug[#fragment]` link targets by the relative URL `resolve` returns."""
+def resolve_links(html: str, resolve: Callable[[str], str | None]) -> str:
+    """Replace `kind:slug[#fragment]` link targets by the relative URL `resolve` returns; a link whose
+    target `resolve` gives None for (an item not published yet) becomes its text, without the <a>."""
+
+    def unlink(match: re.Match) -> str:
+        return match.group(0) if resolve(match.group(1).partition("#")[0]) is not None else match.group(2)
 
     def replace(match: re.Match) -> str:
         ref = match.group(1)
         bare, _, fragment = ref.partition("#")
         url = resolve(bare)
-        return f'="{url}{"#" + fragment if fragment else ""}"'
+        return f'="{"" if url is None else url}{"#" + fragment if fragment and url is not None else ""}"'
 
-    return REF_IN_HTML.sub(replace, html)
+    if REF_IN_HTML.search(html) is None:
+        return html
+    return REF_IN_HTML.sub(replace, LINK_TO_REF.sub(unlink, html))
+
+
+# An <a> element whose href is a `kind:slug` reference, and its content (an <a> never contains another).
+LINK_TO_REF = re.compile(r'<a\b[^>]*?\shref="((?:post|event|entity|page|section):[^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 
 
 UNSAFE_TAGS = {
@@ -235,12 +250,36 @@ def body_sources(site) -> dict[str, BodySource]:
 def convert_bodies(site, targets: dict[str, str]) -> dict[str, str]:
     """Every body and reply of the site converted and checked, here and now, and every link between
     items checked (check_refs); raises BuildError listing every problem."""
-    problems = Problems()
+    problems, pending = Problems(), pending_refs(site)
     for item in site.items():
-        check_refs(item, targets, problems)
+        check_refs(item, targets, problems, pending=pending)
     html = {}
     for key, source in body_sources(site).items():
         html[key], found = convert_checked(source)
         problems.items.extend(found)
     problems.raise_if_any()
     return html
+
+
+def pending_refs(site) -> frozenset[str]:
+    """'kind:slug' of the items this build holds back (drafts, scheduled): links to them are plain text for now."""
+    return frozenset(held.ref for held in site.held_back if held.ref)
+
+
+def pending_link_notes(site, targets: Mapping[str, str]) -> tuple[str, ...]:
+    """One summary line per link shown as plain text because its target is not published yet."""
+    held = {held.ref: held for held in site.held_back if held.ref}
+    if not held:
+        return ()
+    notes = []
+    for item in site.items():
+        for line, ref in find_refs(item.body, item.body_line):
+            target = held.get(ref.split("#", 1)[0])
+            if target is not None and ref.split("#", 1)[0] not in targets:
+                notes.append(f"{item.origin.path}:{line}: the link '{ref}' is shown as plain text until {target.path} is published ({target.reason.split(';')[0]})")
+    return tuple(notes)
+
+
+def body_problems(sources: Mapping[str, BodySource]) -> list[Problem]:
+    """Every problem found converting and checking these bodies."""
+    return [problem for source in sources.values() for problem in convert_checked(source)[1]]

@@ -395,6 +395,7 @@ class HeldBack:
 
     path: str
     reason: str
+    ref: str = ""  # 'kind:slug' a link to it is written as (an original's), shown as plain text until it is published
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,17 @@ import jinja2
 
 from .calendar import render_calendar
 from .catalogue import CatalogueReport, check_catalogues
-from .content import display_path, iter_content_files, load_config, make_inside_check
+from .content import ContentProblems, display_path, iter_content_files, load_config, make_inside_check, unreadable
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
 from .index import index_site
+from .markup import check_refs, pending_link_notes, pending_refs
 from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
+from .redirects import tag_redirects
 from .register import render_open_data
 from .render import RenderInputs, RenderOptions, TemplateProblem
 from .urls import is_placeholder
@@ -76,15 +78,15 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     """Load, validate and render the whole site in memory; raises BuildError listing every problem."""
     session = session or PlainSession()
     config = load_config(project.config_file)
-    site = session.load_site(project, config, now, preview)
+    site = load_site(project, config, now, preview, session)
     index = index_site(site)
     bodies = session.bodies(site, index)
     report = check_translations(project, config, session.messages(project))
     specs = session.plan(site, report.catalogues, index)
     inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options)
     output = guarded(session.render, inputs, specs)
-    guarded(add_data_files, output, project, site, report.catalogues, index)
-    output.notes = placeholder_notes(project, config) + report.unused
+    guarded(add_data_files, output, project, site, report.catalogues, index, options)
+    output.notes = placeholder_notes(project, config) + pending_link_notes(site, index.targets) + report.unused
     session.keep(site, output)
     return site, output
 
@@ -99,12 +101,39 @@ def guarded(step: Callable, *args):
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
 
 
-def add_data_files(output: Output, project: Project, site: Site, catalogues, index) -> None:
-    """What the templates do not render: the .ics feeds, the register's open data, static/ and content's assets."""
+def add_data_files(output: Output, project: Project, site: Site, catalogues, index, options: RenderOptions) -> None:
+    """What the templates do not render: the .ics feeds, the register's open data, static/ and content's
+    assets, and redirect pages where addresses moved."""
     add_files(output, render_calendar(site, catalogues, index.views), "calendar")
     add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
     add_tree(output, project, project.static)
     add_tree(output, project, project.content, skip_markdown=True)
+    add_redirects(output, tag_redirects(site, index, options))
+
+
+def load_site(project: Project, config, now: datetime, preview: bool, session: Session) -> Site:
+    """The session's site; on problems, BuildError listing them all: the files' own, and those the
+    next checks find in the files that did load (so one run lists every problem)."""
+    try:
+        return session.load_site(project, config, now, preview)
+    except ContentProblems as exc:
+        raise BuildError([*exc.problems, *later_problems(project, exc, session)]) from None
+
+
+def later_problems(project: Project, failed: ContentProblems, session: Session) -> list[Problem]:
+    """After the load stage found problems: the checks the build would make next, on the files that
+    loaded (links and markup in their text) and on the catalogues, so one run lists every problem."""
+    site = failed.site
+    targets = {**index_site(site).targets, **{ref: "" for ref in failed.broken}}  # a link to a broken file: its own problem says why
+    problems = Problems()
+    for item in site.items():
+        check_refs(item, targets, problems, failed.hints, pending_refs(site))
+    problems.items.extend(session.body_problems(site))
+    try:
+        check_translations(project, site.config, session.messages(project))
+    except BuildError as exc:
+        problems.items.extend(exc.problems)
+    return problems.items
 
 
 def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True) -> BuildReport:
@@ -199,23 +228,37 @@ def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
 
 
 def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:
-    """Copy a folder's files (static/, assets in content/) to the same place in the site; content photos lose EXIF/GPS."""
+    """Copy a folder's files (static/, assets in content/) to the same place in the site; images lose EXIF/GPS."""
     if not folder.is_dir():
         return
     problems = Problems()
     inside = make_inside_check(project.root)
-    for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None):
+    faults: list[tuple[str, str]] = []
+    for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None, faults=faults):
         rel = file.relative_to(folder).as_posix()
         outside = inside(file)
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)
             continue
-        data = file.read_bytes()
-        if skip_markdown:  # images campaigners put in content/ lose EXIF/GPS (static/ is ours, copied as is)
-            try:
-                data = strip_metadata(data)
-            except ImageError as exc:
-                problems.add(display_path(file, project.root), None, "", str(exc))
-                continue
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            problems.add(display_path(file, project.root), None, "", unreadable(exc))
+            continue
+        try:  # every published image loses EXIF/GPS: campaigners put photos in static/ too
+            data = strip_metadata(data)
+        except ImageError as exc:
+            problems.add(display_path(file, project.root), None, "", str(exc))
+            continue
         output.add(rel, data, display_path(file, project.root))
+    for path, why in faults:
+        problems.add(display_path(Path(path), project.root), None, "", why)
     problems.raise_if_any()
+
+
+def add_redirects(output: Output, pages: dict[str, str]) -> None:
+    """Redirect pages at addresses that moved, never over a real page or file."""
+    taken = output.paths()
+    for path, data in pages.items():
+        if path not in taken:
+            output.add(path, data, "a tag's earlier address")

@@ -143,9 +143,11 @@ def make_resolver(index: SiteIndex, page_path: str, options: RenderOptions, lang
     """Resolve `kind:slug` references from one page (to the item's version in the page's language)."""
     targets, relative = index.targets_by_lang[lang], make_relative(page_path, options.index_html)
 
-    def resolve(ref: str) -> str:
+    def resolve(ref: str, unpublished_ok: bool = False) -> str | None:
         if observer is not None:
-            observer.note_ref(ref)
+            observer.note_ref(ref)  # also when it lands nowhere yet: the page renders again once it does
+        if unpublished_ok and ref not in targets:
+            return None  # an item held back (check_refs let only those through): its link is plain text for now
         return relative(targets[ref])
 
     return resolve
@@ -164,7 +166,7 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
 
     def finish(item, html: str) -> Markup:
         source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
-        return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), resolve))
+        return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), lambda ref: resolve(ref, True)))
 
     def read_body(key: str) -> str:
         if observer is not None:

@@ -95,7 +95,12 @@ def write_new_item(content_dir: Path, kind: str, title: str, now: datetime, lang
     """Write a new content file (a translation of `translates` if given); never overwrites an existing one.
     The slug is transliterated ASCII for Russian and Kazakh titles and is written into the file once."""
     folder, render = TEMPLATES[kind]
+    if not title.strip():
+        raise BuildError([Problem("title", None, "", f'is blank; give the {kind} its title in quotes, e.g. build.py new {kind} "Solidarity with the oil workers"')])
     slug = make_slug(title)
+    if slug == "untitled" and make_slug(title + " x") == "x":  # nothing in the title makes a letter or digit of the address
+        raise BuildError([Problem("title", None, "", f"'{title}' has no letters or digits to make the page's address from; "
+                                                     "write the title in words (Latin, Cyrillic or Kazakh letters)")])
     name = f"{now:%Y-%m-%d}-{slug}.md" if kind != "page" else f"{slug}.md"
     target = content_dir / folder / name
     if target.exists():

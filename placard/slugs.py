@@ -27,7 +27,7 @@ def transliterate(text: str) -> str:
     return "".join(TABLE.get(ch.lower(), ch) if ch.lower() in TABLE else ch for ch in text)
 
 
-def make_slug(title: str, max_length: int = 80) -> str:
+def make_slug(title: str, max_length: int = 80, fallback: str = "untitled") -> str:
     """A lowercase ASCII slug with single hyphens, for any of the site's languages, cut after the last
     whole word that fits (python-slugify's own cut may skip a long word and keep a later short one)."""
     words = slugify(transliterate(title)).split("-")
@@ -36,4 +36,4 @@ def make_slug(title: str, max_length: int = 80) -> str:
         if kept and len("-".join(kept + [word])) > max_length:
             break
         kept.append(word)
-    return "-".join(kept)[:max_length].strip("-") or "untitled"
+    return "-".join(kept)[:max_length].strip("-") or fallback

@@ -13,6 +13,8 @@ from typing import Callable
 
 from slugify import slugify
 
+from .slugs import make_slug
+
 SECTION_DIRS = {"post": "news", "event": "calendar", "page": "", "entity": "links"}
 
 
@@ -37,7 +39,13 @@ def anchor_of(item) -> str:
 
 @functools.lru_cache(maxsize=4096)  # pure; every post page links its tags, every list page its posts' tags
 def tag_slug(tag: str) -> str:
-    """The URL slug of a tag name."""
+    """The URL slug of a tag name: the project's slug, with Kazakh and Russian letters spelt out (Әділет: adilet)."""
+    return make_slug(tag, fallback="tag")
+
+
+def old_tag_slug(tag: str) -> str:
+    """The slug placard gave a tag before tag_slug used the project's slug (bare python-slugify: Әділет was
+    'dilet'); a published address, so a redirect page stays there (see render.tag_redirects)."""
     return slugify(tag) or "tag"
 
 

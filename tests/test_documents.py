@@ -48,3 +48,29 @@ def test_binary_and_huge_files_are_refused():
         decode_bytes(b"\x89PNG\x00\x00")
     with pytest.raises(DocumentError, match="the limit is"):
         decode_bytes(b"a" * (3 * 1024 * 1024))
+
+
+@pytest.mark.parametrize(
+    "value, line",
+    [
+        ("[" * 300 + "x" + "]" * 300, 2),  # flow style: all on the value's line
+        ("{a: " * 300 + "x" + "}" * 300, 2),
+        ("\n" + "".join("  " * i + "- \n" for i in range(1, 300)), 52),  # block style: where it passes 50 levels
+    ],
+)
+def test_deeply_nested_yaml_is_a_located_error_not_a_recursion_error(value, line):
+    with pytest.raises(DocumentError) as info:
+        parse_document("x.md", f"---\ntags: {value}\n---\n\nBody\n")
+    assert info.value.line == line
+    assert "nested more than 50 levels deep" in info.value.message
+
+
+def test_nesting_past_the_recursion_limit_is_still_a_document_error(monkeypatch):
+    """The safety net: were the constructors' limit higher than Python's stack allows, the
+    RecursionError still becomes a DocumentError (found by the event parser, which never recurses)."""
+    import placard.documents as documents
+
+    monkeypatch.setattr(documents, "MAX_DEPTH", 10**6)
+    with pytest.raises(DocumentError) as info:
+        documents.parse_yaml("tags: " + "[" * 5000 + "]" * 5000)
+    assert "too deep to read" in info.value.message

@@ -268,7 +268,7 @@ def test_a_missing_message_stops_the_build_listing_every_one(tmp_path):
     project = make_project(tmp_path)
     required = required_messages(project.templates)
     catalogue = project.templates / "translations" / "kk.po"
-    kept = {msgid: "x" for msgid in list(required)[3:]}
+    kept = {msgid: msgid for msgid in list(required)[3:]}  # (the text itself: it keeps its placeholders)
     catalogue.write_text(po_text("kk", {**kept, "Old wording": "ескі"}), encoding="utf-8")
     errors = build_errors(project)
     for msgid in list(required)[:3]:
@@ -323,3 +323,48 @@ def test_transliterated_slugs_for_russian_and_kazakh_titles():
     assert make_slug("Әділет үшін күрес: Жаңаөзен") == "adilet-ushin-kures-zhangaozen"  # ң is ng
     long = make_slug("Демонстрация – Қазақстандағы мұнайшылар мен олардың қауымдастықтарын қолдаңыз – Полиция")
     assert long == "demonstratsiya-qazaqstandaghy-munayshylar-men-olardyng-qauymdastyqtaryn" and len(long) <= 80
+
+
+def test_a_msgstr_without_its_closing_quote_is_an_error_at_its_line(tmp_path, capsys):
+    """Babel reads `msgstr "Новости` as "Новост" (the last letter taken for the quote); the build refuses it."""
+    from placard.cli import main
+
+    project = make_project(tmp_path)
+    catalogue = project.templates / "translations" / "ru.po"
+    text = catalogue.read_text(encoding="utf-8")
+    line = text.split("\n").index('msgstr "Новости"') + 1
+    catalogue.write_text(text.replace('msgstr "Новости"', 'msgstr "Новости'), encoding="utf-8")
+    assert main(["--root", str(project.root), "--now", NOW.isoformat()]) == 1
+    err = capsys.readouterr().err
+    assert f'templates/translations/ru.po:{line}: the text after msgstr is not closed: end it with a double quote ", e.g. msgstr "Новости"' in err
+    assert "Traceback" not in err and not (project.output / "ru").exists()
+
+
+@pytest.mark.parametrize(
+    "written, message",
+    [
+        ("%(datum)s", "%(datum)s is not in the msgid; %(date)s is missing; keep every placeholder exactly as in the msgid (%(date)s): it is where a date, name or link goes"),
+        ("", "%(date)s is missing; keep every placeholder exactly as in the msgid (%(date)s)"),
+        ("%(date)s %(place)s", "%(place)s is not in the msgid; keep every placeholder exactly as in the msgid (%(date)s)"),
+        ("%(date)d", "%(date)d is not in the msgid; %(date)s is missing"),
+        ("%(date", "a % in the translation starts no placeholder; write the placeholders exactly as in the msgid (%(date)s), and %% for a percent sign"),
+    ],
+)
+def test_a_placeholder_changed_in_a_translation_is_reported_at_the_po_line(tmp_path, written, message):
+    project = make_project(tmp_path)
+    catalogue = project.templates / "translations" / "ru.po"
+    text = catalogue.read_text(encoding="utf-8")
+    old = 'msgstr "Сведения актуальны на %(date)s, когда была собрана эта страница."'
+    line = text.split("\n").index(old)  # the msgid's line (1-based), where Babel says the message is
+    catalogue.write_text(text.replace(old, old.replace("%(date)s", written)), encoding="utf-8")
+    (error,) = build_errors(project)
+    assert error.startswith(f'templates/translations/ru.po:{line}: msgstr: "Correct as of %(date)s, when this page was built.": {message}'), error
+
+
+def test_a_placeholder_added_to_a_text_without_any_is_reported(tmp_path):
+    project = make_project(tmp_path)
+    catalogue = project.templates / "translations" / "ru.po"
+    text = catalogue.read_text(encoding="utf-8")
+    catalogue.write_text(text.replace('msgstr "Новости"', 'msgstr "Новости %(date)s"'), encoding="utf-8")
+    (error,) = build_errors(project)
+    assert re.match(r'templates/translations/ru\.po:\d+: msgstr: "News": %\(date\)s is not in the msgid; keep every placeholder exactly as in the msgid \(none\)', error), error

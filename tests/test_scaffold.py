@@ -47,3 +47,30 @@ def test_a_bad_now_is_explained_not_a_traceback(tmp_path, capsys):
     project = make_project(tmp_path)
     assert main(["--root", str(project.root), "--now", "tomorrow"]) == 2
     assert "--now: 'tomorrow' is not a date and time" in capsys.readouterr().err
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "title, message",
+    [
+        ("  ", 'title: is blank; give the post its title in quotes, e.g. build.py new post "Solidarity with the oil workers"'),
+        ("", 'title: is blank; give the post its title in quotes'),
+        ("!!! ?", "title: '!!! ?' has no letters or digits to make the page's address from; write the title in words (Latin, Cyrillic or Kazakh letters)"),
+        ("— …", "title: '— …' has no letters or digits to make the page's address from"),
+    ],
+)
+def test_new_refuses_a_title_the_next_build_would_reject(tmp_path, capsys, title, message):
+    project = make_project(tmp_path)
+    before = sorted(project.content.rglob("*"))
+    assert main(["--root", str(project.root), "--now", NOW.isoformat(), "new", "post", title]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message) and "Traceback" not in err, err
+    assert sorted(project.content.rglob("*")) == before
+
+
+def test_a_title_named_untitled_is_still_a_title(tmp_path, capsys):
+    project = make_project(tmp_path)
+    assert main(["--root", str(project.root), "--now", NOW.isoformat(), "new", "page", "Untitled"]) == 0
+    assert (project.content / "pages" / "untitled.md").is_file()

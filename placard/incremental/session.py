@@ -23,7 +23,7 @@ from ..catalogue import required_messages, template_signature
 from ..content import TranslationStub, load_site, parse_chunk, parse_files
 from ..errors import Problems
 from ..index import SiteIndex
-from ..markup import body_sources, check_refs, convert_bodies
+from ..markup import body_problems, body_sources, check_refs, convert_bodies, pending_refs
 from ..models import Site, SiteConfig
 from ..output import Output
 from ..pages import PageSpec, plan_site
@@ -49,6 +49,9 @@ class PlainSession:
 
     def bodies(self, site: Site, index: SiteIndex) -> dict[str, str]:
         return convert_bodies(site, index.targets)
+
+    def body_problems(self, site: Site) -> list:
+        return body_problems(body_sources(site))
 
     def environment(self, project) -> jinja2.Environment:
         return make_environment(project.templates, project.static)
@@ -105,9 +108,9 @@ class IncrementalSession:
     def bodies(self, site: Site, index: SiteIndex) -> Bodies:
         """Every body, from the cache where converted before; the others converted now if they are few,
         else where their page renders (render_site reports their problems)."""
-        problems = Problems()
+        problems, pending = Problems(), pending_refs(site)
         for item in site.items():
-            check_refs(item, index.targets, problems)
+            check_refs(item, index.targets, problems, pending=pending)
         bodies = self.converted = Bodies(body_sources(site), self.store)
         missing = bodies.missing()
         if len(missing) <= EAGER_BODIES:
@@ -116,6 +119,13 @@ class IncrementalSession:
             problems.items.extend(bodies.problems())
         problems.raise_if_any()
         return bodies
+
+    def body_problems(self, site: Site) -> list:
+        """Every problem in the bodies (a failed build's report): those converted before had none."""
+        bodies = Bodies(body_sources(site), self.store)
+        for key in bodies.missing():
+            bodies.convert(key)
+        return bodies.problems()
 
     def environment(self, project) -> jinja2.Environment:
         """The templates, compiled by earlier builds where unchanged, noting what each page reads (tracing)."""
