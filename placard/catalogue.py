@@ -10,6 +10,7 @@ stops the build with the message to add; messages no template uses any more are 
 from __future__ import annotations
 
 import io
+import re
 from importlib import resources
 from dataclasses import dataclass
 from functools import lru_cache
