@@ -171,3 +171,145 @@ def test_feed_has_rights_when_the_site_has_a_copyright(tmp_path):
     assert feedparser.parse(files["feed.xml"]).feed.rights == "© 2026 Friends & allies, CC BY-SA 4.0"
     without = build_files(tmp_path / "none", {})
     assert b"<rights>" not in without["feed.xml"]
+
+
+# Calendars -------------------------------------------------------------------------------------------------
+
+ICS_TEXT_PROPERTIES = {"SUMMARY", "DESCRIPTION", "LOCATION", "COMMENT", "CONTACT", "NAME", "X-WR-CALNAME", "X-WR-CALDESC"}
+
+
+def ics_problems(data: bytes) -> list[str]:
+    """What icalendar and RFC 5545's line rules find wrong in one .ics: CRLF (3.1), 75-octet folding (3.1), TEXT escaping (3.3.11)."""
+    import icalendar
+
+    problems = []
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError as exc:
+        return [f"icalendar: {exc}"]
+    if not calendar.walk("VEVENT"):
+        problems.append("no VEVENT")
+    if not data.endswith(b"\r\n"):
+        problems.append("the last line does not end in CRLF")
+    lines = data[:-2].split(b"\r\n")
+    for number, line in enumerate(lines, 1):
+        if b"\n" in line or b"\r" in line:
+            problems.append(f"line {number}: a bare LF or CR (RFC 5545 3.1: lines end in CRLF)")
+        if len(line) > 75:
+            problems.append(f"line {number}: {len(line)} octets, longer than 75 (RFC 5545 3.1: fold it)")
+    for content_line in re.split(rb"\r\n(?![ \t])", data.rstrip(b"\r\n")):
+        unfolded = re.sub(rb"\r\n[ \t]", b"", content_line).decode("utf-8")
+        name, value = re.match(r'([^:;]+)((?:;(?:[^:"]|"[^"]*")*)?:.*)', unfolded, re.S).group(1, 2)
+        value = re.sub(r'^(?:;(?:[^:"]|"[^"]*")*)?:', "", value, count=1)
+        if name.upper() in ICS_TEXT_PROPERTIES and re.search(r"(?<!\\)(?:\\\\)*[,;]|\\[^\\;,nN]", value):
+            problems.append(f"{name}: TEXT not escaped (RFC 5545 3.3.11): {value[:60]}")
+    return problems
+
+
+def test_every_calendar_parses_with_crlf_folded_lines_and_escaped_text(built):
+    calendars = sorted(path for path in built.files if path.endswith(".ics"))
+    assert len(calendars) >= 4
+    problems = {path: ics_problems(built.files[path]) for path in calendars}
+    print(f"{built.name}: {len(calendars)} .ics files, icalendar + RFC 5545 line rules")
+    assert problems == {path: [] for path in calendars}
+
+
+def test_ics_checker_finds_bare_lf_long_lines_and_unescaped_text():
+    good = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTAMP:20261126T120000Z\r\n"
+            b"DTSTART:20271210T120000Z\r\nSUMMARY:Oil\\, gas\\; more\r\nLOCATION;LANGUAGE=en:a\\nb\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    assert ics_problems(good) == []
+    assert ics_problems(good.replace(b"UID:1\r\n", b"UID:1\n")) == ["line 5: a bare LF or CR (RFC 5545 3.1: lines end in CRLF)"]
+    assert ics_problems(good.replace(b"UID:1", b"UID:" + b"1" * 80))[0].startswith("line 5: 84 octets")
+    assert ics_problems(good.replace(b"gas\\; more", b"gas; more"))[0].startswith("SUMMARY: TEXT not escaped")
+
+
+# JSON-LD ---------------------------------------------------------------------------------------------------
+
+def json_ld_blocks(page: bytes) -> list[str]:
+    """The text of every <script type="application/ld+json"> of a page."""
+    return [script.text or "" for script in lxml_html.fromstring(page).iter("script") if script.get("type") == "application/ld+json"]
+
+
+def event_problems(data: dict) -> list[str]:
+    """What search engines' Event documentation requires or recommends that a schema.org Event lacks."""
+    problems = [f"no {key}" for key in ("name", "startDate", "location", "eventStatus", "eventAttendanceMode",
+                                        "organizer", "description", "image") if not data.get(key)]
+    start = data.get("startDate", "")
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d)?([+-]\d\d:\d\d|Z))?", start):
+        problems.append(f"startDate {start!r} is not ISO 8601 with its offset")
+    location = data.get("location") or {}
+    if location.get("@type") == "Place":
+        if (location.get("address") or {}).get("@type") != "PostalAddress" or not location.get("name"):
+            problems.append("a Place needs a name and a PostalAddress")
+    elif location.get("@type") == "VirtualLocation":
+        if not location.get("url"):
+            problems.append("a VirtualLocation needs a url")
+    else:
+        problems.append(f"location is a {location.get('@type')}, not a Place or a VirtualLocation")
+    for key in ("eventStatus", "eventAttendanceMode", "image"):
+        if data.get(key) and not str(data[key]).startswith("https://"):
+            problems.append(f"{key} is not a URL: {data[key]}")
+    if not (data.get("organizer") or {}).get("name"):
+        problems.append("the organizer has no name")
+    return problems
+
+
+def test_every_json_ld_block_parses_and_each_event_has_what_search_engines_need(built):
+    pages = sorted(path for path in built.files if path.endswith(".html"))
+    blocks = [(path, block) for path in pages for block in json_ld_blocks(built.files[path])]
+    events = [(path, json.loads(block)) for path, block in blocks]
+    events = [(path, data) for path, data in events if data.get("@type") == "Event"]
+    assert len(events) >= 2
+    print(f"{built.name}: {len(blocks)} JSON-LD blocks, {len(events)} Events")
+    assert {path: event_problems(data) for path, data in events} == {path: [] for path, _ in events}
+
+
+def test_an_event_without_summary_or_address_still_has_description_image_and_place(tmp_path):
+    event = "---\ntitle: Vigil\nslug: vigil\nuid: 5b0f3f8e-6c1d-4a8e-9a57-1d2c3b4a5f60\nstarts: 2027-07-10 12:00\ntimezone: Europe/London\ncity: London\n---\n\nDetails.\n"
+    files = build_files(tmp_path, {"content/events/vigil.md": event})
+    (block,) = json_ld_blocks(files["calendar/vigil/index.html"])
+    data = json.loads(block)
+    assert event_problems(data) == []
+    assert data["image"] == "https://example.org/campaign/share.png" and data["startDate"] == "2027-07-10T12:00:00+01:00"
+
+
+# Sitemap and hreflang --------------------------------------------------------------------------------------
+
+SITEMAP_SCHEMA = etree.XMLSchema(etree.parse(str(DATA / "sitemap.xsd")))
+
+
+def test_sitemap_is_valid_for_the_sitemaps_org_xsd_and_lists_every_page(built):
+    document = etree.fromstring(built.files["sitemap.xml"])
+    assert SITEMAP_SCHEMA.validate(document), str(SITEMAP_SCHEMA.error_log)
+    locs = document.xpath("//s:loc/text()", namespaces={"s": "http://www.sitemaps.org/schemas/sitemap/0.9"})
+    assert len(locs) == len(set(locs))
+    assert sorted(output_path(built, loc) for loc in locs) == sorted(p for p in built.files if p.endswith(".html") and p != "404.html")
+    print(f"{built.name}: sitemap.xml, {len(locs)} URLs, XSD valid")
+
+
+def test_sitemap_schema_rejects_what_search_engines_reject():
+    urlset = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{}</loc>{}</url></urlset>'
+    assert SITEMAP_SCHEMA.validate(etree.fromstring(urlset.format("https://example.org/a/", "")))
+    assert not SITEMAP_SCHEMA.validate(etree.fromstring(urlset.format("https://example.org/a/", "<priority>2</priority>")))
+    assert not SITEMAP_SCHEMA.validate(etree.fromstring(urlset.format("https://example.org/a/", "<title>x</title>")))
+
+
+def hreflang_of(page: bytes) -> dict[str, str]:
+    """A page's <link rel="alternate" hreflang> map: language code to URL."""
+    return {link.get("hreflang"): link.get("href") for link in lxml_html.fromstring(page).iter("link")
+            if link.get("rel") == "alternate" and link.get("hreflang")}
+
+
+def test_hreflang_alternates_are_reciprocal_and_name_the_page_itself(built):
+    """Search engines ignore hreflang that the other page does not return (each version lists all, itself included)."""
+    pages = {path: hreflang_of(data) for path, data in built.files.items() if path.endswith(".html")}
+    linked = {path: links for path, links in pages.items() if links}
+    assert len(linked) >= 10
+    for path, links in linked.items():
+        assert built.base_url + path.removesuffix("index.html") in links.values(), f"{path} does not list itself"
+        assert "x-default" in links, path
+        for code, url in links.items():
+            other = output_path(built, url)
+            assert other in pages, f"{path}: {code} -> {url}, no such page"
+            assert pages[other] == links, f"{path} and {other} list different alternates"
+    print(f"{built.name}: {len(linked)} pages with hreflang, all reciprocal")
