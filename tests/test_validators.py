@@ -7,8 +7,11 @@ The schemas in tests/data/ say where their text came from."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
@@ -18,6 +21,7 @@ import pytest
 from conftest import NOW, REPO, make_project
 from lxml import etree, html as lxml_html
 
+from placard.output import write_output
 from placard.pipeline import Project, build_site
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -313,3 +317,181 @@ def test_hreflang_alternates_are_reciprocal_and_name_the_page_itself(built):
             assert other in pages, f"{path}: {code} -> {url}, no such page"
             assert pages[other] == links, f"{path} and {other} list different alternates"
     print(f"{built.name}: {len(linked)} pages with hreflang, all reciprocal")
+
+
+# robots.txt ------------------------------------------------------------------------------------------------
+
+ROBOTS_LINE = re.compile(r"(?i)(?:(user-agent):\s*([A-Za-z_*-]+)|(allow|disallow):\s*([/*][^\s#]*)?|(sitemap):\s*(\S+))\s*(?:#.*)?")
+
+
+def robots_problems(text: str, base_url: str) -> list[str]:
+    """What RFC 9309 (2.2) finds wrong in a robots.txt: each line a comment, blank, or a known rule; groups open with user-agent."""
+    problems, in_group = [], False
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = ROBOTS_LINE.fullmatch(stripped)
+        if not match:
+            problems.append(f"line {number}: not a robots.txt rule: {line}")
+        elif match.group(1):
+            in_group = True
+        elif match.group(3) and not in_group:
+            problems.append(f"line {number}: {match.group(3)} before any user-agent")
+        elif match.group(5) and not match.group(6).startswith(("https://", "http://")):
+            problems.append(f"line {number}: the sitemap is not an absolute URL")
+    if not in_group:
+        problems.append("no user-agent group")
+    return problems
+
+
+def test_robots_txt_is_valid_rfc_9309_allows_every_page_and_names_the_sitemap(built):
+    from urllib.robotparser import RobotFileParser
+
+    text = built.files["robots.txt"].decode("utf-8")
+    assert robots_problems(text, built.base_url) == []
+    robots = RobotFileParser()
+    robots.parse(text.splitlines())
+    pages = [built.base_url + p for p in built.files if p.endswith(".html")]
+    assert all(robots.can_fetch("Googlebot", url) for url in pages)
+    assert robots.site_maps() == [built.base_url + "sitemap.xml"]
+    assert robots_problems("Disallow: /\n", "") == ["line 1: Disallow before any user-agent", "no user-agent group"]
+    assert robots_problems("User-agent: *\nAllow: nope\nSitemap: /s.xml\n", "") == [
+        "line 2: not a robots.txt rule: Allow: nope", "line 3: the sitemap is not an absolute URL"]
+
+
+# A real browser ---------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def browser_missing() -> str | None:
+    """Why the real-browser check cannot run here, or None."""
+    if not CHROMIUM.is_file():
+        return "Chromium is not installed (apt-get install chromium); .ci/run installs it"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def served(seed, fixture_site, tmp_path_factory):
+    """Both sites on a loopback HTTP server: the seed at the root, the fixture under /campaign/ (its base_url's path)."""
+    root = tmp_path_factory.mktemp("served")
+    write_output(seed.files, root / "seed")
+    write_output(fixture_site.files, root / "fixture" / "campaign")
+    servers = []
+    for name in ("seed", "fixture"):
+        handler = functools.partial(QuietHandler, directory=str(root / name))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    yield {"seed": f"http://127.0.0.1:{servers[0].server_port}/", "fixture": f"http://127.0.0.1:{servers[1].server_port}/campaign/",
+           "root": root}
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """The standard library's file server, without a log line per request."""
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
+
+
+class Console:
+    """One browser tab that notes console errors and warnings, uncaught exceptions and failed or 4xx/5xx requests."""
+
+    def __init__(self, browser) -> None:
+        self.page = browser.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", lambda message: self.problems.append(f"console {message.type}: {message.text}")
+                     if message.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
+        # net::ERR_ABORTED: the previous page's icon, cut off by the next goto (a missing file is an HTTP 404 below).
+        self.page.on("requestfailed", lambda request: self.problems.append(f"request failed: {request.url} {request.failure}")
+                     if request.failure != "net::ERR_ABORTED" else None)
+        self.page.on("response", lambda response: self.problems.append(f"HTTP {response.status}: {response.url}")
+                     if response.status >= 400 else None)
+
+    def load(self, url: str, evaluate: str | None = None, settle: int = 100) -> tuple[list[str], object]:
+        """What went wrong while `url` loaded (and `evaluate` ran), and what `evaluate` returned."""
+        self.problems = []
+        self.page.goto(url, wait_until="load")
+        result = self.page.evaluate(evaluate) if evaluate else None
+        if settle:
+            self.page.wait_for_timeout(settle)  # the icon is fetched after the load event
+        return self.problems, result
+
+
+@pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
+@pytest.mark.parametrize("name", ["seed", "fixture"])
+def test_no_console_error_or_failed_request_on_any_page_in_chromium(browser, served, name, seed, fixture_site):
+    """Every page over HTTP (the fixture under a sub-path) and from file://, as a visitor's browser loads it."""
+    built = seed if name == "seed" else fixture_site
+    pages = sorted(path for path in built.files if path.endswith(".html"))
+    folder = served["root"] / name / ("campaign" if name == "fixture" else "")
+    problems, tab = {}, Console(browser)
+    for path in pages:
+        for url, settle in ((served[name] + path, 100), ((folder / path).as_uri(), 0)):
+            found, _ = tab.load(url, settle=settle)
+            if found:
+                problems[url] = found
+    print(f"{name}: {len(pages)} pages x 2 (http, file://) in Chromium, {len(problems)} with problems")
+    assert problems == {}
+
+
+@pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
+def test_every_page_links_a_favicon_that_loads(browser, served, seed):
+    """Chromium loads the page's own icon, never /favicon.ico (which a site under a sub-path does not have)."""
+    script = "Promise.all([...document.querySelectorAll('link[rel=icon]')].map(l => fetch(l.href).then(r => [l.href, r.status])))"
+    tab = Console(browser)
+    for base in (served["seed"], served["fixture"]):
+        for path in ("index.html", "news/index.html"):
+            problems, icons = tab.load(base + path, script)
+            assert problems == [] and [status for _, status in icons] == [200], (base + path, problems, icons)
+            assert icons[0][0] == base + "favicon.png"
+    assert seed.files["favicon.png"].startswith(b"\x89PNG")
+
+
+@pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
+def test_robots_txt_can_be_fetched_from_inside_a_page(browser, served):
+    """Lighthouse 12 reads /robots.txt through the page's own loader: the page's CSP must allow that same-origin fetch."""
+    problems, status = Console(browser).load(served["seed"] + "index.html", "fetch('/robots.txt').then(r => r.status)")
+    assert problems == [] and status == 200
+
+
+# HTML: the Nu HTML Checker over the fixture site (the seed's pages: test_accessible) ----------------------
+
+def test_fixture_site_is_valid_html_for_the_nu_checker(fixture_site, tmp_path):
+    import subprocess
+
+    from test_accessible import VNU_JAR, vnu_missing
+
+    if vnu_missing():
+        pytest.skip(vnu_missing())
+    write_output(fixture_site.files, tmp_path / "out")
+    pages = sorted(str(p) for p in (tmp_path / "out").rglob("*.html"))
+    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--format", "json", "--errors-only", *pages],
+                            capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr)["messages"]
+    errors = [f"{m.get('url', '').split('/out/', 1)[-1]}:{m.get('lastLine')}: {m['message']}" for m in messages if m["type"] == "error"]
+    print(f"fixture: Nu HTML Checker, {len(pages)} pages, {len(errors)} errors")
+    assert errors == []
+    assert len(pages) >= 30
