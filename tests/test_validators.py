@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import json
 import re
 import threading
@@ -135,7 +136,7 @@ def test_feed_links_resolve_to_pages_of_the_site(built):
                     assert output_path(built, target) in built.files, f"{path}: {entry.title}: {target}"
                     checked += 1
     if built.name == "fixture":
-        assert checked == 8
+        assert checked >= 8
 
 
 HOSTILE_POST = """\
@@ -168,11 +169,13 @@ def test_feed_text_is_escaped_once_so_readers_get_back_what_the_page_shows(tmp_p
 
 
 def test_feed_has_rights_when_the_site_has_a_copyright(tmp_path):
-    site_yml = ("title: T\ntagline: G\ndescription: D\nbase_url: https://example.org/\nlanguage: en\ntimezone: Europe/London\n"
-                "copyright: \"© 2026 Friends & allies, CC BY-SA 4.0\"\n")
+    site_yml = ("title: \"Oil & <the> City\"\ntagline: \"G & <t>\"\ndescription: D\nbase_url: https://example.org/\nlanguage: en\n"
+                "timezone: Europe/London\ncopyright: \"© 2026 Friends & allies, CC BY-SA 4.0\"\n")
     files = build_files(tmp_path, {"site.yml": site_yml})
     assert feed_problems(files["feed.xml"]) == []
-    assert feedparser.parse(files["feed.xml"]).feed.rights == "© 2026 Friends & allies, CC BY-SA 4.0"
+    feed = feedparser.parse(files["feed.xml"]).feed
+    assert (feed.rights, feed.title, feed.subtitle) == ("© 2026 Friends & allies, CC BY-SA 4.0", "Oil & <the> City", "G & <t>")
+    assert feed.icon == "https://example.org/favicon.png"
     without = build_files(tmp_path / "none", {})
     assert b"<rights>" not in without["feed.xml"]
 
@@ -324,7 +327,7 @@ def test_hreflang_alternates_are_reciprocal_and_name_the_page_itself(built):
 ROBOTS_LINE = re.compile(r"(?i)(?:(user-agent):\s*([A-Za-z_*-]+)|(allow|disallow):\s*([/*][^\s#]*)?|(sitemap):\s*(\S+))\s*(?:#.*)?")
 
 
-def robots_problems(text: str, base_url: str) -> list[str]:
+def robots_problems(text: str) -> list[str]:
     """What RFC 9309 (2.2) finds wrong in a robots.txt: each line a comment, blank, or a known rule; groups open with user-agent."""
     problems, in_group = [], False
     for number, line in enumerate(text.split("\n"), 1):
@@ -349,14 +352,14 @@ def test_robots_txt_is_valid_rfc_9309_allows_every_page_and_names_the_sitemap(bu
     from urllib.robotparser import RobotFileParser
 
     text = built.files["robots.txt"].decode("utf-8")
-    assert robots_problems(text, built.base_url) == []
+    assert robots_problems(text) == []
     robots = RobotFileParser()
     robots.parse(text.splitlines())
     pages = [built.base_url + p for p in built.files if p.endswith(".html")]
     assert all(robots.can_fetch("Googlebot", url) for url in pages)
     assert robots.site_maps() == [built.base_url + "sitemap.xml"]
-    assert robots_problems("Disallow: /\n", "") == ["line 1: Disallow before any user-agent", "no user-agent group"]
-    assert robots_problems("User-agent: *\nAllow: nope\nSitemap: /s.xml\n", "") == [
+    assert robots_problems("Disallow: /\n") == ["line 1: Disallow before any user-agent", "no user-agent group"]
+    assert robots_problems("User-agent: *\nAllow: nope\nSitemap: /s.xml\n") == [
         "line 2: not a robots.txt rule: Allow: nope", "line 3: the sitemap is not an absolute URL"]
 
 
@@ -371,9 +374,7 @@ def browser_missing() -> str | None:
     """Why the real-browser check cannot run here, or None."""
     if not CHROMIUM.is_file():
         return "Chromium is not installed (apt-get install chromium); .ci/run installs it"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return "playwright is not installed (pip install -r requirements-dev.txt)"
     return None
 
