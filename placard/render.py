@@ -88,7 +88,8 @@ class TemplateCache(jinja2.BytecodeCache):
 def load_templates(templates_dir: Path, static_dir: Path | None = None, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """The Jinja2 environment: autoescaping, undefined variables are errors, our filters.
 
-    `inline_stylesheet` is static/style.css for pages that cannot link to it (the 404 page)."""
+    `inline_stylesheet` is static/style.css, `inline_favicon` static/favicon.png as a data: URL, for pages
+    that cannot link to them (the 404 page)."""
     env = TracingEnvironment(  # notes a template reading Markdown texts, for the page cache
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         bytecode_cache=cache,
