@@ -9,7 +9,7 @@ built bytes plus the reload script (and the overlay), which exist only here.
 Reloads are driven by this module, not by livereload's Server: its watcher polls every 0.8 s
 and drops any change within 3 s of the previous reload (LiveReloadHandler.DEFAULT_RELOAD_TIME).
 We use inotify (polling where it is missing), a 50 ms debounce, and livereload's browser
-protocol and script (LiveReloadHandler, livereload.js) for the reload itself.
+protocol and script (livereload.js) for the reload itself.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import html
+import json
 import logging
 import mimetypes
 import re
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import unquote
 
-from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from livereload.handlers import LiveReloadJSHandler
 from tornado import httpserver, netutil, web
 from tornado.websocket import WebSocketHandler
 
@@ -271,23 +272,33 @@ class BuildIdHandler(web.RequestHandler):
         self.finish(str(self.state.preview.generation))
 
 
-class ReloadSocket(LiveReloadHandler):
-    """livereload's browser protocol (hello/info handshake), with waiters kept per server."""
+LIVERELOAD_PROTOCOL = "http://livereload.com/protocols/official-7"
+
+
+class ReloadSocket(WebSocketHandler):
+    """livereload's browser protocol for livereload.js: answer its hello, then send it reloads.
+
+    A plain tornado WebSocketHandler rather than livereload's LiveReloadHandler, which keeps every
+    browser in one set shared by all its instances, accepts sockets from any website (its
+    check_origin returns True) and can only reload through its own watcher (reload_waiters reads
+    LiveReloadHandler.watcher, a class attribute); using it would mean overriding those methods.
+    tornado's own check_origin accepts only pages from this server."""
 
     def initialize(self, state: PreviewState) -> None:
         self.state = state
 
-    def check_origin(self, origin: str) -> bool:
-        return WebSocketHandler.check_origin(self, origin)  # only pages from this server, not any website
-
     def on_message(self, message: str | bytes) -> None:
-        super().on_message(message)  # livereload's handshake reply
-        LiveReloadHandler.waiters.discard(self)  # it registers browsers class-wide; we keep them per server
-        self.state.sockets.add(self)  # from the first message ('hello'), before the page checks the build id
+        """The handshake: livereload.js sends hello, and reloads only after a hello back."""
+        try:
+            command = json.loads(message).get("command")
+        except (ValueError, AttributeError):
+            return  # not livereload.js: nothing to answer
+        if command == "hello":
+            self.write_message({"command": "hello", "protocols": [LIVERELOAD_PROTOCOL], "serverName": "placard"})
+            self.state.sockets.add(self)  # from the hello, before the page checks the build id
 
     def on_close(self) -> None:
         self.state.sockets.discard(self)
-        LiveReloadHandler.waiters.discard(self)
 
 
 def make_app(state: PreviewState) -> web.Application:

@@ -309,6 +309,53 @@ def test_inotify_watcher_reports_changes_but_not_hidden_files(project):
     del inotify
 
 
+async def wait_until(condition, timeout: float = 5.0) -> None:
+    """Wait (bounded, generously) for condition() to hold."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_reload_socket_is_per_server_and_refuses_other_websites(tmp_path):
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    from placard.pipeline import Project
+    from placard.serve import PreviewServer
+
+    async def connect(port: int, origin: str | None = None):
+        headers = {"Origin": origin} if origin else {}
+        ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers=headers, connect_timeout=5))
+        ws.write_message("not json")  # ignored, the socket stays open
+        ws.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+        hello = json.loads(await asyncio.wait_for(ws.read_message(), 5))
+        assert hello["command"] == "hello" and "http://livereload.com/protocols/official-7" in hello["protocols"]
+        return ws
+
+    async def scenario() -> None:
+        servers = [PreviewServer(Project(tmp_path / name), build_site_stub, lambda line: None) for name in "ab"]
+        ports = [await server.start("127.0.0.1", 0) for server in servers]
+        try:
+            first = await connect(ports[0], f"http://127.0.0.1:{ports[0]}")
+            second = await connect(ports[1])
+            assert len(servers[0].state.sockets) == 1 and len(servers[1].state.sockets) == 1
+            servers[0].start_rebuild()
+            assert json.loads(await asyncio.wait_for(first.read_message(), 5))["command"] == "reload"
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(second.read_message(), 0.3)  # the other server's browser is not reloaded
+            with pytest.raises(HTTPClientError) as refused:
+                await connect(ports[0], "https://some-website.example")
+            assert refused.value.code == 403
+            first.close()
+            await wait_until(lambda: not servers[0].state.sockets)
+        finally:
+            for server in servers:
+                await server.close()
+
+    asyncio.run(scenario())
+
+
 # --- end to end: the real command on a loopback port -----------------------------------------
 
 
