@@ -22,7 +22,7 @@ from markdown.treeprocessors import InlineProcessor
 
 from .errors import Problem, Problems
 from .htmlrefs import Scan, is_external
-from .sanitize import REF_KINDS, AllowlistScanner, sanitize_html
+from .sanitize import REF_KINDS, AllowlistScanner, sanitize_html, unfinished_tag
 
 EXTENSIONS = ["extra", "sane_lists"]  # and heading ids: the `toc` extension's, or all of it where a text asks for [TOC]
 TOC_MARKER = "[TOC]"
@@ -196,20 +196,30 @@ def check_refs(item, targets: dict[str, str], problems: Problems) -> None:
             problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'; check the slug")
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Text for a message, its control characters (newlines too) written as escapes: one line per problem."""
+    return CONTROL.sub(lambda match: match.group(0).encode("unicode_escape").decode(), text)
+
+
 def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: Problems) -> None:
     """The external fetches and images without alt text found in a body's HTML, as problems."""
     for ref in scan.refs:
         if not (ref.fetched and is_external(ref.url)):
             continue
         what = "an image" if ref.where.startswith("<img") else f"a {ref.where} reference"
+        shown = one_line(ref.url)
         problems.add(path, find_line(text, first_line, ref.url), "body",
-                     f"embeds {what} from another site ({ref.url}); every visitor's browser would contact that site. "
+                     f"embeds {what} from another site ({shown}); every visitor's browser would contact that site. "
                      "Download the file into content/ (e.g. content/news/photo.jpg) and write ![what it shows](photo.jpg)")
     for _line, src, alt, classes in scan.images:
         if alt is None or (not alt.strip() and DECORATIVE not in classes):
+            shown = one_line(src)
             problems.add(path, find_line(text, first_line, src), "body",
-                         f"the image '{src}' has no alt text; describe it: ![Police lines in the square]({src}), "
-                         f"or if it is only decoration write ![]({src}){{.{DECORATIVE}}}")
+                         f"the image '{shown}' has no alt text; describe it: ![Police lines in the square]({shown}), "
+                         f"or if it is only decoration write ![]({shown}){{.{DECORATIVE}}}")
 
 
 def check_body(path: str, source: str, first_line: int, html: str, problems: Problems) -> str:
@@ -224,6 +234,10 @@ def check_body(path: str, source: str, first_line: int, html: str, problems: Pro
         for tag, attributes in TAG_IN_HTML.findall(html):
             scanner.handle_starttag(tag.lower(), [(name.lower(), unescape(value)) for name, value in ATTRIBUTE_IN_TAG.findall(attributes)])
     findings = scanner.findings
+    unfinished = unfinished_tag(html)
+    if unfinished:
+        findings.append((f"the unfinished tag '{one_line(unfinished[:30])}' (no closing '>') is not allowed here "
+                         "(browsers would read the rest of the page into it); finish it with '>' or remove it", unfinished[:10]))
     if changed and not findings:  # nh3 would take out something the scan does not name: still never silently
         findings = [("this HTML is not allowed here (the sanitizer would change it: it is malformed or uses markup "
                      "that is not allowed); write it in Markdown instead", "<")]

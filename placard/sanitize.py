@@ -42,6 +42,7 @@ ALLOWLIST = dict(
 
 URL_ATTRIBUTES = {"href", "src", "cite", "action", "formaction", "data", "poster", "xlink:href", "srcset", "background", "ping", "codebase"}
 WORD = re.compile(r"[^\s<>/=\"'`]+")  # anything that could be a tag or attribute name
+UNFINISHED = re.compile(r"<[a-zA-Z/!?][^>]*$")
 SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*(?=:)")
 
 WHY_NOT = {
@@ -81,6 +82,13 @@ def sanitize_html(html: str) -> tuple[str, bool]:
     if clean == html:  # (most bodies: nothing to take out, nothing re-written)
         return clean, False
     return clean, clean != clean_permissively(html)
+
+
+def unfinished_tag(html: str) -> str | None:
+    """A tag left open at the end of the HTML ('<img alt="'): nh3, like browsers, drops it, so
+    the allowlist cannot see it; in a page it would swallow what follows."""
+    match = UNFINISHED.search(html)
+    return match.group(0) if match else None
 
 
 def clean_permissively(html: str) -> str:
