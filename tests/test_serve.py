@@ -37,7 +37,7 @@ def quiet_build(project, clock=lambda: NOW):
 
 def strip_preview(page: bytes) -> bytes:
     """Remove what the preview adds to a page, to compare with the built bytes."""
-    page = re.sub(rb"<script>\(function\(\)\{var built=.*?</script>", b"", page, flags=re.S)
+    page = re.sub(rb'<script src="/__placard__/preview.js" data-built="\d+"></script>', b"", page)
     return re.sub(rb'<div id="placard-error-overlay".*?</div>', b"", page, flags=re.S)
 
 
@@ -228,8 +228,8 @@ def build_site_stub():
 def test_injection_adds_script_and_nothing_else_when_the_build_is_good():
     page = b"<!DOCTYPE html><html><head><title>x</title></head><body class=a><p>hi</p></body></html>"
     served = inject_preview(page, Preview({}, None, 7))
-    assert served.index(b"livereload.js") < served.index(b"</head>")
-    assert b"var built=7;" in served and b"placard-error-overlay" not in served
+    assert served.index(b'<script src="/__placard__/preview.js"') < served.index(b"</head>")
+    assert b'data-built="7"' in served and b"placard-error-overlay" not in served
     assert strip_preview(served) == page
 
 
@@ -348,10 +348,12 @@ def test_serve_end_to_end(tmp_path):
                 break
         base = re.search(r"http://127\.0\.0\.1:\d+/", log[-1]).group(0)
         status, page = fetch(base + "about/")
-        assert status == 200 and "About the" in page and "livereload.js" in page
+        assert status == 200 and "About the" in page and '<script src="/__placard__/preview.js" data-built="1">' in page
         assert "Preview: drafts are shown" in page
         status, script = fetch(base + "livereload.js")
         assert status == 200 and "LiveReload" in script
+        status, script = fetch(base + "__placard__/preview.js")
+        assert status == 200 and "/livereload.js?port=" in script and "LiveReloadConnect" in script
         assert fetch(base + "no-such-page/")[0] == 404
 
         async def edit_break_fix() -> None:
@@ -398,4 +400,5 @@ def test_preview_relaxes_the_csp_only_in_served_pages():
     page = b'<html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'"></head><body>x</body></html>'
     served = inject_preview(page, Preview(files={}, generation=3))
     assert PREVIEW_CSP in served and b"default-src 'none'" not in served
-    assert b"<script>" in served and b"<script>" not in page
+    assert b"<script src=" in served and b"<script" not in page
+    assert b"script-src 'self';" in PREVIEW_CSP and b"'unsafe-inline'; style-src" not in PREVIEW_CSP
