@@ -115,7 +115,9 @@ def css_urls(text: str, first_line: int = 1) -> list[tuple[int, str, str]]:
 
 
 class _Parser(HTMLParser):
-    """Collects references, ids, headings, lang and images without alt."""
+    """Collects references, ids, headings, lang, images without alt, and what could run (for the audit)."""
+
+    collect_runnable = True
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -140,7 +142,8 @@ class _Parser(HTMLParser):
                 scan.images_without_alt.append(line)
         if tag == "style":
             self.in_style = line
-        scan.runnable.extend((line, what) for what in runnable_in_tag(tag, values))
+        if self.collect_runnable:
+            scan.runnable.extend((line, what) for what in runnable_in_tag(tag, values))
         for name, value in values.items():
             if (tag, name) in FETCHED:
                 urls = srcset_urls(value) if name == "srcset" else [value.strip()]

@@ -224,9 +224,9 @@ def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: P
 
 def check_body(path: str, source: str, first_line: int, html: str, problems: Problems) -> str:
     """Check a body's HTML against the allowlist (placard.sanitize: nh3 decides, a scan names what it
-    refuses and where) and for external embeds or images without alt text; return the HTML to publish."""
+    refused and where) and for external embeds or images without alt text; return the HTML to publish."""
     clean, changed = sanitize_html(html)
-    scanner = AllowlistScanner()
+    scanner = AllowlistScanner(explain=changed)
     if "<" in source:
         scanner.feed(html)
         scanner.close()

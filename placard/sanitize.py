@@ -35,7 +35,7 @@ TAG_ATTRIBUTES = {
 }
 ALIGNMENTS = {f"text-align: {side};" for side in ("left", "center", "right")}  # exactly what Python-Markdown's tables write
 ATTRIBUTE_VALUES = {"th": {"style": ALIGNMENTS}, "td": {"style": ALIGNMENTS}}
-ALLOWLIST = dict(
+ALLOWLIST = nh3.Cleaner(  # built once: configuring nh3 for each body cost more than cleaning it
     tags=TAGS, attributes={"*": GLOBAL_ATTRIBUTES, **TAG_ATTRIBUTES}, tag_attribute_values=ATTRIBUTE_VALUES,
     url_schemes=URL_SCHEMES, link_rel=None, strip_comments=True,  # (rel= is placard's to add, on outbound links)
 )
@@ -78,7 +78,7 @@ WHY_NOT_OTHER = "only the HTML Markdown writes, plus a few elements such as <det
 
 def sanitize_html(html: str) -> tuple[str, bool]:
     """(nh3's clean HTML, whether sanitizing took anything out): the sanitizer's verdict on a body."""
-    clean = nh3.clean(html, **ALLOWLIST)
+    clean = ALLOWLIST.clean(html)
     if clean == html:  # (most bodies: nothing to take out, nothing re-written)
         return clean, False
     return clean, clean != clean_permissively(html)
@@ -113,12 +113,17 @@ class AllowlistScanner(_Parser):
     """Name what the allowlist refuses in HTML (entities decoded), each with the text to look for in
     the source; collects htmlrefs' references and images in the same pass."""
 
-    def __init__(self) -> None:
+    collect_runnable = False  # (the allowlist is stricter)
+
+    def __init__(self, explain: bool = True) -> None:
         super().__init__()
+        self.explain = explain  # False: nh3 found nothing to refuse, only collect references and images
         self.findings: list[tuple[str, str]] = []  # (message, text to look for in the source)
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         super().handle_starttag(tag, attrs)
+        if not self.explain:
+            return
         if tag not in TAGS:
             self.findings.append((f"<{tag}> is not allowed here ({WHY_NOT.get(tag, WHY_NOT_OTHER)})", f"<{tag}"))
             return
@@ -146,14 +151,18 @@ class AllowlistScanner(_Parser):
         self.handle_starttag(tag, attrs)
 
     def handle_comment(self, data: str) -> None:
-        self.findings.append(("an HTML comment <!-- ... --> is not allowed here (it is published in the page's source for anyone to read, "
-                              "and can hide part of the page); delete it", "<!--"))
+        if self.explain:
+            self.findings.append(("an HTML comment <!-- ... --> is not allowed here (it is published in the page's source for anyone to read, "
+                                  "and can hide part of the page); delete it", "<!--"))
 
     def handle_pi(self, data: str) -> None:
-        self.findings.append((f"'<?{data[:20]}' is not allowed here (browsers read it as a hidden comment); delete it", "<?"))
+        if self.explain:
+            self.findings.append((f"'<?{data[:20]}' is not allowed here (browsers read it as a hidden comment); delete it", "<?"))
 
     def unknown_decl(self, data: str) -> None:
-        self.findings.append((f"'<![{data[:20]}' is not allowed here (browsers read it as a hidden comment); delete it", "<!["))
+        if self.explain:
+            self.findings.append((f"'<![{data[:20]}' is not allowed here (browsers read it as a hidden comment); delete it", "<!["))
 
     def handle_decl(self, decl: str) -> None:
-        self.findings.append((f"'<!{decl[:20]}' is not allowed here (a page has one doctype, placard's); delete it", "<!"))
+        if self.explain:
+            self.findings.append((f"'<!{decl[:20]}' is not allowed here (a page has one doctype, placard's); delete it", "<!"))
