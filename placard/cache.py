@@ -49,7 +49,7 @@ from .workers import can_fork
 FORMAT_VERSION = 7
 CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
-LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata")
+LIBRARIES = ("Markdown", "Jinja2", "MarkupSafe", "Babel", "PyYAML", "python-frontmatter", "icalendar", "segno", "python-slugify", "Pillow", "tzdata", "nh3")
 
 
 def digest_bytes(*parts: bytes) -> bytes:
