@@ -22,7 +22,7 @@ from markdown.treeprocessors import InlineProcessor
 
 from .errors import Problem, Problems
 from .htmlrefs import Scan, is_external
-from .sanitize import REF_KINDS, AllowlistScanner, sanitize_html, unfinished_tag
+from .sanitize import REF_KINDS, AllowlistScanner, sanitize_html, unfinished_tag  # noqa: F401 (REF_KINDS: placard's link kinds, kept importable from here)
 
 EXTENSIONS = ["extra", "sane_lists"]  # and heading ids: the `toc` extension's, or all of it where a text asks for [TOC]
 TOC_MARKER = "[TOC]"
@@ -284,15 +284,13 @@ def resolve_links(html: str, resolve: Callable[[str], str]) -> str:
 def find_line(source: str, first_line: int, needle: str, occurrence: int = 0) -> int:
     """The file line where `needle` appears (case-insensitive) in a Markdown body for the
     `occurrence`-th time (the last one if there are fewer), else the body's first line."""
+    found = None
     if needle:
-        haystack, needle = source.lower(), needle.lower()
-        found, at = -1, haystack.find(needle)
-        while at >= 0 and occurrence >= 0:
-            found, occurrence = at, occurrence - 1
-            at = haystack.find(needle, at + len(needle))
-        if found >= 0:
-            return first_line + source.count("\n", 0, found)
-    return first_line
+        for number, match in enumerate(re.finditer(re.escape(needle), source, re.IGNORECASE)):
+            found = match.start()
+            if number == occurrence:
+                break
+    return first_line + source.count("\n", 0, found) if found is not None else first_line
 
 
 def report_safety(path: str, source: str, first_line: int, findings: list[tuple[str, str]], problems: Problems) -> None:

@@ -43,6 +43,7 @@ ALLOWLIST = nh3.Cleaner(  # built once: configuring nh3 for each body cost more 
 URL_ATTRIBUTES = {"href", "src", "cite", "action", "formaction", "data", "poster", "xlink:href", "srcset", "background", "ping", "codebase"}
 WORD = re.compile(r"[^\s<>/=\"'`]+")  # anything that could be a tag or attribute name
 UNFINISHED = re.compile(r"<[a-zA-Z/!?][^>]*$")
+C0_AND_SPACE = "".join(map(chr, range(0x21)))  # what the URL standard strips from both ends
 SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*(?=:)")
 
 WHY_NOT = {
@@ -104,8 +105,7 @@ def clean_permissively(html: str) -> str:
 
 def url_scheme(value: str) -> str | None:
     """The scheme a browser reads in a URL attribute (leading spaces and controls, tabs and newlines ignored)."""
-    match = SCHEME.match(re.sub(r"[\t\n\r]", "", value).lstrip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
-                                                                 "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "))
+    match = SCHEME.match(re.sub(r"[\t\n\r]", "", value).lstrip(C0_AND_SPACE))
     return match.group(0).lower() if match else None
 
 
