@@ -137,17 +137,26 @@ def rebuild(build: Builder, previous: Preview, log: Log) -> Preview:
 # What the browser gets: the built bytes, plus the reload script and the overlay (preview only)
 
 
+PREVIEW_SCRIPT_URL = "/__placard__/preview.js"
+# Served as a file (the preview's CSP runs no inline script): after livereload connects, reload if
+# a rebuild finished while the page was loading (the generation the page was served with is in its
+# script tag); load livereload.js; let the error overlay's button hide it.
+PREVIEW_JS = (
+    "(function(){var built=document.currentScript.getAttribute('data-built');"
+    "document.addEventListener('LiveReloadConnect',function(){"
+    "fetch('%s',{cache:'no-store'}).then(function(r){return r.text()})"
+    ".then(function(now){if(now!==built)location.reload()})});"
+    "document.addEventListener('click',function(e){var b=e.target.closest&&e.target.closest('[data-placard-hide]');"
+    "if(b){var o=document.getElementById('placard-error-overlay');if(o)o.remove()}});"
+    "var s=document.createElement('script');"
+    "s.src='/livereload.js?port='+(location.port||(location.protocol==='https:'?443:80));"
+    "document.head.appendChild(s)})();\n" % BUILD_ID_URL
+)
+
+
 def reload_script(generation: int) -> str:
-    """livereload.js from this server, and a check that catches a rebuild finished while the page was loading."""
-    return (
-        "<script>(function(){var built=%d;"
-        "document.addEventListener('LiveReloadConnect',function(){"
-        "fetch('%s',{cache:'no-store'}).then(function(r){return r.text()})"
-        ".then(function(now){if(now!==String(built))location.reload()})});"
-        "var s=document.createElement('script');"
-        "s.src='/livereload.js?port='+(location.port||(location.protocol==='https:'?443:80));"
-        "document.head.appendChild(s)})();</script>" % (generation, BUILD_ID_URL)
-    )
+    """The tag loading the preview's script (PREVIEW_JS), with the generation this page was served with."""
+    return f'<script src="{PREVIEW_SCRIPT_URL}" data-built="{generation}"></script>'
 
 
 def render_overlay(failure: Failure) -> str:
@@ -167,14 +176,15 @@ def render_overlay(failure: Failure) -> str:
         f'<ul style="margin:0 0 .8em;padding-left:1.2em">{"".join(items)}</ul>'
         f'<p style="margin:0">{"You are looking at the last version that worked. " if failure.kept_last_good else ""}'
         "Fix the file and save: this page updates by itself. Nothing has been published or deleted."
-        ' <button type="button" onclick="this.parentNode.parentNode.remove()">Hide</button></p></div>'
+        ' <button type="button" data-placard-hide>Hide</button></p></div>'
     )
 
 
 # The built pages carry a strict Content-Security-Policy that would block the reload script,
-# its socket and the overlay's inline styles; the preview (loopback only) swaps in this one.
+# its socket and the overlay's inline styles; the preview (loopback only) swaps in this one. Scripts
+# only from this server's files, never inline: an injected handler must not run here either.
 PREVIEW_CSP = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     b"img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'"
 )
 CSP_META = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")')
@@ -263,6 +273,15 @@ class PageHandler(web.RequestHandler):
         self.get(url_path)
 
 
+class PreviewScriptHandler(web.RequestHandler):
+    """The preview's own script (PREVIEW_JS)."""
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.finish(PREVIEW_JS)
+
+
 class BuildIdHandler(web.RequestHandler):
     """The current build generation, for the page's check after (re)connecting."""
 
@@ -311,6 +330,7 @@ def make_app(state: PreviewState) -> web.Application:
             (r"/livereload", ReloadSocket, {"state": state}),
             (r"/livereload\.js", LiveReloadJSHandler),
             (BUILD_ID_URL, BuildIdHandler, {"state": state}),
+            (PREVIEW_SCRIPT_URL, PreviewScriptHandler),
             (r"/(.*)", PageHandler, {"state": state}),
         ],
         log_function=lambda handler: None,  # the terminal is for rebuilds and problems, not requests

@@ -37,7 +37,7 @@ def quiet_build(project, clock=lambda: NOW):
 
 def strip_preview(page: bytes) -> bytes:
     """Remove what the preview adds to a page, to compare with the built bytes."""
-    page = re.sub(rb"<script>\(function\(\)\{var built=.*?</script>", b"", page, flags=re.S)
+    page = re.sub(rb'<script src="/__placard__/preview.js" data-built="\d+"></script>', b"", page)
     return re.sub(rb'<div id="placard-error-overlay".*?</div>', b"", page, flags=re.S)
 
 
@@ -222,8 +222,8 @@ def build_site_stub():
 def test_injection_adds_script_and_nothing_else_when_the_build_is_good():
     page = b"<!DOCTYPE html><html><head><title>x</title></head><body class=a><p>hi</p></body></html>"
     served = inject_preview(page, Preview({}, None, 7))
-    assert served.index(b"livereload.js") < served.index(b"</head>")
-    assert b"var built=7;" in served and b"placard-error-overlay" not in served
+    assert served.index(b'<script src="/__placard__/preview.js"') < served.index(b"</head>")
+    assert b'data-built="7"' in served and b"placard-error-overlay" not in served
     assert strip_preview(served) == page
 
 
@@ -539,10 +539,12 @@ def test_serve_end_to_end(tmp_path):
                 break
         base = re.search(r"http://127\.0\.0\.1:\d+/", log[-1]).group(0)
         status, page = fetch(base + "about/")
-        assert status == 200 and "About the" in page and "livereload.js" in page
+        assert status == 200 and "About the" in page and '<script src="/__placard__/preview.js" data-built="1">' in page
         assert "Preview: drafts are shown" in page
         status, script = fetch(base + "livereload.js")
         assert status == 200 and "LiveReload" in script
+        status, script = fetch(base + "__placard__/preview.js")
+        assert status == 200 and "/livereload.js?port=" in script and "LiveReloadConnect" in script
         assert fetch(base + "no-such-page/")[0] == 404
 
         async def edit_break_fix() -> None:
@@ -589,4 +591,51 @@ def test_preview_relaxes_the_csp_only_in_served_pages():
     page = b'<html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'"></head><body>x</body></html>'
     served = inject_preview(page, Preview(files={}, generation=3))
     assert PREVIEW_CSP in served and b"default-src 'none'" not in served
-    assert b"<script>" in served and b"<script>" not in page
+    assert b"<script src=" in served and b"<script" not in page
+    assert b"script-src 'self';" in PREVIEW_CSP and b"'unsafe-inline'; style-src" not in PREVIEW_CSP
+
+
+def test_in_the_preview_injected_inline_script_does_not_run_but_the_preview_script_does():
+    """A real browser (Chromium, if installed with Playwright) on the preview server: the page's inline
+    handler and inline script are blocked by the preview's CSP; the overlay's Hide button still works."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(path)), None)
+    if chromium is None:
+        pytest.skip("no Chromium installed")
+    from tornado.httpserver import HTTPServer
+    from tornado.ioloop import IOLoop
+    from tornado.testing import bind_unused_port
+    from placard.serve import PreviewState, make_app
+
+    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+            "<title>clean</title></head><body><p>hi</p>"
+            "<img src=\"missing.png\" alt=\"\" onerror=\"document.title='handler ran'\"><script>document.title='inline ran'</script></body></html>")
+    failure = Failure("The site could not be rebuilt: 1 problem", (Problem("content/x.md", 1, "title", "missing"),), True)
+    state = PreviewState(Preview({"index.html": page.encode()}, failure, 1))
+    started, ports, loops = threading.Event(), [], []
+
+    def serve() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        sock, port = bind_unused_port()  # (on 127.0.0.1)
+        HTTPServer(make_app(state)).add_sockets([sock])
+        ports.append(port)
+        loops.append(IOLoop.current())
+        started.set()
+        IOLoop.current().start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert started.wait(10)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            tab = browser.new_page()
+            tab.goto(f"http://127.0.0.1:{ports[0]}/", wait_until="load")
+            tab.wait_for_timeout(300)
+            assert tab.title() == "clean"  # neither the onerror handler nor the inline script ran
+            tab.click("[data-placard-hide]")
+            tab.wait_for_selector("#placard-error-overlay", state="detached", timeout=5000)  # preview.js ran
+            browser.close()
+    finally:
+        loops[0].add_callback(loops[0].stop)
+        thread.join(10)
