@@ -234,7 +234,12 @@ def outlook_url(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(params, quote_via=quote)
 
 
-def event_json_ld(event: Event, config: SiteConfig) -> dict:
+# The site's share picture (static/share.png, 1200 x 630, as og:image): an Event without an image is not shown
+# in search engines' event listings (Google's Event structured data recommends one).
+SHARE_IMAGE = "share.png"
+
+
+def event_json_ld(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> dict:
     """The schema.org Event for search engines and calendar apps that read pages."""
     data: dict = {
         "@context": "https://schema.org",
@@ -246,8 +251,9 @@ def event_json_ld(event: Event, config: SiteConfig) -> dict:
     }
     if event.ends is not None:
         data["endDate"] = json_time(event, event.ends)
-    if event.summary:
-        data["description"] = event.summary
+    # Always a description (recommended): the summary, else the calendar's text (practical notes, the page's address).
+    data["description"] = event.summary or description_text(event, config, catalogue)
+    data["image"] = absolute_url(config.base_url, SHARE_IMAGE)
     data["eventStatus"] = SCHEMA_STATUS[event.status]
     online = is_online(event)
     data["eventAttendanceMode"] = "https://schema.org/" + ("OnlineEventAttendanceMode" if online else "OfflineEventAttendanceMode")
@@ -304,7 +310,7 @@ def event_page_context(event: Event, site: Site, catalogue: Catalogue = ENGLISH)
         "webcal": webcal_url(config, event.lang),
         "google_url": google_calendar_url(event, config, catalogue),
         "outlook_url": outlook_url(event, config, catalogue),
-        "json_ld": render_json_ld(event_json_ld(event, config)),
+        "json_ld": render_json_ld(event_json_ld(event, config, catalogue)),
         "event_url": event_url(event, config),
     }
 

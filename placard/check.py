@@ -8,7 +8,11 @@ It reads the files as a visitor's browser would and reports, one line each
 - internal links and assets that do not resolve to a file in the build (and #fragments with no
   matching id); root-relative links, which break under a sub-path and from file://;
 - pages without `lang`, without exactly one h1, or skipping a heading level; images without alt;
-- pages heavier than the budget (HTML plus its stylesheets).
+- pages heavier than the budget (HTML plus its stylesheets);
+- anything a browser could run or be redirected by (htmlrefs.runnable_in_tag): a script that is
+  not one of the site's own files, on* handlers, javascript:/vbscript:/data: URLs, meta refresh,
+  base, frames, objects, forms, raw-text elements used to smuggle markup; so a page edited by
+  hand after the build is caught (the build's own allowlist, placard.sanitize, is for bodies).
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def check_files(files: dict[str, bytes], offline: bool = False, label: str = "ou
     for path, scan in scans.items():
         findings += check_references(path, scan, files, scans, offline)
         findings += check_structure(path, scan)
+        findings += [Finding(path, line, f"{what}: nothing in a page may run or redirect but the site's own script files "
+                             "(was the page edited after the build? rebuild it)") for line, what in scan.runnable]
     for path, data in files.items():
         if path.endswith(".css"):
             findings += check_stylesheet(path, data.decode("utf-8", "replace"), files)

@@ -47,6 +47,65 @@ class Scan:
     images_without_alt: list[int] = field(default_factory=list)
     images: list[tuple[int, str, str | None, set[str]]] = field(default_factory=list)  # (line, src, alt, classes)
     refresh: list[tuple[int, str]] = field(default_factory=list)
+    runnable: list[tuple[int, str]] = field(default_factory=list)  # (line, what): see runnable_in_tag
+
+
+# What in a page a browser could run, or be sent elsewhere by, for the audit of a built site (a page
+# edited by hand after the build): placard's templates use none of it but their own script files.
+NEVER_IN_PAGES = {
+    "iframe": "loads another page into this one", "frame": "loads another page into this one",
+    "frameset": "replaces the page with other pages", "object": "runs outside content or plug-ins",
+    "embed": "runs outside content or plug-ins", "applet": "runs a plug-in", "base": "changes where every link goes",
+    "form": "can send visitors' data elsewhere", "noscript": "is read differently with and without scripts (markup smuggling)",
+    "template": "holds hidden markup scripts can bring to life", "textarea": "a raw-text element (markup smuggling)",
+    "xmp": "a raw-text element (markup smuggling)", "noembed": "a raw-text element (markup smuggling)",
+    "noframes": "a raw-text element (markup smuggling)", "plaintext": "a raw-text element (markup smuggling)",
+}
+OWN_SCRIPT = re.compile(r"(\.\./)*[a-z0-9-]+\.js")  # placard's own scripts: files beside the pages
+RUNNABLE_SCHEMES = ("javascript:", "vbscript:", "data:")
+MEDIA_ONLY = {(tag, name) for tag in ("img", "source", "video", "audio", "track") for name in ("src", "srcset", "poster")}  # data: shown, never run
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background", "codebase", "cite", "ping", "srcset"}
+
+
+def is_image_only(tag: str, name: str, values: dict[str, str]) -> bool:
+    """Whether a data: URL here is only ever shown as an image: media sources, and the page's icon
+    (the 404 page inlines the site's icon: from an unknown address it cannot link to the file)."""
+    return (tag, name) in MEDIA_ONLY or (tag == "link" and name == "href" and "icon" in values.get("rel", "").lower().split()
+                                         and values.get("href", "").lower().startswith("data:image/png;"))
+
+
+REFRESH_TARGET = re.compile(r"\s*\d+\s*[;,]\s*url\s*=\s*['\"]?([^'\"]*)", re.IGNORECASE)
+
+
+def refreshes_within_site(content: str) -> bool:
+    """Whether a meta refresh leads to a relative address of this site: placard's redirect pages, at
+    addresses that moved (a scheme, a //host or a data: URL would send visitors elsewhere)."""
+    match = REFRESH_TARGET.match(content)
+    if match is None:
+        return False
+    target = match.group(1).strip()
+    return bool(target) and not target.startswith(("/", "\\")) and urlsplit(target).scheme == ""
+
+
+def runnable_in_tag(tag: str, values: dict[str, str]) -> list[str]:
+    """What in one start tag a browser could run or be redirected by (nothing placard writes)."""
+    found = []
+    if tag == "script" and not (OWN_SCRIPT.fullmatch(values.get("src", "")) or values.get("type") == "application/ld+json"):
+        found.append("a <script> that is not one of the site's own script files")
+    if tag in NEVER_IN_PAGES:
+        found.append(f"<{tag}>, which {NEVER_IN_PAGES[tag]}")
+    equiv = values.get("http-equiv", "").lower()
+    if tag == "meta" and equiv in ("refresh", "set-cookie", "link") and not (equiv == "refresh" and refreshes_within_site(values.get("content", ""))):
+        found.append(f"<meta http-equiv={equiv}>, which sends visitors elsewhere or changes the page")
+    if tag == "meta" and equiv == "content-security-policy" and re.search(r"'unsafe-(inline|eval)'", values.get("content", "")):
+        found.append("a Content-Security-Policy that lets inline scripts run")
+    for name, value in values.items():
+        squashed = re.sub(r"[\x00-\x20]", "", value).lower()
+        if name.startswith("on") or name == "srcdoc":
+            found.append(f"the attribute {name}= on <{tag}>, which runs a script or a page")
+        elif name in URL_ATTRIBUTES and squashed.startswith(RUNNABLE_SCHEMES) and not (squashed.startswith("data:") and is_image_only(tag, name, values)):
+            found.append(f"a '{squashed.split(':', 1)[0]}:' address in {name}= on <{tag}>")
+    return found
 
 
 def is_external(url: str) -> bool:
@@ -76,7 +135,9 @@ def css_urls(text: str, first_line: int = 1) -> list[tuple[int, str, str]]:
 
 
 class _Parser(HTMLParser):
-    """Collects references, ids, headings, lang and images without alt."""
+    """Collects references, ids, headings, lang, images without alt, and what could run (for the audit)."""
+
+    collect_runnable = True
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -101,6 +162,8 @@ class _Parser(HTMLParser):
                 scan.images_without_alt.append(line)
         if tag == "style":
             self.in_style = line
+        if self.collect_runnable:
+            scan.runnable.extend((line, what) for what in runnable_in_tag(tag, values))
         for name, value in values.items():
             if (tag, name) in FETCHED:
                 urls = srcset_urls(value) if name == "srcset" else [value.strip()]

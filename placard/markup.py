@@ -19,12 +19,12 @@ import markdown
 from markdown.extensions.toc import TocExtension
 
 from .errors import Problem, Problems
-from .htmlrefs import Scan, _Parser, is_external
+from .htmlrefs import Scan, is_external
 from .internals import heading_ids_extension, install_fast_inline
+from .sanitize import REF_KINDS, AllowlistScanner, sanitize_html, unfinished_tag  # noqa: F401 (REF_KINDS: placard's link kinds, kept importable from here)
 
 EXTENSIONS = ["extra", "sane_lists"]  # and heading ids: the `toc` extension's, or all of it where a text asks for [TOC]
 TOC_MARKER = "[TOC]"
-REF_KINDS = ("post", "event", "entity", "page", "section")
 REF_IN_SOURCE = re.compile(r"\]\(\s*<?((?:post|event|entity|page|section):[^)\s>]*)")
 DECORATIVE = "decorative"  # `![](border.png){.decorative}`: an image that carries no information
 # `="` first, the attribute's name looked behind: the regex engine then scans for the literal, which
@@ -72,10 +72,9 @@ class BodySource:
 
 
 def convert_checked(source: BodySource) -> tuple[str, list[Problem]]:
-    """Convert one body and check the HTML (unsafe markup, external embeds, missing alt text)."""
-    html = convert_markdown(source.text)
+    """Convert one body and check its HTML (the allowlist, external embeds, missing alt text); the HTML to publish and the problems."""
     problems = Problems()
-    check_body(source.path, source.text, source.line, html, problems)
+    html = check_body(source.path, source.text, source.line, convert_markdown(source.text), problems)
     return html, problems.items
 
 
@@ -103,34 +102,54 @@ def check_refs(item, targets: Mapping[str, str], problems: Problems, hints: Mapp
             problems.add(item.origin.path, line, "body", f"the link '{ref}' points to no published {kind} with slug '{slug}'{hint}; check the slug")
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Text for a message, its control characters (newlines too) written as escapes: one line per problem."""
+    return CONTROL.sub(lambda match: match.group(0).encode("unicode_escape").decode(), text)
+
+
 def report_embeds(path: str, text: str, first_line: int, scan: Scan, problems: Problems) -> None:
     """The external fetches and images without alt text found in a body's HTML, as problems."""
     for ref in scan.refs:
         if not (ref.fetched and is_external(ref.url)):
             continue
         what = "an image" if ref.where.startswith("<img") else f"a {ref.where} reference"
+        shown = one_line(ref.url)
         problems.add(path, find_line(text, first_line, ref.url), "body",
-                     f"embeds {what} from another site ({ref.url}); every visitor's browser would contact that site. "
+                     f"embeds {what} from another site ({shown}); every visitor's browser would contact that site. "
                      "Download the file into content/ (e.g. content/news/photo.jpg) and write ![what it shows](photo.jpg)")
     for _line, src, alt, classes in scan.images:
         if alt is None or (not alt.strip() and DECORATIVE not in classes):
+            shown = one_line(src)
             problems.add(path, find_line(text, first_line, src), "body",
-                         f"the image '{src}' has no alt text; describe it: ![Police lines in the square]({src}), "
-                         f"or if it is only decoration write ![]({src}){{.{DECORATIVE}}}")
+                         f"the image '{shown}' has no alt text; describe it: ![Police lines in the square]({shown}), "
+                         f"or if it is only decoration write ![]({shown}){{.{DECORATIVE}}}")
 
 
-def check_body(path: str, source: str, first_line: int, html: str, problems: Problems) -> None:
-    """Refuse unsafe markup (scripts, handlers, javascript: links) and external embeds or images
-    without alt text, on one parse of the body's HTML; other raw HTML is kept as written."""
-    scanner = _SafetyScanner()
+def check_body(path: str, source: str, first_line: int, html: str, problems: Problems) -> str:
+    """Check a body's HTML against the allowlist (placard.sanitize: nh3 decides, a scan names what it
+    refused and where) and for external embeds or images without alt text; return the HTML to publish."""
+    clean, changed = sanitize_html(html)
+    scanner = AllowlistScanner(explain=changed)
     if "<" in source:
         scanner.feed(html)
         scanner.close()
     else:  # no raw HTML: only Python-Markdown's own, regular tags (see TAG_IN_HTML)
         for tag, attributes in TAG_IN_HTML.findall(html):
             scanner.handle_starttag(tag.lower(), [(name.lower(), unescape(value)) for name, value in ATTRIBUTE_IN_TAG.findall(attributes)])
-    report_safety(path, source, first_line, scanner.findings, problems)
+    findings = scanner.findings
+    unfinished = unfinished_tag(html)
+    if unfinished:
+        findings.append((f"the unfinished tag '{one_line(unfinished[:30])}' (no closing '>') is not allowed here "
+                         "(browsers would read the rest of the page into it); finish it with '>' or remove it", unfinished[:10]))
+    if changed and not findings:  # nh3 would take out something the scan does not name: still never silently
+        findings = [("this HTML is not allowed here (the sanitizer would change it: it is malformed or uses markup "
+                     "that is not allowed); write it in Markdown instead", "<")]
+    report_safety(path, source, first_line, findings, problems)
     report_embeds(path, source, first_line, scanner.scan, problems)
+    return clean
 
 
 # Without raw HTML in the Markdown (no '<' in it), every tag is Python-Markdown's own, and its
@@ -178,53 +197,26 @@ def resolve_links(html: str, resolve: Callable[[str], str | None]) -> str:
 LINK_TO_REF = re.compile(r'<a\b[^>]*?\shref="((?:post|event|entity|page|section):[^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 
 
-UNSAFE_TAGS = {
-    "script": "a <script> element: scripts in content could track or attack readers; remove it",
-    "iframe": "an <iframe>: it loads another website into the page and tells it who is reading; link to it instead",
-    "object": "an <object> element: it loads outside content; link to it instead",
-    "embed": "an <embed> element: it loads outside content; link to it instead",
-}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "srcset", "cite"}
-UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
-
-
-class _SafetyScanner(_Parser):
-    """Find scripts, inline event handlers and script URLs in HTML (entities already decoded),
-    while collecting references and images for report_embeds in the same pass."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.findings: list[tuple[str, str]] = []  # (message, text to look for in the source)
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        super().handle_starttag(tag, attrs)
-        if tag in UNSAFE_TAGS:
-            self.findings.append((UNSAFE_TAGS[tag], f"<{tag}"))
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.findings.append((f"an inline event handler '{name}=' on <{tag}>: remove it (scripts are not allowed in content)", name))
-            squashed = re.sub(r"[\s\x00-\x1f]", "", value or "").lower()
-            if name in URL_ATTRIBUTES and squashed.startswith(UNSAFE_SCHEMES):
-                scheme = squashed.split(":", 1)[0]
-                self.findings.append((f"a '{scheme}:' address in {name}= on <{tag}>: link to a normal web address instead", scheme[:4]))
-
-    def handle_startendtag(self, tag: str, attrs: list) -> None:
-        self.handle_starttag(tag, attrs)
-
-
-def find_line(source: str, first_line: int, needle: str) -> int:
-    """The file line where `needle` first appears in a Markdown body (case-insensitive), else its first line."""
+def find_line(source: str, first_line: int, needle: str, occurrence: int = 0) -> int:
+    """The file line where `needle` appears (case-insensitive) in a Markdown body for the
+    `occurrence`-th time (the last one if there are fewer), else the body's first line."""
+    found = None
     if needle:
-        for offset, line in enumerate(source.split("\n")):
-            if needle.lower() in line.lower():
-                return first_line + offset
-    return first_line
+        for number, match in enumerate(re.finditer(re.escape(needle), source, re.IGNORECASE)):
+            found = match.start()
+            if number == occurrence:
+                break
+    return first_line + source.count("\n", 0, found) if found is not None else first_line
 
 
 def report_safety(path: str, source: str, first_line: int, findings: list[tuple[str, str]], problems: Problems) -> None:
-    """Unsafe markup found in a body's HTML, as problems at the line that wrote it."""
+    """What the allowlist refuses in a body, as problems at the line of each construct (the second
+    <script> of a body at the line of the second '<script' in its source)."""
+    seen: dict[str, int] = {}
     for message, needle in findings:
-        problems.add(path, find_line(source, first_line, needle), "body", message)
+        occurrence = seen.get(needle.lower(), 0)
+        seen[needle.lower()] = occurrence + 1
+        problems.add(path, find_line(source, first_line, needle, occurrence), "body", message)
 
 
 def item_key(item) -> str:

@@ -8,8 +8,9 @@ built bytes plus the reload script (and the overlay), which exist only here.
 
 Reloads are driven by this module, not by livereload's Server: its watcher polls every 0.8 s
 and drops any change within 3 s of the previous reload (LiveReloadHandler.DEFAULT_RELOAD_TIME).
-We use inotify (polling where it is missing), a 50 ms debounce, and livereload's browser
-protocol and script (LiveReloadHandler, livereload.js) for the reload itself.
+Changes are seen with watchfiles (the OS's notifications: inotify, FSEvents, Windows; no
+polling), grouped until the editor has finished saving, and the browser is reloaded with
+livereload's script (livereload.js) and browser protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import html
+import json
 import logging
 import mimetypes
 import re
@@ -29,19 +31,21 @@ import webbrowser
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import AsyncIterator, Callable, Mapping
 from urllib.parse import unquote
 
-from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from livereload.handlers import LiveReloadJSHandler
 from tornado import httpserver, netutil, web
 from tornado.websocket import WebSocketHandler
+from watchfiles import Change, awatch
 
 from .errors import BuildError, Problem
 from .output import Output
 from .pipeline import Project, preview_builder
 
-DEBOUNCE_SECONDS = 0.05  # editors save in several steps (write temp, rename, chmod) within a few ms
+DEBOUNCE_SECONDS = 0.025  # a save ends after this long without a change; editors save in several steps within a few ms
 DEBOUNCE_LIMIT_SECONDS = 0.5  # rebuild at least this often while changes keep coming
+POLL_MILLISECONDS = 250  # only where the OS cannot report changes
 PORT_ATTEMPTS = 20
 BUILD_ID_URL = "/__placard__/build"
 
@@ -120,17 +124,26 @@ def rebuild(build: Builder, previous: Preview, log: Log) -> Preview:
 # What the browser gets: the built bytes, plus the reload script and the overlay (preview only)
 
 
+PREVIEW_SCRIPT_URL = "/__placard__/preview.js"
+# Served as a file (the preview's CSP runs no inline script): after livereload connects, reload if
+# a rebuild finished while the page was loading (the generation the page was served with is in its
+# script tag); load livereload.js; let the error overlay's button hide it.
+PREVIEW_JS = (
+    "(function(){var built=document.currentScript.getAttribute('data-built');"
+    "document.addEventListener('LiveReloadConnect',function(){"
+    "fetch('%s',{cache:'no-store'}).then(function(r){return r.text()})"
+    ".then(function(now){if(now!==built)location.reload()})});"
+    "document.addEventListener('click',function(e){var b=e.target.closest&&e.target.closest('[data-placard-hide]');"
+    "if(b){var o=document.getElementById('placard-error-overlay');if(o)o.remove()}});"
+    "var s=document.createElement('script');"
+    "s.src='/livereload.js?port='+(location.port||(location.protocol==='https:'?443:80));"
+    "document.head.appendChild(s)})();\n" % BUILD_ID_URL
+)
+
+
 def reload_script(generation: int) -> str:
-    """livereload.js from this server, and a check that catches a rebuild finished while the page was loading."""
-    return (
-        "<script>(function(){var built=%d;"
-        "document.addEventListener('LiveReloadConnect',function(){"
-        "fetch('%s',{cache:'no-store'}).then(function(r){return r.text()})"
-        ".then(function(now){if(now!==String(built))location.reload()})});"
-        "var s=document.createElement('script');"
-        "s.src='/livereload.js?port='+(location.port||(location.protocol==='https:'?443:80));"
-        "document.head.appendChild(s)})();</script>" % (generation, BUILD_ID_URL)
-    )
+    """The tag loading the preview's script (PREVIEW_JS), with the generation this page was served with."""
+    return f'<script src="{PREVIEW_SCRIPT_URL}" data-built="{generation}"></script>'
 
 
 def render_overlay(failure: Failure) -> str:
@@ -150,14 +163,15 @@ def render_overlay(failure: Failure) -> str:
         f'<ul style="margin:0 0 .8em;padding-left:1.2em">{"".join(items)}</ul>'
         f'<p style="margin:0">{"You are looking at the last version that worked. " if failure.kept_last_good else ""}'
         "Fix the file and save: this page updates by itself. Nothing has been published or deleted."
-        ' <button type="button" onclick="this.parentNode.parentNode.remove()">Hide</button></p></div>'
+        ' <button type="button" data-placard-hide>Hide</button></p></div>'
     )
 
 
 # The built pages carry a strict Content-Security-Policy that would block the reload script,
-# its socket and the overlay's inline styles; the preview (loopback only) swaps in this one.
+# its socket and the overlay's inline styles; the preview (loopback only) swaps in this one. Scripts
+# only from this server's files, never inline: an injected handler must not run here either.
 PREVIEW_CSP = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     b"img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'"
 )
 CSP_META = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")')
@@ -246,6 +260,15 @@ class PageHandler(web.RequestHandler):
         self.get(url_path)
 
 
+class PreviewScriptHandler(web.RequestHandler):
+    """The preview's own script (PREVIEW_JS)."""
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.finish(PREVIEW_JS)
+
+
 class BuildIdHandler(web.RequestHandler):
     """The current build generation, for the page's check after (re)connecting."""
 
@@ -258,23 +281,33 @@ class BuildIdHandler(web.RequestHandler):
         self.finish(str(self.state.preview.generation))
 
 
-class ReloadSocket(LiveReloadHandler):
-    """livereload's browser protocol (hello/info handshake), with waiters kept per server."""
+LIVERELOAD_PROTOCOL = "http://livereload.com/protocols/official-7"
+
+
+class ReloadSocket(WebSocketHandler):
+    """livereload's browser protocol for livereload.js: answer its hello, then send it reloads.
+
+    A plain tornado WebSocketHandler rather than livereload's LiveReloadHandler, which keeps every
+    browser in one set shared by all its instances, accepts sockets from any website (its
+    check_origin returns True) and can only reload through its own watcher (reload_waiters reads
+    LiveReloadHandler.watcher, a class attribute); using it would mean overriding those methods.
+    tornado's own check_origin accepts only pages from this server."""
 
     def initialize(self, state: PreviewState) -> None:
         self.state = state
 
-    def check_origin(self, origin: str) -> bool:
-        return WebSocketHandler.check_origin(self, origin)  # only pages from this server, not any website
-
     def on_message(self, message: str | bytes) -> None:
-        super().on_message(message)  # livereload's handshake reply
-        LiveReloadHandler.waiters.discard(self)  # it registers browsers class-wide; we keep them per server
-        self.state.sockets.add(self)  # from the first message ('hello'), before the page checks the build id
+        """The handshake: livereload.js sends hello, and reloads only after a hello back."""
+        try:
+            command = json.loads(message).get("command")
+        except (ValueError, AttributeError):
+            return  # not livereload.js: nothing to answer
+        if command == "hello":
+            self.write_message({"command": "hello", "protocols": [LIVERELOAD_PROTOCOL], "serverName": "placard"})
+            self.state.sockets.add(self)  # from the hello, before the page checks the build id
 
     def on_close(self) -> None:
         self.state.sockets.discard(self)
-        LiveReloadHandler.waiters.discard(self)
 
 
 def make_app(state: PreviewState) -> web.Application:
@@ -284,6 +317,7 @@ def make_app(state: PreviewState) -> web.Application:
             (r"/livereload", ReloadSocket, {"state": state}),
             (r"/livereload\.js", LiveReloadJSHandler),
             (BUILD_ID_URL, BuildIdHandler, {"state": state}),
+            (PREVIEW_SCRIPT_URL, PreviewScriptHandler),
             (r"/(.*)", PageHandler, {"state": state}),
         ],
         log_function=lambda handler: None,  # the terminal is for rebuilds and problems, not requests
@@ -309,7 +343,7 @@ def bind_port(host: str, port: int, log: Log) -> tuple[list[socket.socket], int]
 
 
 # ---------------------------------------------------------------------------------------------
-# Watching for changes: inotify where the system has it, polling otherwise
+# Watching for changes: watchfiles, on the OS's change notifications
 
 
 def watched_roots(project: Project) -> tuple[Path, ...]:
@@ -317,85 +351,32 @@ def watched_roots(project: Project) -> tuple[Path, ...]:
     return (project.content, project.templates, project.static)
 
 
+EDITOR_LEFTOVERS = ("~", ".swp", ".tmp")  # backup and temporary files, skipped by the build (placard.content)
+
+
 def is_relevant(name: str) -> bool:
-    """Hidden files (editor swap and lock files) never affect the site; the pipeline skips them."""
-    return bool(name) and not name.startswith(".")
+    """Hidden files (editor swap and lock files) and editor leftovers never affect the site; the pipeline skips them."""
+    return bool(name) and not name.startswith(".") and not name.endswith(EDITOR_LEFTOVERS)
 
 
-class InotifyWatcher:
-    """Recursive inotify watches on the project's source folders and site.yml."""
+def source_filter(project: Project) -> Callable[[Change, str], bool]:
+    """watchfiles' filter: site.yml, a source folder, or a non-hidden path in one (not output/, .cache/, ...)."""
+    roots = (project.root, project.root.resolve())  # FSEvents names files by their real path
+    folders = {folder.name for folder in watched_roots(project)}
 
-    def __init__(self, project: Project) -> None:
-        from inotify_simple import INotify, flags
-
-        self.flags = flags
-        self.project = project
-        self.inotify = INotify(nonblocking=True)
-        self.mask = flags.CLOSE_WRITE | flags.CREATE | flags.DELETE | flags.MOVED_FROM | flags.MOVED_TO | flags.DELETE_SELF
-        self.folders: dict[int, Path] = {}
-        self.root_wd = self.inotify.add_watch(project.root, self.mask | flags.ONLYDIR)
-        for root in watched_roots(project):
-            self.add_tree(root)
-
-    def fileno(self) -> int:
-        return self.inotify.fileno()
-
-    def add_tree(self, folder: Path) -> None:
-        """Watch a folder and every folder under it (new folders are added as they appear)."""
-        if not folder.is_dir() or folder.name.startswith("."):
-            return
-        try:
-            self.folders[self.inotify.add_watch(folder, self.mask | self.flags.ONLYDIR)] = folder
-        except OSError:
-            return  # removed again before we got to it
-        for child in folder.iterdir():
-            if child.is_dir():
-                self.add_tree(child)
-
-    def read_changes(self) -> list[str]:
-        """The relevant paths changed since the last call."""
-        changed = []
-        for event in self.inotify.read(timeout=0):
-            if event.mask & self.flags.Q_OVERFLOW:
-                changed.append("(many files)")
+    def is_source_change(change: Change, path: str) -> bool:
+        for root in roots:
+            try:
+                parts = Path(path).relative_to(root).parts
+            except ValueError:
                 continue
-            if event.wd == self.root_wd:
-                if event.name == "site.yml" or event.name in {p.name for p in watched_roots(self.project)}:
-                    changed.append(event.name)
-                    if event.mask & self.flags.ISDIR and event.mask & (self.flags.CREATE | self.flags.MOVED_TO):
-                        self.add_tree(self.project.root / event.name)
-                continue
-            folder = self.folders.get(event.wd)
-            if folder is None:
-                continue
-            if event.mask & (self.flags.DELETE_SELF | self.flags.IGNORED):
-                self.folders.pop(event.wd, None)
-                continue
-            if not is_relevant(event.name):
-                continue
-            if event.mask & self.flags.ISDIR and event.mask & (self.flags.CREATE | self.flags.MOVED_TO):
-                self.add_tree(folder / event.name)
-            changed.append(str(folder / event.name))
-        return changed
+            if parts == (project.config_file.name,):
+                return True
+            return (bool(parts) and parts[0] in folders and not any(part.startswith(".") for part in parts)
+                    and is_relevant(parts[-1]))
+        return False
 
-    def close(self) -> None:
-        self.inotify.close()
-
-
-def snapshot_sources(project: Project) -> dict[str, tuple[int, int]]:
-    """Modification time and size of every source file (for the polling fallback)."""
-    files = [project.config_file] if project.config_file.exists() else []
-    for root in watched_roots(project):
-        if root.is_dir():
-            files += [p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)]
-    state = {}
-    for file in files:
-        try:
-            stat = file.stat()
-        except OSError:
-            continue
-        state[str(file)] = (stat.st_mtime_ns, stat.st_size)
-    return state
+    return is_source_change
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,10 +393,10 @@ class PreviewServer:
         self.debounce = debounce
         self.state = PreviewState(Preview({}))
         self.http: httpserver.HTTPServer | None = None
-        self.watcher: InotifyWatcher | None = None
-        self.poller: asyncio.Task | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.first_change = 0.0
+        self.watchers: list[asyncio.Task] = []
+        self.stopping = asyncio.Event()  # ends both watchers
+        self.folders_moved = asyncio.Event()  # ends the folder watcher, to watch the source folders anew
+        self.polling = False  # the OS would not watch every folder: watchfiles polls instead
         self.building = False
         self.pending = False
         self.port = 0
@@ -436,46 +417,67 @@ class PreviewServer:
         return self.port
 
     def start_watching(self) -> None:
-        """inotify on the loop (no thread, no polling); fall back to polling every 0.25 s without it."""
+        """Watch the project folder (site.yml, source folders coming or going) and the source folders.
+
+        watchfiles waits for the OS's notifications in its own threads and hands each batch to
+        this loop: no polling (unless the OS cannot watch), nothing scanned between saves."""
         loop = asyncio.get_running_loop()
-        try:
-            self.watcher = InotifyWatcher(self.project)
-        except (ImportError, OSError, AttributeError):
-            self.log("inotify is not available here; checking for changes every 0.25 s instead.")
-            self.poller = loop.create_task(self.poll_changes())
-            return
-        loop.add_reader(self.watcher.fileno(), self.on_inotify)
+        self.watchers = [loop.create_task(self.watch_project_folder()), loop.create_task(self.watch_source_folders())]
+        for task in self.watchers:
+            task.add_done_callback(self.report_watcher_end)
 
-    def on_inotify(self) -> None:
-        """Files changed: (re)start the debounce timer."""
-        if self.watcher and self.watcher.read_changes():
-            self.schedule()
+    async def watch_project_folder(self) -> None:
+        """site.yml, and content/, templates/ or static/ added or removed (a watch ends with its folder)."""
+        async for changes in self.watch_changes([self.project.root], False, self.stopping):
+            if any(Path(path).name != self.project.config_file.name for _, path in changes):
+                self.folders_moved.set()
+            self.start_rebuild()
 
-    async def poll_changes(self) -> None:
-        """The fallback watcher: compare snapshots of the source files."""
-        before = snapshot_sources(self.project)
+    async def watch_source_folders(self) -> None:
+        """Every file and folder in the source folders (added folders too), watched anew when one comes or goes."""
+        while not self.stopping.is_set():
+            self.folders_moved = asyncio.Event()
+            folders = [folder for folder in watched_roots(self.project) if folder.is_dir()]
+            if not folders:
+                await self.folders_moved.wait()
+                continue
+            async for _ in self.watch_changes(folders, True, self.folders_moved):
+                self.start_rebuild()
+
+    async def watch_changes(self, paths: list[Path], recursive: bool, stop: asyncio.Event) -> AsyncIterator[set]:
+        """watchfiles' batches of source changes until `stop` is set (seen within one step).
+
+        A batch comes once no new change has come for `debounce` (editors save in several steps
+        within a few ms: one rebuild), or DEBOUNCE_LIMIT_SECONDS after its first change while changes
+        keep coming."""
         while True:
-            await asyncio.sleep(0.25)
-            after = snapshot_sources(self.project)
-            if after != before:
-                before = after
-                self.schedule()
+            try:
+                async for changes in awatch(*paths, watch_filter=source_filter(self.project),
+                                            debounce=round(DEBOUNCE_LIMIT_SECONDS * 1000), step=max(1, round(self.debounce * 1000)),
+                                            stop_event=stop, recursive=recursive, force_polling=self.polling or None,
+                                            poll_delay_ms=POLL_MILLISECONDS):
+                    yield changes
+                return
+            except FileNotFoundError:
+                return  # removed before it was watched: the project folder's watcher says so
+            except OSError as error:
+                if self.polling:
+                    raise
+                self.polling = True
+                self.log(f"This computer cannot tell the preview about changes ({error}); checking for changes "
+                         f"every {POLL_MILLISECONDS / 1000:g} s instead.")
 
-    def schedule(self) -> None:
-        """Rebuild once the editor has finished saving: 50 ms after the last change (0.5 s at most)."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        if self.timer is None:
-            self.first_change = now
-        else:
-            self.timer.cancel()
-        delay = min(self.debounce, max(0.0, self.first_change + DEBOUNCE_LIMIT_SECONDS - now))
-        self.timer = loop.call_later(delay, self.start_rebuild)
+    def report_watcher_end(self, task: asyncio.Task) -> None:
+        """A watcher that fails must say so: the preview would silently stop rebuilding."""
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            self.log("".join(traceback.format_exception(error)).rstrip())
+            self.log("The preview stopped watching for changes (error above). Stop it with Ctrl-C and start it again.")
 
     def start_rebuild(self) -> None:
-        self.timer = None
+        """Rebuild now, or as soon as the running rebuild ends: no change is ever dropped."""
         if self.building:
-            self.pending = True  # rebuild again as soon as this one ends: no change is ever dropped
+            self.pending = True
             return
         asyncio.get_running_loop().create_task(self.rebuild_and_reload())
 
@@ -496,14 +498,10 @@ class PreviewServer:
         return await asyncio.get_running_loop().run_in_executor(None, rebuild, self.build, previous, self.log)
 
     async def close(self) -> None:
-        """Stop listening and watching, close browser connections."""
-        if self.timer:
-            self.timer.cancel()
-        if self.poller:
-            self.poller.cancel()
-        if self.watcher:
-            asyncio.get_running_loop().remove_reader(self.watcher.fileno())
-            self.watcher.close()
+        """Stop listening and watching (both watchers end within one step), close browser connections."""
+        self.stopping.set()
+        self.folders_moved.set()
+        await asyncio.gather(*self.watchers, return_exceptions=True)  # a failure was reported when it happened
         if self.http:
             self.http.stop()
             for sock in list(self.state.sockets):

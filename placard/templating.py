@@ -4,6 +4,7 @@ message catalogues that templates use. Autoescaping is on, undefined names are e
 
 from __future__ import annotations
 
+import base64
 import functools
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +27,8 @@ def make_environment(templates_dir: Path, static_dir: Path | None = None, byteco
                      environment_class: type[jinja2.Environment] = jinja2.Environment) -> jinja2.Environment:
     """The Jinja2 environment: autoescaping, undefined variables are errors, our filters and globals.
 
-    `inline_stylesheet` is static/style.css for pages that cannot link to it (the 404 page). The
+    `inline_stylesheet` is static/style.css, `inline_favicon` static/favicon.png as a data: URL, for pages
+    that cannot link to them (the 404 page). The
     environment's class is the caller's to choose (placard.incremental traces what pages read)."""
     env = environment_class(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
@@ -46,7 +48,8 @@ def make_environment(templates_dir: Path, static_dir: Path | None = None, byteco
         tag_slug=tag_slug,
         partial_date=filter_partial_date,
     )
-    env.globals.update(relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir), language_names=LANGUAGE_NAMES,
+    env.globals.update(relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir), inline_favicon=read_favicon(static_dir),
+                       language_names=LANGUAGE_NAMES,
                        event_kinds=EVENT_KIND_LABELS, event_statuses=EVENT_STATUS_LABELS, entity_kinds=ENTITY_KIND_LABELS)
     env.tests["contains"] = lambda sequence, value: value in sequence
     return env
@@ -123,3 +126,9 @@ def filter_iso(value: date | datetime) -> str:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     return value.isoformat()
+
+
+def read_favicon(static_dir: Path | None) -> str:
+    """static/favicon.png as a data: URL, for pages that cannot link to it (the 404 page), or ''."""
+    file = static_dir / "favicon.png" if static_dir else None
+    return "data:image/png;base64," + base64.b64encode(file.read_bytes()).decode() if file and file.is_file() else ""

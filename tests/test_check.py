@@ -54,7 +54,7 @@ def findings_for(head: str = "", body: str = "", extra: dict[str, bytes] | None 
     ("", '<a href="https://example.org/" ping="https://tracker.example/">x</a>', "<a ping>"),
 ])
 def test_every_kind_of_third_party_fetch_is_reported_with_file_and_line(head, body, what):
-    findings = findings_for(head, body)
+    findings = [f for f in findings_for(head, body) if "may run or redirect" not in f]  # (scripts, frames, refresh: also runnable, below)
     assert len(findings) == 1, findings
     line = 3 if head else 5
     assert findings[0].startswith(f"output/news/post/index.html:{line}: {what} loads ")
@@ -137,4 +137,41 @@ def test_check_command_exit_codes(project, capsys):
     assert main(["--root", str(project.root), "check"]) == 1
     out = capsys.readouterr().out
     assert "output/about/index.html:" in out and "https://analytics.example/a.js" in out
-    assert "Check failed: 1 finding in output/." in out
+    assert "Check failed: 2 findings in output/." in out  # it loads from another host, and it is not our own script
+
+
+@pytest.mark.parametrize("markup, what", [
+    ("""<noscript><p title="</noscript><meta http-equiv=refresh content='0;url=https://evil.invalid/'>"></noscript>""", "<noscript>"),
+    ('<meta http-equiv="refresh" content="0;url=page.html">', "<meta http-equiv=refresh>"),
+    ("<script>alert(1)</script>", "a <script> that is not one of the site's own"),
+    ('<img src="x.png" alt="x" onerror="alert(1)">', "the attribute onerror= on <img>"),
+    ('<a href=" jav&#x61;script:alert(1)">x</a>', "a 'javascript:' address in href= on <a>"),
+    ('<a href="data:text/html,<script>alert(1)</script>">x</a>', "a 'data:' address in href= on <a>"),
+    ('<base href="https://evil.invalid/">', "<base>"),
+    ('<form action="https://evil.invalid/"><input name="e"></form>', "<form>"),
+    ('<svg><a xlink:href="javascript:alert(1)">x</a></svg>', "a 'javascript:' address in xlink:href= on <a>"),
+    ('<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>', "the attribute srcdoc= on <iframe>"),
+    ('<meta http-equiv="Content-Security-Policy" content="script-src \'self\' \'unsafe-inline\'">', "a Content-Security-Policy that lets inline"),
+])
+def test_a_page_edited_after_the_build_is_caught_with_its_line(project, markup, what):
+    build(project, NOW)
+    page = project.output / "news" / "first-post" / "index.html"
+    lines = page.read_text(encoding="utf-8").split("\n")
+    at = next(number for number, line in enumerate(lines) if "<main" in line) + 1
+    lines.insert(at, markup)
+    page.write_text("\n".join(lines), encoding="utf-8")
+    findings = [str(f) for f in check_site(project.output)[0]]
+    assert any(f.startswith(f"output/news/first-post/index.html:{at + 1}: {what}") for f in findings), findings
+
+
+def test_only_a_refresh_within_the_site_passes_the_check():
+    """placard's redirect pages send visitors to a relative address; anything else is refused."""
+    from placard.htmlrefs import refreshes_within_site, runnable_in_tag
+
+    assert refreshes_within_site("0; url=../../adilet/index.html") and refreshes_within_site("0;URL='tags/x/'")
+    for content in ("0; url=https://evil.invalid/", "0; url=//evil.invalid/", "0;url=data:text/html,x", "0; url=javascript:alert(1)",
+                    "0; url=/elsewhere/", "5", "0; url="):
+        assert not refreshes_within_site(content), content
+        assert runnable_in_tag("meta", {"http-equiv": "refresh", "content": content}), content
+    assert runnable_in_tag("link", {"rel": "icon", "href": "data:image/svg+xml,<svg/>"})  # only the inlined PNG icon passes
+    assert not runnable_in_tag("link", {"rel": "icon", "href": "data:image/png;base64,iVBORw0K"})

@@ -141,3 +141,26 @@ def test_outbound_links_are_marked_as_the_regex_marks_them(pieces):
     from placard.render import OUTBOUND_LINK, mark_outbound_links
     html = "".join(pieces)
     assert mark_outbound_links(html) == OUTBOUND_LINK.sub(r'<a\1 rel="noopener noreferrer">', html)
+
+
+def test_each_refused_construct_is_reported_at_its_own_line():
+    source = ("Intro.\n\n<details><summary>Fine</summary>ok</details>\n\n<script>one()</script>\n\n"
+              "Text.\n\n<script>two()</script>\n\n<p>x</p>\n<img src=\"a.png\" alt=\"a\" onerror=\"x()\">\n\n[bad](javascript:x())\n")
+    problems = Problems()
+    html = markup.check_body("content/news/x.md", source, 10, markup.convert_markdown(source), problems)
+    assert [(p.line, p.message.split(" is not allowed here")[0]) for p in problems.items] == [
+        (14, "<script>"), (18, "<script>"), (21, "the event handler 'onerror=' on <img>"),
+        (23, "a 'javascript:' address in href= on <a>")]
+    assert all(re.fullmatch(r".+ is not allowed here \(.+\).*", p.message) for p in problems.items)
+    assert "<script" not in html and "onerror" not in html and "javascript" not in html  # (never published: the build fails)
+
+
+def test_clean_bodies_are_published_as_python_markdown_wrote_them():
+    texts = [path.read_text(encoding="utf-8") for path in sorted((Path(__file__).parent.parent / "content").rglob("*.md"))]
+    texts += ["| a | b |\n|:--|--:|\n| 1 | 2 |", "## Title {#custom}\n\n*[HTML]: Hyper Text\n\nHTML [x](post:slug#frag)",
+              "![](border.png){.decorative} ![a](photo.jpg \"t\") [m](mailto:a@b.org) [t](tel:+1)",
+              "<details><summary>More</summary>\n<p><abbr title=\"x\">X</abbr> <kbd>K</kbd></p>\n</details>"]
+    for text in texts:
+        html = markup.convert_markdown(text)
+        problems = Problems()
+        assert markup.check_body("content/x.md", text, 1, html, problems) == html and problems.items == [], text

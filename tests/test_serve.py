@@ -18,7 +18,7 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, REPO, make_project, snapshot
+from conftest import NOW, REPO, SITE_YML, make_project, snapshot
 
 from placard.errors import BuildError, Problem
 from placard.pipeline import build, build_site
@@ -37,7 +37,7 @@ def quiet_build(project, clock=lambda: NOW):
 
 def strip_preview(page: bytes) -> bytes:
     """Remove what the preview adds to a page, to compare with the built bytes."""
-    page = re.sub(rb"<script>\(function\(\)\{var built=.*?</script>", b"", page, flags=re.S)
+    page = re.sub(rb'<script src="/__placard__/preview.js" data-built="\d+"></script>', b"", page)
     return re.sub(rb'<div id="placard-error-overlay".*?</div>', b"", page, flags=re.S)
 
 
@@ -134,7 +134,7 @@ def test_preview_never_writes_output_and_build_never_gets_preview_additions(proj
     assert preview.files["about/index.html"].replace(b'<p class="preview-banner">Preview: drafts are shown here and never published.</p>', b"") == built["about/index.html"]
 
 
-def test_saves_are_debounced_and_a_change_during_a_rebuild_is_never_dropped(tmp_path):
+def test_a_change_during_a_rebuild_is_never_dropped(tmp_path):
     from placard.pipeline import Project
     from placard.serve import PreviewServer
 
@@ -146,17 +146,14 @@ def test_saves_are_debounced_and_a_change_during_a_rebuild_is_never_dropped(tmp_
         return build_site_stub()
 
     async def scenario() -> list[int]:
-        server = PreviewServer(Project(tmp_path), slow_build, lambda line: None, debounce=0.05)
-        for _ in range(3):  # an editor saving in three steps: one rebuild
-            server.schedule()
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.12)  # the rebuild is now running
+        server = PreviewServer(Project(tmp_path), slow_build, lambda line: None)
+        server.start_rebuild()
+        await wait_until(lambda: builds)  # the rebuild is now running
         generations = [server.state.preview.generation]
-        server.schedule()  # a save during the rebuild
-        for _ in range(100):  # bounded wait for both rebuilds
-            if server.state.preview.generation == 2 and not server.building:
-                break
-            await asyncio.sleep(0.02)
+        server.start_rebuild()  # a save during the rebuild
+        server.start_rebuild()  # and another: both are in the files the next rebuild reads
+        await wait_until(lambda: server.state.preview.generation == 2 and not server.building)
+        await asyncio.sleep(0.3)  # time for a wrong third rebuild
         generations.append(server.state.preview.generation)
         return generations
 
@@ -179,15 +176,12 @@ def test_the_first_build_runs_on_the_callers_thread_so_it_may_use_every_core(tmp
     async def scenario() -> None:
         await server.start("127.0.0.1", 0)
         try:
-            server.schedule()
-            for _ in range(100):
-                if server.state.preview.generation == 2 and not server.building:
-                    break
-                await asyncio.sleep(0.02)
+            server.start_rebuild()
+            await wait_until(lambda: server.state.preview.generation == 2 and not server.building)
         finally:
             await server.close()
 
-    server = PreviewServer(Project(tmp_path), build, lambda line: None, debounce=0.01)
+    server = PreviewServer(Project(tmp_path), build, lambda line: None)
     server.build_first()
     asyncio.run(scenario())
     assert threads[0] is threading.current_thread()
@@ -228,8 +222,8 @@ def build_site_stub():
 def test_injection_adds_script_and_nothing_else_when_the_build_is_good():
     page = b"<!DOCTYPE html><html><head><title>x</title></head><body class=a><p>hi</p></body></html>"
     served = inject_preview(page, Preview({}, None, 7))
-    assert served.index(b"livereload.js") < served.index(b"</head>")
-    assert b"var built=7;" in served and b"placard-error-overlay" not in served
+    assert served.index(b'<script src="/__placard__/preview.js"') < served.index(b"</head>")
+    assert b'data-built="7"' in served and b"placard-error-overlay" not in served
     assert strip_preview(served) == page
 
 
@@ -282,31 +276,228 @@ def test_port_in_use_takes_the_next_free_port_and_says_so():
     assert lines[-1] == f"Using port {bound} instead of {port}."
 
 
-def test_inotify_watcher_reports_changes_but_not_hidden_files(project):
-    inotify = pytest.importorskip("inotify_simple")
-    from placard.serve import InotifyWatcher
+# --- watching: watchfiles on a real project in tmp_path -------------------------------------
 
-    try:
-        watcher = InotifyWatcher(project)
-    except OSError:
-        pytest.skip("inotify not available")
-    try:
-        (project.content / "news" / ".first-post.md.swp").write_text("x")
-        assert watcher.read_changes() == []
-        (project.content / "news" / "first-post.md").write_text("changed")
-        (project.content / "new-folder").mkdir()
-        (project.content / "new-folder" / "photo.jpg").write_bytes(b"x")  # the new folder is watched at once
-        (project.root / "site.yml").write_text("title: x\n")
+
+async def wait_until(condition, timeout: float = 5.0) -> None:
+    """Wait (bounded, generously) for condition() to hold."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_source_filter_keeps_sources_and_drops_editor_files_cache_and_output(tmp_path):
+    from watchfiles import Change
+
+    from placard.serve import source_filter
+
+    project = make_project(tmp_path)
+    keep = source_filter(project)
+    root = project.root
+    sources = ["site.yml", "content", "static", "templates/base.html", "content/news/first-post.md",
+               "content/new-folder", "content/new-folder/photo.jpg", "static/style.css"]
+    others = ["content/news/.first-post.md.swp", "content/news/first-post.md~", "content/news/first-post.md.tmp",
+              "content/.git/index", "content/.hidden/post.md", ".cache/store.sqlite", ".cache", "output/index.html",
+              "output", "notes.txt", ".site.yml.swp", "site.yml~", "elsewhere/content/post.md"]
+    assert [path for path in sources if not keep(Change.modified, str(root / path))] == []
+    assert [path for path in others if keep(Change.modified, str(root / path))] == []
+    assert not keep(Change.added, str(tmp_path / "content" / "post.md"))  # another project's content/
+    assert keep(Change.deleted, str(root.resolve() / "content/news/first-post.md"))  # FSEvents' real path
+
+
+class Watched:
+    """A PreviewServer on a tmp project with a stub build counting rebuilds, inside a running loop."""
+
+    def __init__(self, project, debounce: float | None = None) -> None:
+        from placard.serve import PreviewServer
+
+        self.builds: list[float] = []
+        self.log: list[str] = []
+        options = {"debounce": debounce} if debounce else {}
+        self.server = PreviewServer(project, self.build, self.log.append, **options)
+
+    def build(self):
+        self.builds.append(time.monotonic())
+        return build_site_stub()
+
+    async def __aenter__(self) -> "Watched":
+        await self.server.start("127.0.0.1", 0)
+        await asyncio.sleep(0.2)  # watchfiles has placed its watches (it does so in its own thread)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.server.close()
+
+    async def rebuilds_after(self, save, settle: float = 0.3) -> int:
+        """How many rebuilds `save()` causes: wait for the first, then long enough for any extra one."""
+        before = len(self.builds)
+        save()
+        await wait_until(lambda: len(self.builds) > before and not self.server.building)
+        await asyncio.sleep(settle)
+        return len(self.builds) - before
+
+
+def test_a_save_in_several_steps_is_one_rebuild(tmp_path):
+    project = make_project(tmp_path)
+    post = project.content / "news" / "first-post.md"
+
+    def save_like_an_editor() -> None:  # a temporary file, renamed over the post, its mode set: 50 ms apart
+        temporary = post.with_name(".first-post.md.swp")
+        temporary.write_text(post.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+        time.sleep(0.05)
+        os.replace(temporary, post)
+        time.sleep(0.05)
+        os.chmod(post, 0o600)
+
+    def save_in_place() -> None:  # two writes 50 ms apart
+        with post.open("a", encoding="utf-8") as file:
+            file.write("Edited again.")
+            file.flush()
+            time.sleep(0.05)
+            file.write("\n")
+
+    async def scenario() -> list[int]:
+        async with Watched(project, debounce=0.2) as watched:  # the steps merge into one save: 0.2 s is 4 times their gap
+            return [await watched.rebuilds_after(save_like_an_editor), await watched.rebuilds_after(save_in_place),
+                    await watched.rebuilds_after(lambda: (project.root / "site.yml").write_text(SITE_YML + "tagline: x\n"))]
+
+    assert asyncio.run(scenario()) == [1, 1, 1]
+
+
+def test_changes_outside_the_sources_do_not_rebuild(tmp_path):
+    project = make_project(tmp_path)
+
+    def save_elsewhere() -> None:
+        (project.content / "news" / ".first-post.md.swp").write_text("swap")
+        (project.content / "news" / "first-post.md~").write_text("backup")
+        (project.root / ".cache").mkdir()
+        (project.root / ".cache" / "store").write_text("cache")
+        (project.root / "output").mkdir()
+        (project.root / "output" / "index.html").write_text("built")
         (project.root / "notes.txt").write_text("not a source")
-        changes = watcher.read_changes()
-        changes += watcher.read_changes()
-    finally:
-        watcher.close()
-    names = [c.replace(str(project.root), "") for c in changes]
-    assert "/content/news/first-post.md" in names and "site.yml" in names
-    assert "/content/new-folder" in names
-    assert not any("swp" in n or "notes" in n for n in names)
-    del inotify
+        (tmp_path / "elsewhere.md").write_text("outside the project")
+
+    async def scenario() -> tuple[int, int]:
+        async with Watched(project) as watched:
+            save_elsewhere()
+            await asyncio.sleep(0.5)  # many times the 25 ms a rebuild takes to start
+            ignored = len(watched.builds)
+            return ignored, await watched.rebuilds_after(lambda: (project.content / "news" / "first-post.md").write_text("changed"))
+
+    assert asyncio.run(scenario()) == (0, 1)  # and the watcher still works
+
+
+def test_added_and_removed_folders_are_watched(tmp_path):
+    import shutil
+
+    project = make_project(tmp_path)
+    shutil.rmtree(project.static)  # a source folder missing at the start
+    folder = project.content / "new-folder"
+
+    async def scenario() -> list[int]:
+        async with Watched(project) as watched:
+            counts = [await watched.rebuilds_after(folder.mkdir)]
+            counts.append(await watched.rebuilds_after(lambda: (folder / "photo.jpg").write_bytes(b"x")))
+            counts.append(await watched.rebuilds_after(lambda: shutil.rmtree(folder)))
+            counts.append(await watched.rebuilds_after(project.static.mkdir))
+            counts.append(await watched.rebuilds_after(lambda: (project.static / "style.css").write_text("p{}")))
+            shutil.rmtree(project.templates)  # removed and made again: its new folder is watched
+            await wait_until(lambda: not watched.server.building)
+            await asyncio.sleep(0.3)
+            project.templates.mkdir()
+            await asyncio.sleep(0.3)
+            counts.append(await watched.rebuilds_after(lambda: (project.templates / "base.html").write_text("x")))
+            return counts
+
+    counts = asyncio.run(scenario())
+    assert counts[:5] == [1, 1, 1, 1, 1] and counts[5] == 1
+
+
+def test_stopping_the_server_stops_the_watchers(tmp_path):
+    project = make_project(tmp_path)
+
+    async def scenario() -> tuple[float, bool, int]:
+        watched = Watched(project)
+        await watched.__aenter__()
+        assert await watched.rebuilds_after(lambda: (project.content / "a.md").write_text("x"), settle=0.1) == 1
+        started = time.monotonic()
+        await watched.server.close()
+        took = time.monotonic() - started
+        count = len(watched.builds)
+        (project.content / "b.md").write_text("after the stop")
+        await asyncio.sleep(0.5)
+        return took, all(task.done() for task in watched.server.watchers), len(watched.builds) - count
+
+    took, done, after = asyncio.run(scenario())
+    assert done and after == 0
+    assert took < 2  # within a step or so, not watchfiles' 5 s timeout
+
+
+def test_watching_falls_back_to_polling_where_the_system_cannot_notify(tmp_path, monkeypatch):
+    import errno
+
+    from placard import serve as serve_module
+
+    real_awatch = serve_module.awatch
+
+    def awatch_without_notifications(*paths, force_polling=None, **options):
+        if not force_polling:
+            raise OSError(errno.ENOSPC, "OS file watch limit reached")
+        return real_awatch(*paths, force_polling=force_polling, **options)
+
+    monkeypatch.setattr(serve_module, "awatch", awatch_without_notifications)
+    project = make_project(tmp_path)
+
+    async def scenario() -> tuple[int, list[str]]:
+        async with Watched(project) as watched:
+            count = await watched.rebuilds_after(lambda: (project.content / "news" / "first-post.md").write_text("changed"))
+            return count, watched.log
+
+    count, log = asyncio.run(scenario())
+    assert count == 1
+    assert [line for line in log if "cannot tell the preview about changes" in line] == [
+        "This computer cannot tell the preview about changes ([Errno 28] OS file watch limit reached); "
+        "checking for changes every 0.25 s instead."]
+
+
+def test_reload_socket_is_per_server_and_refuses_other_websites(tmp_path):
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    from placard.pipeline import Project
+    from placard.serve import PreviewServer
+
+    async def connect(port: int, origin: str | None = None):
+        headers = {"Origin": origin} if origin else {}
+        ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers=headers, connect_timeout=5))
+        ws.write_message("not json")  # ignored, the socket stays open
+        ws.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+        hello = json.loads(await asyncio.wait_for(ws.read_message(), 5))
+        assert hello["command"] == "hello" and "http://livereload.com/protocols/official-7" in hello["protocols"]
+        return ws
+
+    async def scenario() -> None:
+        servers = [PreviewServer(Project(tmp_path / name), build_site_stub, lambda line: None) for name in "ab"]
+        ports = [await server.start("127.0.0.1", 0) for server in servers]
+        try:
+            first = await connect(ports[0], f"http://127.0.0.1:{ports[0]}")
+            second = await connect(ports[1])
+            assert len(servers[0].state.sockets) == 1 and len(servers[1].state.sockets) == 1
+            servers[0].start_rebuild()
+            assert json.loads(await asyncio.wait_for(first.read_message(), 5))["command"] == "reload"
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(second.read_message(), 0.3)  # the other server's browser is not reloaded
+            with pytest.raises(HTTPClientError) as refused:
+                await connect(ports[0], "https://some-website.example")
+            assert refused.value.code == 403
+            first.close()
+            await wait_until(lambda: not servers[0].state.sockets)
+        finally:
+            for server in servers:
+                await server.close()
+
+    asyncio.run(scenario())
 
 
 # --- end to end: the real command on a loopback port -----------------------------------------
@@ -348,10 +539,12 @@ def test_serve_end_to_end(tmp_path):
                 break
         base = re.search(r"http://127\.0\.0\.1:\d+/", log[-1]).group(0)
         status, page = fetch(base + "about/")
-        assert status == 200 and "About the" in page and "livereload.js" in page
+        assert status == 200 and "About the" in page and '<script src="/__placard__/preview.js" data-built="1">' in page
         assert "Preview: drafts are shown" in page
         status, script = fetch(base + "livereload.js")
         assert status == 200 and "LiveReload" in script
+        status, script = fetch(base + "__placard__/preview.js")
+        assert status == 200 and "/livereload.js?port=" in script and "LiveReloadConnect" in script
         assert fetch(base + "no-such-page/")[0] == 404
 
         async def edit_break_fix() -> None:
@@ -398,4 +591,51 @@ def test_preview_relaxes_the_csp_only_in_served_pages():
     page = b'<html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'"></head><body>x</body></html>'
     served = inject_preview(page, Preview(files={}, generation=3))
     assert PREVIEW_CSP in served and b"default-src 'none'" not in served
-    assert b"<script>" in served and b"<script>" not in page
+    assert b"<script src=" in served and b"<script" not in page
+    assert b"script-src 'self';" in PREVIEW_CSP and b"'unsafe-inline'; style-src" not in PREVIEW_CSP
+
+
+def test_in_the_preview_injected_inline_script_does_not_run_but_the_preview_script_does():
+    """A real browser (Chromium, if installed with Playwright) on the preview server: the page's inline
+    handler and inline script are blocked by the preview's CSP; the overlay's Hide button still works."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(path)), None)
+    if chromium is None:
+        pytest.skip("no Chromium installed")
+    from tornado.httpserver import HTTPServer
+    from tornado.ioloop import IOLoop
+    from tornado.testing import bind_unused_port
+    from placard.serve import PreviewState, make_app
+
+    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+            "<title>clean</title></head><body><p>hi</p>"
+            "<img src=\"missing.png\" alt=\"\" onerror=\"document.title='handler ran'\"><script>document.title='inline ran'</script></body></html>")
+    failure = Failure("The site could not be rebuilt: 1 problem", (Problem("content/x.md", 1, "title", "missing"),), True)
+    state = PreviewState(Preview({"index.html": page.encode()}, failure, 1))
+    started, ports, loops = threading.Event(), [], []
+
+    def serve() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        sock, port = bind_unused_port()  # (on 127.0.0.1)
+        HTTPServer(make_app(state)).add_sockets([sock])
+        ports.append(port)
+        loops.append(IOLoop.current())
+        started.set()
+        IOLoop.current().start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert started.wait(10)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            tab = browser.new_page()
+            tab.goto(f"http://127.0.0.1:{ports[0]}/", wait_until="load")
+            tab.wait_for_timeout(300)
+            assert tab.title() == "clean"  # neither the onerror handler nor the inline script ran
+            tab.click("[data-placard-hide]")
+            tab.wait_for_selector("#placard-error-overlay", state="detached", timeout=5000)  # preview.js ran
+            browser.close()
+    finally:
+        loops[0].add_callback(loops[0].stop)
+        thread.join(10)

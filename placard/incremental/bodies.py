@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..errors import Problem
-from ..markup import BodySource, convert_checked, convert_markdown
+from ..markup import BodySource, convert_checked
 from .digest import digest_texts
 
 
@@ -97,8 +97,8 @@ class Bodies(Mapping):
         if key in self.cached:
             try:
                 return self.cache.get_body(self.digests[key])
-            except Exception:  # an unreadable cache entry: the body converts the same again
-                return convert_markdown(self.sources[key].text)
+            except Exception:  # an unreadable cache entry: the body converts (and sanitizes) the same again
+                return convert_checked(self.sources[key])[0]
         return self.convert(key)
 
     def __contains__(self, key: object) -> bool:
