@@ -104,9 +104,8 @@ def test_an_unreadable_content_file_says_cannot_be_read_with_its_project_path(tm
     assert "content/events/demo-ru.md: posts: no published post has slug 'first-post' (unless it is in content/news/first-post.md, whose slug could not be read)" in lines
 
 
-def test_an_unreadable_static_file_says_cannot_be_read(tmp_path, monkeypatch):
-    project = make_project(tmp_path)
-    target = project.static / "style.css"
+def refuse_reading(monkeypatch, target: Path) -> None:
+    """Path.read_bytes of `target` fails as an unreadable file's does (the suite runs as root, whom chmod does not stop)."""
     real = Path.read_bytes
 
     def read_bytes(self):
@@ -115,6 +114,11 @@ def test_an_unreadable_static_file_says_cannot_be_read(tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+def test_an_unreadable_static_file_says_cannot_be_read(tmp_path, monkeypatch):
+    project = make_project(tmp_path)
+    refuse_reading(monkeypatch, project.static / "style.css")
     errors = build_errors(project)
     assert "static/style.css: cannot be read: Permission denied; make the file readable (check its permissions and owner)" in errors, errors
 
@@ -362,14 +366,6 @@ def test_photos_in_static_are_published_without_their_metadata_too(tmp_path):
 
 def test_an_unreadable_site_yml_says_cannot_be_read(tmp_path, capsys, monkeypatch):
     project = make_project(tmp_path)
-    target = project.config_file
-    real = Path.read_bytes
-
-    def read_bytes(self):
-        if self == target:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real(self)
-
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    refuse_reading(monkeypatch, project.config_file)
     err = run_cli(project, capsys)
     assert err.splitlines()[0] == "site.yml: cannot be read: Permission denied; make the file readable (check its permissions and owner)"
