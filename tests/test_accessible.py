@@ -29,15 +29,21 @@ def vnu_missing() -> str | None:
     return None
 
 
-@pytest.mark.skipif(vnu_missing() is not None, reason=vnu_missing() or "")
-def test_seed_site_is_valid_html_for_the_nu_checker(tmp_path):
-    _, output = build_site(Project(REPO), NOW)
-    write_output(output.files, tmp_path / "out")
-    pages = sorted(str(p) for p in (tmp_path / "out").rglob("*.html"))
+def vnu_errors(files: dict[str, bytes], folder: Path) -> tuple[list[str], list[str]]:
+    """Write a built site into `folder` and run the Nu HTML Checker on every page: (pages, 'page:line: error' lines)."""
+    write_output(files, folder)
+    pages = sorted(str(p) for p in folder.rglob("*.html"))
     result = subprocess.run(["java", "-jar", str(VNU_JAR), "--format", "json", "--errors-only", *pages],
                             capture_output=True, text=True, timeout=300)
     messages = json.loads(result.stderr)["messages"]
-    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}" for m in messages if m["type"] == "error"]
+    prefix = folder.as_uri() + "/"
+    return pages, [f"{m.get('url', '').removeprefix(prefix)}:{m.get('lastLine')}: {m['message']}" for m in messages if m["type"] == "error"]
+
+
+@pytest.mark.skipif(vnu_missing() is not None, reason=vnu_missing() or "")
+def test_seed_site_is_valid_html_for_the_nu_checker(tmp_path):
+    _, output = build_site(Project(REPO), NOW)
+    pages, errors = vnu_errors(output.files, tmp_path / "out")
     print(f"Nu HTML Checker {VNU_JAR.parent.parent.parent.name}: {len(pages)} pages, {len(errors)} errors")
     assert errors == []
     assert len(pages) >= 15

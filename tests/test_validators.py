@@ -481,18 +481,11 @@ def test_robots_txt_can_be_fetched_from_inside_a_page(browser, served):
 # HTML: the Nu HTML Checker over the fixture site (the seed's pages: test_accessible) ----------------------
 
 def test_fixture_site_is_valid_html_for_the_nu_checker(fixture_site, tmp_path):
-    import subprocess
-
-    from test_accessible import VNU_JAR, vnu_missing
+    from test_accessible import vnu_errors, vnu_missing
 
     if vnu_missing():
         pytest.skip(vnu_missing())
-    write_output(fixture_site.files, tmp_path / "out")
-    pages = sorted(str(p) for p in (tmp_path / "out").rglob("*.html"))
-    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--format", "json", "--errors-only", *pages],
-                            capture_output=True, text=True, timeout=300)
-    messages = json.loads(result.stderr)["messages"]
-    errors = [f"{m.get('url', '').split('/out/', 1)[-1]}:{m.get('lastLine')}: {m['message']}" for m in messages if m["type"] == "error"]
+    pages, errors = vnu_errors(fixture_site.files, tmp_path / "out")
     print(f"fixture: Nu HTML Checker, {len(pages)} pages, {len(errors)} errors")
     assert errors == []
     assert len(pages) >= 30
