@@ -101,7 +101,7 @@ def starter_files(languages: tuple[str, ...], now: datetime) -> dict[str, str]:
         "site.yml": site_yml(languages),
         f"content/news/{year}-01-15-example-news-post.md": post_text(WORDS[default], year, default),
         f"content/events/{year}-06-20-example-protest.md": event_text(WORDS[default], year),
-        "content/links/example-oil-company.md": ENTITY_COMPANY.format(year=year, post=f"example-news-post"),
+        "content/links/example-oil-company.md": ENTITY_COMPANY.format(year=year, post="example-news-post"),
         "content/links/example-exchange.md": ENTITY_EXCHANGE,
         "content/pages/about.md": page_text(WORDS[default]),
         ".gitignore": GITIGNORE,

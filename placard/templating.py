@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import functools
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
