@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 import icalendar
 from markupsafe import Markup
 
-from . import __version__
+from . import installed_version
 from .catalogue import N_, Catalogue
 from .languages import translations_of, view_of
 from .models import Event, Site, SiteConfig
@@ -92,7 +92,7 @@ def render_calendar(site: Site, catalogues: dict[str, Catalogue] | None = None, 
 def make_calendar(config: SiteConfig, name: str, events, catalogue: Catalogue = ENGLISH) -> icalendar.Calendar:
     """A VCALENDAR (RFC 5545 3.4, 3.6) published for anyone to import or subscribe to."""
     cal = icalendar.Calendar()
-    cal.add("prodid", f"-//placard//placard {__version__}//EN")  # RFC 5545 3.7.3
+    cal.add("prodid", f"-//placard//placard {installed_version()}//EN")  # RFC 5545 3.7.3
     cal.add("version", "2.0")  # RFC 5545 3.7.4
     cal.add("method", "PUBLISH")  # RFC 5546 1.4 via RFC 5545 3.7.2: a published, not an invitation
     # NAME is RFC 7986 5.1 TEXT; X-WR-CALNAME is what older clients read. vText makes icalendar escape

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from babel.messages.pofile import PoFileError, read_po
 
+from .theme import Layers
 from .vocabulary import N_  # noqa: F401 (marks messages in the modules that import it from here)
 
 CATALOGUE_DIR = "translations"  # under templates/
@@ -83,9 +84,9 @@ def check_po_syntax(text: str) -> list[tuple[int, str]]:
     return faults
 
 
-def catalogue_file(templates_dir: Path, lang: str) -> Path:
-    """Where a language's catalogue lives."""
-    return templates_dir / CATALOGUE_DIR / f"{lang}.po"
+def catalogue_name(lang: str) -> str:
+    """A language's catalogue, relative to each templates/ layer."""
+    return f"{CATALOGUE_DIR}/{lang}.po"
 
 
 def read_entries(file: Path) -> dict[str, Entry]:
@@ -110,26 +111,26 @@ def read_entries_of(file: Path, _mtime: int, _size: int, _inode: int) -> tuple:
     return tuple(entries.items())
 
 
-def template_files(templates_dir: Path) -> tuple[Path, ...]:
-    """The template files messages are extracted from."""
-    return tuple(file for file in sorted(templates_dir.rglob("*")) if file.suffix in TEMPLATE_SUFFIXES and file.is_file())
+def template_files(templates: Layers) -> tuple[Path, ...]:
+    """The template files messages are extracted from: the site's, and the theme's it does not override."""
+    return tuple(file for name, file in templates.files().items() if Path(name).suffix in TEMPLATE_SUFFIXES)
 
 
-def template_signature(templates_dir: Path) -> tuple:
-    """Names, sizes and modification times of the template files: extraction is redone when any changes."""
-    return tuple((file.relative_to(templates_dir).as_posix(), file.stat().st_mtime_ns, file.stat().st_size, file.stat().st_ino)
-                 for file in template_files(templates_dir))
+def template_signature(templates: Layers) -> tuple:
+    """Paths, sizes and modification times of the template files: extraction is redone when any changes."""
+    return tuple((file.as_posix(), file.stat().st_mtime_ns, file.stat().st_size, file.stat().st_ino)
+                 for file in template_files(templates))
 
 
-def template_messages(templates_dir: Path) -> dict[str, str]:
+def template_messages(templates: Layers) -> dict[str, str]:
     """Message id -> 'templates/<file>:<line>' for every _() / gettext() call in the templates."""
     # Extraction parses every template (the slowest part of a warm build); the preview's rebuilds
     # reuse it while no template file has changed (and build.py keeps it in its cache).
-    return dict(extract_template_messages(templates_dir, template_files(templates_dir), template_signature(templates_dir)))
+    return dict(extract_template_messages(templates, template_files(templates), template_signature(templates)))
 
 
 @lru_cache(maxsize=4)
-def extract_template_messages(templates_dir: Path, files: tuple[Path, ...], _signature: tuple) -> tuple:
+def extract_template_messages(templates: Layers, files: tuple[Path, ...], _signature: tuple) -> tuple:
     """(message id, where) pairs of the given template files, in order."""
     from jinja2.ext import babel_extract
 
@@ -141,7 +142,7 @@ def extract_template_messages(templates_dir: Path, files: tuple[Path, ...], _sig
                 if isinstance(message, tuple):  # _("... %(name)s", name=value), gettext_in("...", lang): the id first
                     message = message[0]
                 if isinstance(message, str):
-                    found.setdefault(message, f"templates/{file.relative_to(templates_dir).as_posix()}:{line}")
+                    found.setdefault(message, f"{templates.display(file)}:{line}")
     return tuple(found.items())
 
 
@@ -159,9 +160,9 @@ def code_messages() -> dict[str, str]:
     return {message.id: f"{message.locations[0][0]}:{message.locations[0][1]}" for message in catalog if message.id and message.locations}
 
 
-def required_messages(templates_dir: Path) -> dict[str, str]:
+def required_messages(templates: Layers) -> dict[str, str]:
     """Every message id the site can show, with where it is used."""
-    return {**code_messages(), **template_messages(templates_dir)}
+    return {**code_messages(), **template_messages(templates)}
 
 
 @dataclass(frozen=True)
@@ -173,39 +174,33 @@ class CatalogueReport:
     unused: tuple  # one line each, 'path:line: ...'
 
 
-def check_catalogues(templates_dir: Path, languages: tuple[str, ...], strict: bool = False, required: dict[str, str] | None = None) -> CatalogueReport:
+def check_catalogues(templates: Layers, languages: tuple[str, ...], strict: bool = False, required: dict[str, str] | None = None) -> CatalogueReport:
     """Read each language's catalogue; list messages missing (or fuzzy) and messages nothing uses.
     English needs no entry for a message (the id is English) unless `strict` (the tests of our catalogues).
-    `required` is required_messages(templates_dir), if the caller kept it from an earlier build."""
-    required = required_messages(templates_dir) if required is None else required
+    Each language's catalogue is the theme's with the site's own messages over it (a site's
+    templates/translations/ru.po need hold only what it words differently); what is missing is to be
+    added to the site's own file.
+    `required` is required_messages(templates), if the caller kept it from an earlier build."""
+    required = required_messages(templates) if required is None else required
     catalogues, missing, unused = {}, [], []
     for lang in languages:
-        file = catalogue_file(templates_dir, lang)
-        display = f"templates/{CATALOGUE_DIR}/{lang}.po"
+        files = templates.all_of(catalogue_name(lang))
+        display = f"templates/{catalogue_name(lang)}"
         name = ENGLISH_NAMES.get(lang, lang)
         optional = lang == SOURCE_LANGUAGE and not strict
-        if not file.is_file():
+        if not files:
             if optional:
                 catalogues[lang] = Catalogue(lang, {})
                 continue
             missing.append((display, None, "", f"the {name} catalogue is missing; copy templates/{CATALOGUE_DIR}/en.po to {lang}.po and translate each msgstr"))
             continue
-        try:
-            entries = read_entries(file)
-        except PoSyntaxError as exc:
-            missing.extend((display, line, "", message) for line, message in exc.faults)
+        layered = read_layers(files, templates, missing)
+        if layered is None:
             continue
-        except UnicodeDecodeError as exc:
-            missing.append((display, None, "", f"is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 in your editor or Poedit"))
-            continue
-        except OSError as exc:
-            missing.append((display, None, "", f"cannot be read: {exc.strerror or exc}; check the file's permissions"))
-            continue
-        except PoFileError as exc:
-            missing.append((display, None, "", f"cannot be read as a gettext catalogue: {exc}; compare it with en.po (each msgid needs a msgstr line, text in double quotes)"))
-            continue
+        entries = {msgid: entry for msgid, (_file, entry) in layered.items()}
         for msgid, where in sorted(required.items()):
             entry = entries.get(msgid)
+            display = layered[msgid][0] if msgid in layered else f"templates/{catalogue_name(lang)}"
             if optional and (entry is None or not entry.text.strip()):
                 continue
             if entry is None:
@@ -218,11 +213,35 @@ def check_catalogues(templates_dir: Path, languages: tuple[str, ...], strict: bo
                 fault = placeholder_fault(msgid, entry.text)
                 if fault:
                     missing.append((display, entry.line, "msgstr", f'"{msgid}": {fault}'))
-        for msgid, entry in sorted(entries.items(), key=lambda kv: kv[1].line):
+        for msgid, (display, entry) in sorted(layered.items(), key=lambda kv: (kv[1][0], kv[1][1].line)):
             if msgid not in required:
                 unused.append(f'{display}:{entry.line}: msgid "{msgid}" is not used by any template or by placard (reworded? check en.po); delete it or fix the spelling')
         catalogues[lang] = Catalogue(lang, {msgid: entry.text for msgid, entry in entries.items() if entry.text and not entry.fuzzy})
     return CatalogueReport(catalogues, tuple(missing), tuple(unused))
+
+
+def read_layers(files: tuple[Path, ...], templates: Layers, missing: list) -> dict[str, tuple[str, Entry]] | None:
+    """msgid -> (file shown, entry): the theme's catalogue, then the site's over it; None (and the
+    problems in `missing`) when one cannot be read."""
+    layered: dict[str, tuple[str, Entry]] = {}
+    for file in reversed(files):  # the theme's first: the site's own messages win
+        display = templates.display(file)
+        try:
+            entries = read_entries(file)
+        except PoSyntaxError as exc:
+            missing.extend((display, line, "", message) for line, message in exc.faults)
+            return None
+        except UnicodeDecodeError as exc:
+            missing.append((display, None, "", f"is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 in your editor or Poedit"))
+            return None
+        except OSError as exc:
+            missing.append((display, None, "", f"cannot be read: {exc.strerror or exc}; check the file's permissions"))
+            return None
+        except PoFileError as exc:
+            missing.append((display, None, "", f"cannot be read as a gettext catalogue: {exc}; compare it with en.po (each msgid needs a msgstr line, text in double quotes)"))
+            return None
+        layered.update((msgid, (display, entry)) for msgid, entry in entries.items())
+    return layered
 
 
 PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]*)\))?(?P<spec>[#0 +-]*\d*(?:\.\d+)?)(?P<conv>[diouxXeEfFgGcrsa%])")

@@ -1,4 +1,5 @@
-"""Command line: build (default), serve, new, check, zip. Reads the clock once, here, and passes it in."""
+"""Command line (`placard` or a site's `build.py`): build (default), serve, new, check, zip, init, theme,
+migrate. Reads the clock once, here, and passes it in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import installed_version
 from .errors import BuildError
 from .pipeline import BuildReport, Project, build
 
@@ -26,7 +28,8 @@ def make_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help="the project folder (default: current folder)")
     common.add_argument("--now", default=argparse.SUPPRESS, help="build as if it were this time (ISO 8601), for reproducible builds")
-    parser = argparse.ArgumentParser(prog="build.py", description="Build the campaign site from content/ into output/.", parents=[common])
+    parser = argparse.ArgumentParser(prog=program_name(), description="Build the campaign site from content/ into output/.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"placard {installed_version()}")
     sub = parser.add_subparsers(dest="command", parser_class=lambda **kw: argparse.ArgumentParser(parents=[common], **kw))
     sub.add_parser("build", help="build the site into output/ (the default)")
     serve = sub.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on every save")
@@ -42,7 +45,21 @@ def make_parser() -> argparse.ArgumentParser:
     new.add_argument("title")
     new.add_argument("--lang", choices=["en", "ru", "kk"], help="the language of the title and text (the slug is transliterated to ASCII)")
     new.add_argument("--translates", metavar="SLUG", help="make a translation of the item with this slug (its text only)")
+    init = sub.add_parser("init", help="write a new, complete campaign site into an empty folder")
+    init.add_argument("folder", type=Path)
+    init.add_argument("--languages", default="en", help="the site's languages, the default first (e.g. en,ru,kk)")
+    theme = sub.add_parser("theme", help="compare the site's own templates and static files with placard's theme, or copy one to change it")
+    theme.add_argument("action", choices=["diff", "copy"])
+    theme.add_argument("name", nargs="?", help="for copy: the theme file to make the site's own, e.g. templates/post.html")
+    migrate = sub.add_parser("migrate", help="bring a site made with an older placard up to this version, file by file")
+    migrate.add_argument("--dry-run", action="store_true", help="only list the changes")
     return parser
+
+
+def program_name() -> str:
+    """`placard` when run as the installed command, else the script's name (build.py)."""
+    name = Path(sys.argv[0]).name
+    return name if name in ("placard", "build.py") else "placard"
 
 
 def print_summary(report: BuildReport, out=None) -> None:
@@ -84,6 +101,31 @@ def run_check(folder: Path, offline: bool, out=None) -> int:
     return 1 if findings else 0
 
 
+def run_init(folder: Path, languages: str, now: datetime) -> int:
+    """Write a new site and say how to build it."""
+    from .starter import parse_languages, write_new_site
+
+    written = write_new_site(folder, parse_languages(languages), now)
+    print(f"Wrote a new campaign site into {folder} ({len(written)} files). Next:\n"
+          f"  cd {folder} && placard serve      (preview it while you edit the examples in content/)")
+    return 0
+
+
+def run_theme(project: Project, action: str, name: str | None) -> int:
+    """`theme diff` (print how the site's overrides differ) or `theme copy NAME`."""
+    from .theme_diff import copy_from_theme, diff_theme
+
+    if action == "diff":
+        sys.stdout.write(diff_theme(project.root, project.theme))
+        return 0
+    if not name:
+        print("theme copy: name the file to copy, e.g. placard theme copy templates/post.html", file=sys.stderr)
+        return 2
+    target = copy_from_theme(project.root, project.theme, name)
+    print(f"Wrote {target.relative_to(project.root).as_posix()}: the site's own now; change it, and see `placard theme diff` after upgrades.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; content problems exit 1 with messages, never a traceback."""
     args = make_parser().parse_args(argv)
@@ -101,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
             path = write_new_item(project.content, args.kind, args.title, now, args.lang, args.translates)
             print(f"Wrote {path.relative_to(project.root).as_posix()} (a draft: remove 'draft: true' to publish).")
             return 0
+        if args.command == "init":
+            return run_init(args.folder, args.languages, now)
+        if args.command == "theme":
+            return run_theme(project, args.action, args.name)
+        if args.command == "migrate":
+            from .migrate import run_migration
+
+            return run_migration(project.root, project.theme, args.dry_run, sys.stdout)
         if args.command == "serve":
             from .serve import serve
 

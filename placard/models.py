@@ -23,6 +23,7 @@ from .schema import (
     parse_url,
     parse_uuid,
 )
+from .versions import parse_placard_version
 from .vocabulary import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS
 
 ENTITY_KINDS = tuple(ENTITY_KIND_LABELS)
@@ -83,6 +84,7 @@ class SiteConfig:
     languages: tuple[str, ...] = ("en",)
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
+    placard_version: str | None = None  # the placard version the site was made with (placard.versions)
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -105,6 +107,7 @@ CONFIG_SCHEMA = {
     "copyright": Field(parse_text),
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
+    "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
 }
 
 

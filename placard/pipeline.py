@@ -17,12 +17,13 @@ from typing import Callable, Iterator
 
 import jinja2
 
-from .calendar import render_calendar
+from .calendar import SHARE_IMAGE, render_calendar
 from .catalogue import CatalogueReport, check_catalogues
 from .content import ContentProblems, display_path, iter_content_files, load_config, make_inside_check, unreadable
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
+from .share_image import draw_share_image
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
 from .index import index_site
@@ -32,6 +33,7 @@ from .output import Output, OutputPathError, staging_beside, write_output
 from .redirects import tag_redirects
 from .register import render_open_data
 from .render import RenderInputs, RenderOptions, TemplateProblem
+from .theme import DEFAULT_THEME, Layers, theme_layers
 from .urls import is_placeholder
 
 
@@ -40,6 +42,7 @@ class Project:
     """Where a campaign's files are; the one configuration object besides site.yml."""
 
     root: Path
+    theme: Path = DEFAULT_THEME  # the templates and static files a site does not override
 
     @property
     def config_file(self) -> Path:
@@ -56,6 +59,16 @@ class Project:
     @property
     def static(self) -> Path:
         return self.root / "static"
+
+    @property
+    def template_layers(self) -> Layers:
+        """The site's templates/ over the theme's."""
+        return theme_layers(self.templates, self.theme, "templates")
+
+    @property
+    def static_layers(self) -> Layers:
+        """The site's static/ over the theme's."""
+        return theme_layers(self.static, self.theme, "static")
 
     @property
     def output(self) -> Path:
@@ -106,7 +119,7 @@ def add_data_files(output: Output, project: Project, site: Site, catalogues, ind
     assets, and redirect pages where addresses moved."""
     add_files(output, render_calendar(site, catalogues, index.views), "calendar")
     add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
-    add_tree(output, project, project.static)
+    add_static(output, project, site)
     add_tree(output, project, project.content, skip_markdown=True)
     add_redirects(output, tag_redirects(site, index, options))
 
@@ -215,7 +228,7 @@ def compiled_templates(project: Project) -> jinja2.BytecodeCache | None:
 
 def check_translations(project: Project, config, required: dict[str, str]) -> CatalogueReport:
     """Every language in site.yml needs its interface text in templates/translations/<lang>.po."""
-    report = check_catalogues(project.templates, config.languages, required=required)
+    report = check_catalogues(project.template_layers, config.languages, required=required)
     if report.missing:
         raise BuildError([Problem(*problem) for problem in report.missing])
     return report
@@ -254,6 +267,18 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
     for path, why in faults:
         problems.add(display_path(Path(path), project.root), None, "", why)
     problems.raise_if_any()
+
+
+def add_static(output: Output, project: Project, site: Site) -> None:
+    """The site's static/ files, then the theme's that the site does not override, and the share
+    picture drawn from the site's title when neither has one."""
+    add_tree(output, project, project.static)
+    own = output.paths()
+    for rel, file in project.static_layers.files().items():
+        if file.is_relative_to(project.theme) and rel not in own:
+            output.add(rel, file.read_bytes(), f"placard's theme: static/{rel}")
+    if SHARE_IMAGE not in output.paths():
+        output.add(SHARE_IMAGE, draw_share_image(site.config.title, site.config.tagline), "the site's title (site.yml)")
 
 
 def add_redirects(output: Output, pages: dict[str, str]) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import functools
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -16,6 +15,7 @@ from babel.dates import format_date, format_time, get_date_format
 from markupsafe import Markup
 
 from .catalogue import LANGUAGE_NAMES, Catalogue
+from .theme import Layers
 from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS
 from .urls import tag_slug
 
@@ -23,15 +23,16 @@ from .urls import tag_slug
 BABEL_LOCALES = {"en": "en_GB", "ru": "ru", "kk": "kk"}
 
 
-def make_environment(templates_dir: Path, static_dir: Path | None = None, bytecode_cache: jinja2.BytecodeCache | None = None,
+def make_environment(templates: Layers, static: Layers | None = None, bytecode_cache: jinja2.BytecodeCache | None = None,
                      environment_class: type[jinja2.Environment] = jinja2.Environment) -> jinja2.Environment:
     """The Jinja2 environment: autoescaping, undefined variables are errors, our filters and globals.
 
-    `inline_stylesheet` is static/style.css, `inline_favicon` static/favicon.png as a data: URL, for pages
-    that cannot link to them (the 404 page). The
+    Templates are looked up in the site's templates/ first, then the theme's. `inline_stylesheet` is
+    static/style.css, `inline_favicon` static/favicon.png as a data: URL, for pages that cannot link
+    to them (the 404 page). The
     environment's class is the caller's to choose (placard.incremental traces what pages read)."""
     env = environment_class(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in templates.dirs]),
         bytecode_cache=bytecode_cache,
         auto_reload=False,  # one environment per build: no need to stat every template for every page
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
@@ -48,7 +49,7 @@ def make_environment(templates_dir: Path, static_dir: Path | None = None, byteco
         tag_slug=tag_slug,
         partial_date=filter_partial_date,
     )
-    env.globals.update(relations=RELATIONS, inline_stylesheet=read_stylesheet(static_dir), inline_favicon=read_favicon(static_dir),
+    env.globals.update(relations=RELATIONS, inline_stylesheet=read_stylesheet(static), inline_favicon=read_favicon(static),
                        language_names=LANGUAGE_NAMES,
                        event_kinds=EVENT_KIND_LABELS, event_statuses=EVENT_STATUS_LABELS, entity_kinds=ENTITY_KIND_LABELS)
     env.tests["contains"] = lambda sequence, value: value in sequence
@@ -69,9 +70,9 @@ def make_gettext(catalogue: Catalogue):
     return gettext
 
 
-def read_stylesheet(static_dir: Path | None) -> Markup:
+def read_stylesheet(static: Layers | None) -> Markup:
     """static/style.css as trusted text for a <style> element (it is our own file)."""
-    file = static_dir / "style.css" if static_dir else None
+    file = static.find("style.css") if static else None
     css = file.read_text(encoding="utf-8") if file and file.is_file() else ""
     return Markup(css.replace("</", "<\\/"))
 
@@ -128,7 +129,7 @@ def filter_iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def read_favicon(static_dir: Path | None) -> str:
+def read_favicon(static: Layers | None) -> str:
     """static/favicon.png as a data: URL, for pages that cannot link to it (the 404 page), or ''."""
-    file = static_dir / "favicon.png" if static_dir else None
+    file = static.find("favicon.png") if static else None
     return "data:image/png;base64," + base64.b64encode(file.read_bytes()).decode() if file and file.is_file() else ""

@@ -11,6 +11,7 @@ import pytest
 
 from placard.errors import BuildError
 from placard.pipeline import Project, build
+from placard.theme import DEFAULT_THEME
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -38,7 +39,8 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
 
 
 def make_project(tmp_path: Path, files: dict[str, str | bytes] | None = None, *, fixture: str = "site", with_site_yml: bool = True) -> Project:
-    """A project in tmp_path: the repo's templates and static, a fixture's content, plus `files`."""
+    """A project in tmp_path: the repo's own templates and static (what the seed campaign overrides in
+    placard's theme), a fixture's content, plus `files`."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "static", root / "static")
@@ -51,6 +53,23 @@ def make_project(tmp_path: Path, files: dict[str, str | bytes] | None = None, *,
         (root / "site.yml").write_text(SITE_YML, encoding="utf-8")
     write_files(root, files or {})
     return Project(root)
+
+
+def eject(project: Project, *names: str) -> None:
+    """Copy theme files (`templates/base.html`, `static/style.css`) into the project, to override them."""
+    for name in names:
+        target = project.root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DEFAULT_THEME / name, target)
+
+
+def editable(project: Project, rel: str) -> Path:
+    """The project's own file at `rel`, copied from the theme first if the project does not override it
+    yet (what a campaigner does to change a template)."""
+    file = project.root / rel
+    if not file.exists() and (DEFAULT_THEME / rel).is_file():
+        eject(project, rel)
+    return file
 
 
 def build_errors(project: Project, now: datetime = NOW) -> list[str]:

@@ -17,7 +17,7 @@ from placard.pipeline import Project, build_site
 
 # Installed by `npm install --prefix .tools/vnu vnu-jar@26.9.27` (git-ignored); VNU_JAR overrides.
 VNU_JAR = Path(os.environ.get("VNU_JAR", REPO / ".tools/vnu/node_modules/vnu-jar/build/dist/vnu.jar"))
-CSS = (REPO / "static/style.css").read_text()
+CSS = (REPO / "placard/theme/static/style.css").read_text()
 
 
 def vnu_missing() -> str | None:

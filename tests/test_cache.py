@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, REPO, make_project, snapshot
+from conftest import NOW, REPO, editable, make_project, snapshot
 
 from placard.incremental.session import IncrementalSession
 from placard.incremental.store import CACHE_DIR, CACHE_FILE, MemoryStore
@@ -37,7 +37,7 @@ def cache_file(project: Project) -> Path:
 
 
 def edit(project: Project, rel: str, old: str, new: str) -> None:
-    file = project.root / rel
+    file = editable(project, rel)
     text = file.read_text(encoding="utf-8")
     assert old in text
     file.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -309,8 +309,8 @@ def render_inputs(project):
     config = load_config(project.config_file)
     site = load_site(project.root, project.content, config, NOW)
     index = index_site(site)
-    catalogues = check_catalogues(project.templates, config.languages).catalogues
-    return RenderInputs(make_environment(project.templates, project.static), site, index, convert_bodies(site, index.targets), catalogues)
+    catalogues = check_catalogues(project.template_layers, config.languages).catalogues
+    return RenderInputs(make_environment(project.template_layers, project.static_layers), site, index, convert_bodies(site, index.targets), catalogues)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, NOW, build_errors, make_project
+from conftest import FIXTURES, NOW, build_errors, eject, make_project
 
 
 def overlay(project, case: str) -> None:
@@ -30,8 +30,8 @@ def test_one_run_reports_every_problem_of_every_file(tmp_path):
     overlay(project, "every-problem-in-one-run")
     (project.content / "news" / "script.md").write_text(
         "---\ntitle: S\nslug: script\ndate: 2011-12-16\nauthor: A\n---\n\n<script>alert(1)</script>\n", encoding="utf-8")
-    catalogue = project.templates / "translations" / "ru.po"
-    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace('msgstr "Новости"', 'msgstr ""'), encoding="utf-8")
+    catalogue = project.templates / "translations" / "ru.po"  # the site's own wording of "News": left empty
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + '\nmsgid "News"\nmsgstr ""\n', encoding="utf-8")
     errors = build_errors(project)
     expected = (FIXTURES / "invalid" / "every-problem-in-one-run" / "expected.txt").read_text(encoding="utf-8").splitlines()
     assert len(errors) == len(expected) + 2, "\n".join(errors)
@@ -118,6 +118,7 @@ def refuse_reading(monkeypatch, target: Path) -> None:
 
 def test_an_unreadable_static_file_says_cannot_be_read(tmp_path, monkeypatch):
     project = make_project(tmp_path)
+    eject(project, "static/style.css")  # the site's own stylesheet
     refuse_reading(monkeypatch, project.static / "style.css")
     errors = build_errors(project)
     assert "static/style.css: cannot be read: Permission denied; make the file readable (check its permissions and owner)" in errors, errors

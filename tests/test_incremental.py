@@ -14,7 +14,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, make_project, snapshot
+from conftest import NOW, editable, make_project, snapshot
 
 import placard.incremental.session as session
 from placard.pipeline import Project, build, build_site
@@ -23,7 +23,7 @@ from placard.serve import make_builder
 
 def rewrite(project: Project, rel: str, change) -> None:
     """Apply `change` (text -> text) to one file of the project."""
-    file = project.root / rel
+    file = editable(project, rel)
     file.write_text(change(file.read_text(encoding="utf-8")), encoding="utf-8")
 
 
@@ -72,7 +72,8 @@ def edit_site_yml(project, rng, clock):
 
 
 def edit_catalogue(project, rng, clock):
-    rewrite(project, "templates/translations/ru.po", lambda t: re.sub(r'msgid "News"\nmsgstr "[^"]*"', f'msgid "News"\\nmsgstr "Новости {rng.randrange(100)}"', t))
+    news = f'msgid "News"\nmsgstr "Новости {rng.randrange(100)}"\n'  # the site's own wording, over the theme's
+    rewrite(project, "templates/translations/ru.po", lambda t: re.sub(r'msgid "News"\nmsgstr "[^"]*"\n', news, t) if 'msgid "News"' in t else f"{t}\n{news}")
 
 
 def edit_static(project, rng, clock):

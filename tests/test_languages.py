@@ -11,10 +11,19 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from conftest import NOW, REPO, build_errors, make_project
+from conftest import NOW, REPO, build_errors, eject, make_project
 
 from placard.catalogue import check_catalogues, po_text, required_messages
 from placard.pipeline import Project, build, build_site
+from placard.theme import DEFAULT_THEME, Layers
+
+THEME_TEMPLATES = Layers((DEFAULT_THEME / "templates",))  # the theme's own, without any site over it
+
+
+def own_catalogue(project: Project, lang: str) -> Path:
+    """The project's catalogue for `lang`, a full copy of the theme's (as a campaigner copies it to edit)."""
+    eject(project, f"templates/translations/{lang}.po")
+    return project.templates / "translations" / f"{lang}.po"
 from placard.slugs import make_slug
 
 LANGS = ("en", "ru", "kk")
@@ -210,11 +219,11 @@ def test_links_in_a_translation_lead_to_the_translation_in_that_language(sites):
 
 
 def test_shipped_catalogues_have_every_message_and_nothing_unused():
-    report = check_catalogues(REPO / "templates", LANGS, strict=True)
+    report = check_catalogues(THEME_TEMPLATES, LANGS, strict=True)
     missing = "\n".join(str(p) for p in report.missing)
     assert not report.missing, f"missing translations:\n{missing}"
     assert not report.unused, "unused messages:\n" + "\n".join(report.unused)
-    assert {lang: len(c.messages) for lang, c in report.catalogues.items()} == {lang: len(required_messages(REPO / "templates")) for lang in LANGS}
+    assert {lang: len(c.messages) for lang, c in report.catalogues.items()} == {lang: len(required_messages(THEME_TEMPLATES)) for lang in LANGS}
 
 
 POT_COMMAND = ["extract", "--no-default-keywords", "-k", "N_", "-k", "tr", "--omit-header", "--sort-by-file", "--no-wrap", "placard"]
@@ -258,15 +267,19 @@ def test_code_messages_come_from_the_pot_not_from_placards_source(monkeypatch):
 
 
 def test_placeholders_survive_translation():
-    report = check_catalogues(REPO / "templates", LANGS, strict=True)
+    report = check_catalogues(THEME_TEMPLATES, LANGS, strict=True)
     for lang, catalogue in report.catalogues.items():
         for msgid, text in catalogue.messages.items():
             assert sorted(re.findall(r"%\(\w+\)s", msgid)) == sorted(re.findall(r"%\(\w+\)s", text)), (lang, msgid)
 
 
 def test_a_missing_message_stops_the_build_listing_every_one(tmp_path):
-    project = make_project(tmp_path)
-    required = required_messages(project.templates)
+    """A language the theme has no catalogue for (here: a theme without kk.po): the site's must be complete."""
+    theme = tmp_path / "theme"
+    shutil.copytree(DEFAULT_THEME, theme)
+    (theme / "templates" / "translations" / "kk.po").unlink()
+    project = Project(make_project(tmp_path).root, theme=theme)
+    required = required_messages(project.template_layers)
     catalogue = project.templates / "translations" / "kk.po"
     kept = {msgid: msgid for msgid in list(required)[3:]}  # (the text itself: it keeps its placeholders)
     catalogue.write_text(po_text("kk", {**kept, "Old wording": "ескі"}), encoding="utf-8")
@@ -274,7 +287,7 @@ def test_a_missing_message_stops_the_build_listing_every_one(tmp_path):
     for msgid in list(required)[:3]:
         assert any(e.startswith("templates/translations/kk.po: msgid: ") and f'"{msgid}"' in e and "has no Kazakh translation" in e for e in errors), msgid
     assert len(errors) == 3
-    report = check_catalogues(project.templates, ("kk",))
+    report = check_catalogues(project.template_layers, ("kk",))
     assert any('msgid "Old wording" is not used by any template' in line for line in report.unused)
 
 
@@ -282,7 +295,7 @@ def test_unused_messages_are_reported_in_the_build_summary(tmp_path, capsys):
     from placard.cli import main
 
     project = make_project(tmp_path)
-    catalogue = project.templates / "translations" / "ru.po"
+    catalogue = own_catalogue(project, "ru")
     catalogue.write_text(catalogue.read_text(encoding="utf-8") + '\nmsgid "Old wording"\nmsgstr "Старый текст"\n', encoding="utf-8")
     assert main(["--root", str(project.root), "--now", NOW.isoformat()]) == 0
     out = capsys.readouterr().out
@@ -291,7 +304,7 @@ def test_unused_messages_are_reported_in_the_build_summary(tmp_path, capsys):
 
 def test_an_empty_or_fuzzy_message_is_missing(tmp_path):
     project = make_project(tmp_path)
-    catalogue = project.templates / "translations" / "ru.po"
+    catalogue = own_catalogue(project, "ru")
     text = catalogue.read_text(encoding="utf-8")
     text = text.replace('msgstr "Предстоящие"', 'msgstr ""').replace('msgid "Past"', '#, fuzzy\nmsgid "Past"')
     catalogue.write_text(text, encoding="utf-8")
@@ -330,7 +343,7 @@ def test_a_msgstr_without_its_closing_quote_is_an_error_at_its_line(tmp_path, ca
     from placard.cli import main
 
     project = make_project(tmp_path)
-    catalogue = project.templates / "translations" / "ru.po"
+    catalogue = own_catalogue(project, "ru")
     text = catalogue.read_text(encoding="utf-8")
     line = text.split("\n").index('msgstr "Новости"') + 1
     catalogue.write_text(text.replace('msgstr "Новости"', 'msgstr "Новости'), encoding="utf-8")
@@ -352,7 +365,7 @@ def test_a_msgstr_without_its_closing_quote_is_an_error_at_its_line(tmp_path, ca
 )
 def test_a_placeholder_changed_in_a_translation_is_reported_at_the_po_line(tmp_path, written, message):
     project = make_project(tmp_path)
-    catalogue = project.templates / "translations" / "ru.po"
+    catalogue = own_catalogue(project, "ru")
     text = catalogue.read_text(encoding="utf-8")
     old = 'msgstr "Сведения актуальны на %(date)s, когда была собрана эта страница."'
     line = text.split("\n").index(old)  # the msgid's line (1-based), where Babel says the message is
@@ -363,7 +376,7 @@ def test_a_placeholder_changed_in_a_translation_is_reported_at_the_po_line(tmp_p
 
 def test_a_placeholder_added_to_a_text_without_any_is_reported(tmp_path):
     project = make_project(tmp_path)
-    catalogue = project.templates / "translations" / "ru.po"
+    catalogue = own_catalogue(project, "ru")
     text = catalogue.read_text(encoding="utf-8")
     catalogue.write_text(text.replace('msgstr "Новости"', 'msgstr "Новости %(date)s"'), encoding="utf-8")
     (error,) = build_errors(project)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import NOW, snapshot
+from conftest import NOW, editable, snapshot
 
 import placard.incremental.plan_memo as plan
 import placard.incremental.session as session
@@ -36,7 +36,7 @@ def planned(request, project, monkeypatch):
 
 
 def edit(project, rel: str, old: str, new: str) -> None:
-    file = project.root / rel
+    file = editable(project, rel)
     text = file.read_text(encoding="utf-8")
     assert old in text
     file.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -102,7 +102,7 @@ def planning_inputs(project):
     from placard.catalogue import check_catalogues
     from placard.index import index_site
     site = build_site(project, NOW)[0]
-    return site, check_catalogues(project.templates, site.config.languages).catalogues, index_site(site)
+    return site, check_catalogues(project.template_layers, site.config.languages).catalogues, index_site(site)
 
 
 @pytest.mark.parametrize("old, new, why", [

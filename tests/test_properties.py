@@ -83,6 +83,6 @@ def _site_and_env(tmp_path):
     if not _CACHE:
         project = make_project(tmp_path)
         site, _ = build_site(project, NOW)
-        _CACHE["site"], _CACHE["env"] = site, make_environment(project.templates)
-        _CACHE["catalogues"] = check_catalogues(project.templates, site.config.languages).catalogues
+        _CACHE["site"], _CACHE["env"] = site, make_environment(project.template_layers)
+        _CACHE["catalogues"] = check_catalogues(project.template_layers, site.config.languages).catalogues
     return _CACHE["site"], _CACHE["env"], _CACHE["catalogues"]

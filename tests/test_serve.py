@@ -18,7 +18,7 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, REPO, SITE_YML, make_project, snapshot
+from conftest import NOW, REPO, SITE_YML, editable, make_project, snapshot
 
 from placard.errors import BuildError, Problem
 from placard.pipeline import build, build_site
@@ -117,7 +117,7 @@ def test_builder_reads_the_injected_clock_at_every_rebuild(project):
 def test_template_edits_are_picked_up_despite_the_compile_cache(project):
     build_fn, _ = quiet_build(project)
     build_fn()
-    base = project.templates / "base.html"
+    base = editable(project, "templates/base.html")  # the site's own copy of the theme's, then changed
     base.write_text(base.read_text(encoding="utf-8").replace('class="skip"', 'class="skip edited"'), encoding="utf-8")
     assert 'class="skip edited"' in build_fn().files["index.html"].decode()
 

@@ -101,16 +101,35 @@ class Digester:
 
 
 def code_version() -> str:
-    """Everything outside the project that shapes the output: placard's source, Python, the installed
+    """Everything outside the project that shapes the output: placard itself, Python, the installed
     distributions and the time zone data."""
-    from .. import __version__
+    return (f"placard {placard_fingerprint()}; python {sys.version.split()[0]}; {' '.join(installed_distributions())}; "
+            f"zoneinfo {system_tz_version()}")
 
+
+def placard_fingerprint() -> str:
+    """placard's version and, from its package metadata, the hash of every file it installed (a wheel's
+    RECORD). An editable install or a checkout records no hashes of the code, which changes without a
+    new version: there the names, sizes and modification times of the package's files stand in (their
+    metadata, never their text: no code reads placard's source at run time)."""
+    from importlib import metadata
+
+    from .. import installed_version
+
+    version = installed_version()
+    try:
+        record = metadata.distribution("placard").read_text("RECORD") or ""
+    except metadata.PackageNotFoundError:
+        record = ""
+    if "placard/pipeline.py," in record:  # a regular install: its RECORD hashes every module and theme file
+        return f"{version} {hashlib.blake2b(record.encode(), digest_size=20).hexdigest()}"
     h = hashlib.blake2b(digest_size=20)
     package = Path(__file__).resolve().parents[1]
-    for file in sorted(package.rglob("*.py")):
-        h.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return (f"placard {__version__}; python {sys.version.split()[0]}; {' '.join(installed_distributions())}; "
-            f"zoneinfo {system_tz_version()}; source {h.hexdigest()}")
+    for file in sorted(package.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts:
+            info = file.stat()
+            h.update(f"{file.relative_to(package).as_posix()}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return f"{version} source {h.hexdigest()}"
 
 
 def installed_distributions() -> list[str]:

@@ -45,7 +45,7 @@ class PlainSession:
         return load_site(project.root, project.content, config, now, preview)
 
     def messages(self, project) -> dict[str, str]:
-        return required_messages(project.templates)
+        return required_messages(project.template_layers)
 
     def bodies(self, site: Site, index: SiteIndex) -> dict[str, str]:
         return convert_bodies(site, index.targets)
@@ -54,7 +54,7 @@ class PlainSession:
         return body_problems(body_sources(site))
 
     def environment(self, project) -> jinja2.Environment:
-        return make_environment(project.templates, project.static)
+        return make_environment(project.template_layers, project.static_layers)
 
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_site(site, catalogues, index)
@@ -98,10 +98,10 @@ class IncrementalSession:
     def messages(self, project) -> dict[str, str]:
         """The messages templates and code use; extracting them parses every template, so they are kept,
         keyed on the template files (placard's own code is part of the cache's version)."""
-        key = digest_value(template_signature(project.templates))
+        key = digest_value(template_signature(project.template_layers))
         found = self.store.get_memo("messages", key)
         if found is None:
-            found = required_messages(project.templates)
+            found = required_messages(project.template_layers)
             self.store.put_memo("messages", key, found)
         return found
 
@@ -129,7 +129,7 @@ class IncrementalSession:
 
     def environment(self, project) -> jinja2.Environment:
         """The templates, compiled by earlier builds where unchanged, noting what each page reads (tracing)."""
-        env = make_environment(project.templates, project.static, self.bytecode_cache, TracingEnvironment)
+        env = make_environment(project.template_layers, project.static_layers, self.bytecode_cache, TracingEnvironment)
         env.context_class = TracingContext
         return env
 
