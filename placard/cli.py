@@ -166,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             zip_path, sum_path = write_archive(project, now)
             print(f"Wrote {zip_path} and {sum_path.name}: unzip it and open index.html, no web server needed.")
             return 0
-        print_summary(build(project, now))
+        from .incremental.progress import progress_for
+
+        print_summary(build(project, now, progress=progress_for(sys.stderr)))
         return 0
     except BuildError as error:
         print_problems(error)

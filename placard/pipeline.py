@@ -23,6 +23,7 @@ from .content import ContentProblems, display_path, iter_content_files, load_con
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
+from .incremental.progress import Progress
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
 from .incremental.unchanged import begin_build, find_unchanged, record_build
@@ -176,7 +177,8 @@ def later_problems(project: Project, failed: ContentProblems, session: Session) 
     return problems.items
 
 
-def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True) -> BuildReport:
+def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True,
+          progress: Progress | None = None) -> BuildReport:
     """Build the site and swap it into output/; on any problem output/ is left untouched.
 
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed, and
@@ -190,7 +192,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     cache_notes: list[str] = []  # why the cache was not used, if so
     store = (open_store(project.root, project.output, cache_notes) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
-    session = IncrementalSession(store, project.output, staging, compiled_templates(project) if use_cache else None)
+    session = IncrementalSession(store, project.output, staging, compiled_templates(project) if use_cache else None, progress)
     try:
         with not_collecting():
             site, output = build_site(project, now, preview, options, session)

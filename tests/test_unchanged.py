@@ -3,7 +3,9 @@ whenever it says nothing changed, a build from scratch at that moment gives exac
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -81,3 +83,24 @@ def test_a_damaged_memo_means_a_real_build(project, steady):
     os.remove(memo)
     assert not build(project, NOW).unchanged
     assert build(project, NOW).unchanged
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_build_shows_its_progress_on_a_terminal_only(project, monkeypatch):
+    from placard.incremental import progress
+
+    monkeypatch.setattr(progress, "SHOWN_FROM", 1)  # (the fixture is small)
+    screen = Terminal()
+    build(project, NOW, progress=progress.progress_for(screen))
+    shown = screen.getvalue()
+    assert re.search(r"rendering pages: +\d+%\|[^|]*\| \d+/\d+ \[", shown), shown  # stage, done/total, rate, time left
+    log = io.StringIO()  # a CI log: not a terminal
+    (project.content / "news" / "first-post.md").touch()
+    build(project, NOW, progress=progress.progress_for(log))
+    assert log.getvalue() == ""
