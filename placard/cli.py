@@ -65,15 +65,18 @@ def program_name() -> str:
 def print_summary(report: BuildReport, out=None) -> None:
     """Say what was built and what was held back, so nothing disappears silently."""
     out = out or sys.stdout
-    print(f"Built {report.pages} pages ({report.files} files) into output/ in {report.milliseconds} ms.", file=out)
-    site = report.site
-    print(f"  {len(site.posts)} posts, {len(site.events)} events, {len(site.pages)} pages, {len(site.entities)} entities with {sum(len(e.ties) for e in site.entities)} ties.", file=out)
+    if report.unchanged:
+        print(f"Nothing changed since the last build: output/ already holds these {report.pages} pages ({report.files} files); checked in {report.milliseconds} ms.", file=out)
+    else:
+        print(f"Built {report.pages} pages ({report.files} files) into output/ in {report.milliseconds} ms.", file=out)
+    site = report.summary
+    print(f"  {site.posts} posts, {site.events} events, {site.pages} pages, {site.entities} entities with {site.ties} ties.", file=out)
     for note in report.notes:
         print(f"  Note: {note}", file=out)
     if site.held_back:
         print(f"  Held back {len(site.held_back)}:", file=out)
-        for held in site.held_back:
-            print(f"    {held.path}: {held.reason}", file=out)
+        for path, reason in site.held_back:
+            print(f"    {path}: {reason}", file=out)
 
 
 def print_problems(error: BuildError, out=None) -> None:
@@ -163,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             zip_path, sum_path = write_archive(project, now)
             print(f"Wrote {zip_path} and {sum_path.name}: unzip it and open index.html, no web server needed.")
             return 0
-        print_summary(build(project, now))
+        from .incremental.progress import progress_for
+
+        print_summary(build(project, now, progress=progress_for(sys.stderr)))
         return 0
     except BuildError as error:
         print_problems(error)

@@ -683,7 +683,7 @@ def select_published(loaded: dict[str, list], now: datetime, preview: bool) -> t
             if item.draft and not preview:
                 held.append(HeldBack(item.origin.path, "draft: true (shown only in the preview)", ref))
             elif when is not None and when > now:
-                held.append(HeldBack(item.origin.path, f"scheduled for {when.isoformat(timespec='minutes')}; a build after then publishes it", ref))
+                held.append(HeldBack(item.origin.path, f"scheduled for {when.isoformat(timespec='minutes')}; a build after then publishes it", ref, when))
             else:
                 published[kind].append(item)
     return published, held

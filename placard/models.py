@@ -399,6 +399,7 @@ class HeldBack:
     path: str
     reason: str
     ref: str = ""  # 'kind:slug' a link to it is written as (an original's), shown as plain text until it is published
+    until: datetime | None = None  # when a scheduled item is due: the first build after then publishes it
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ same pages; nothing is rendered here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 
 from .calendar import ENGLISH, calendar_path, event_page_context, flyer_context, flyer_path, webcal_url
 from .catalogue import Catalogue
@@ -138,3 +139,18 @@ def plan_site(site: Site, catalogues: dict[str, Catalogue], index: SiteIndex) ->
     """Every page and feed of the site."""
     specs = plan_pages(site, catalogues, index)
     return specs + plan_feeds(site, specs, index)
+
+
+def next_change(site: Site) -> datetime:
+    """The first moment after the build's `now` at which the same content would build differently:
+    a scheduled item falls due, an upcoming event ends (it moves to the past), or the date the home
+    and calendar pages show as "correct as of" turns. `now` itself when the output follows the clock
+    closely (a feed without posts is dated by the build; every language lists every post, translated or not)."""
+    now = site.now
+    if not site.posts:
+        return now
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+    moments = [midnight, *(held.until for held in site.held_back if held.until is not None and held.until > now),
+               *(event.finishes for event in site.events if event.finishes > now)]
+    return min(moments)
+

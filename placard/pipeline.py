@@ -23,16 +23,19 @@ from .content import ContentProblems, display_path, iter_content_files, load_con
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
-from .share_image import draw_share_image
+from .incremental.progress import Progress
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
+from .incremental.unchanged import begin_build, find_unchanged, record_build
 from .index import index_site
 from .markup import check_refs, pending_link_notes, pending_refs
 from .models import Site
+from .pages import next_change
 from .output import Output, OutputPathError, staging_beside, write_output
 from .redirects import tag_redirects
 from .register import render_open_data
 from .render import RenderInputs, RenderOptions, TemplateProblem
+from .share_image import draw_share_image
 from .theme import DEFAULT_THEME, Layers, theme_layers
 from .urls import is_placeholder
 
@@ -76,14 +79,39 @@ class Project:
 
 
 @dataclass(frozen=True)
+class BuildSummary:
+    """What a build published and held back, for its summary (kept for a build with nothing to do)."""
+
+    posts: int
+    events: int
+    pages: int
+    entities: int
+    ties: int
+    held_back: tuple[tuple[str, str], ...]  # (path, why) of each item not published
+
+    @classmethod
+    def of(cls, site: Site) -> "BuildSummary":
+        return cls(len(site.posts), len(site.events), len(site.pages), len(site.entities),
+                   sum(len(entity.ties) for entity in site.entities), tuple((held.path, held.reason) for held in site.held_back))
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "held_back": [list(pair) for pair in self.held_back]}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "BuildSummary":
+        return cls(**{**values, "held_back": tuple(tuple(pair) for pair in values["held_back"])})
+
+
+@dataclass(frozen=True)
 class BuildReport:
     """What a build did, for the summary line."""
 
-    site: Site
+    summary: BuildSummary
     pages: int
     files: int
     milliseconds: int
     notes: tuple[str, ...] = ()  # not fatal: e.g. catalogue messages no template uses any more
+    unchanged: bool = False  # nothing had changed since the last build: nothing was written
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
@@ -149,15 +177,22 @@ def later_problems(project: Project, failed: ContentProblems, session: Session) 
     return problems.items
 
 
-def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True) -> BuildReport:
+def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True,
+          progress: Progress | None = None) -> BuildReport:
     """Build the site and swap it into output/; on any problem output/ is left untouched.
 
-    The cache in .cache/ (safe to delete) makes builds after the first redo only what changed."""
+    The cache in .cache/ (safe to delete) makes builds after the first redo only what changed, and
+    a build with nothing to change return at once (placard.incremental.unchanged)."""
     started = time.perf_counter()
+    kept = find_unchanged(project, now, options) if use_cache and not preview else None
+    if kept is not None:
+        summary = BuildSummary.from_dict(kept.summary["site"])
+        return BuildReport(summary, kept.summary["pages"], kept.summary["files"], round((time.perf_counter() - started) * 1000), kept.notes, unchanged=True)
+    inputs = begin_build(project, options)
     cache_notes: list[str] = []  # why the cache was not used, if so
     store = (open_store(project.root, project.output, cache_notes) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
-    session = IncrementalSession(store, project.output, staging, compiled_templates(project) if use_cache else None)
+    session = IncrementalSession(store, project.output, staging, compiled_templates(project) if use_cache else None, progress)
     try:
         with not_collecting():
             site, output = build_site(project, now, preview, options, session)
@@ -168,7 +203,11 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
         session.close()
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
     notes = output.notes + tuple(cache_notes + store.notes)  # (the store's: damaged, or could not be saved)
-    return BuildReport(site, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
+    summary = BuildSummary.of(site)
+    if use_cache and not preview:
+        record_build(project, inputs, now, next_change(site), list(output.paths()),
+                     {"site": summary.as_dict(), "pages": pages, "files": len(output)}, output.notes)
+    return BuildReport(summary, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
 def preview_builder(project: Project) -> Callable[[datetime], Output]:

@@ -130,7 +130,7 @@ def test_calendar_page_splits_upcoming_and_past_for_any_now(tmp_path):
     _, early = build_events(tmp_path / "one", CALENDAR, now=datetime(2027, 1, 1, tzinfo=timezone.utc))
     html = early.files["calendar/index.html"].decode()
     assert calendar_sections(html) == (["Almaty March", "May Camp", "London July"], ["Old Demo"])
-    assert 'Correct as of <time class="built" datetime="2027-01-01T00:00:00+00:00">1 January 2027</time>' in html
+    assert 'Correct as of <time class="built" datetime="2027-01-01">1 January 2027</time>' in html
 
     # On the camp's second day it is still upcoming (all-day events last to the end of their last day);
     # one minute after the July protest ends, it is the newest past event.

@@ -26,7 +26,7 @@ def test_fixture_site_builds_every_page_type(project):
 
 def test_drafts_and_future_posts_are_held_back_with_reasons(project):
     report = build(project, NOW)
-    reasons = {h.path: h.reason for h in report.site.held_back}
+    reasons = dict(report.summary.held_back)
     assert reasons["content/news/draft-post.md"].startswith("draft: true")
     assert reasons["content/news/future-post.md"].startswith("scheduled for 2030-01-01")
     assert not (project.output / "news/not-ready").exists()

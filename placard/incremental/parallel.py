@@ -13,6 +13,7 @@ from ..markup import item_key, reply_key
 from ..output import Output, Staged, write_staged
 from ..pages import PageSpec
 from ..render import RenderInputs, TemplateProblem, finish_page, render_page
+from .progress import NoProgress, Progress
 from .page_keys import PageInputs, page_entry, reusable
 from .store import PageEntry, Store
 from .tracing import Trace
@@ -20,7 +21,7 @@ from .workers import can_fork, fork_map
 
 
 def render_site(render: RenderInputs, specs: list[PageSpec], store: Store, previous: Mapping[str, PageEntry],
-                staging: Path | None = None) -> Output:
+                staging: Path | None = None, progress: Progress | None = None) -> Output:
     """Render the given pages into an Output map; pages whose every input is unchanged since `previous`
     (the pages of the last build still intact) are reused, not rendered.
 
@@ -41,6 +42,8 @@ def render_site(render: RenderInputs, specs: list[PageSpec], store: Store, previ
         else:
             todo.append(number)
     job = RenderJob(render, specs, keys)
+    progress = progress or NoProgress()
+    progress.start("rendering pages", len(todo))
     problems: list[Problem] = []
     entries: list[tuple[str, PageEntry]] = []
     forgotten: list[str] = []
@@ -52,6 +55,7 @@ def render_site(render: RenderInputs, specs: list[PageSpec], store: Store, previ
             output.add_staged(spec.path, page.staged, spec.origin or spec.template)
         else:
             output.add(spec.path, page.data, spec.origin or spec.template)
+        progress.advance()
         if page.entry is not None:
             entries.append((spec.path, page.entry))
         elif page.problem is None:
@@ -60,6 +64,7 @@ def render_site(render: RenderInputs, specs: list[PageSpec], store: Store, previ
             store.put_pages(entries)
             store.forget_pages(forgotten)
             entries, forgotten = [], []
+    progress.finish()
     store.put_pages(entries)
     store.forget_pages(forgotten)
     bodies = render.bodies

@@ -31,6 +31,7 @@ from ..render import RenderInputs, render_pages
 from ..templating import make_environment
 from .bodies import Bodies
 from .digest import digest_value
+from .progress import NoProgress, Progress
 from .parallel import render_site
 from .plan_memo import plan_kept
 from .store import Store, file_signature
@@ -76,8 +77,9 @@ class IncrementalSession:
     `staging`, the folder that becomes the new output/, and pages unchanged in `out_dir` stay as they are."""
 
     def __init__(self, store: Store, out_dir: Path | None = None, staging: Path | None = None,
-                 bytecode_cache: jinja2.BytecodeCache | None = None) -> None:
+                 bytecode_cache: jinja2.BytecodeCache | None = None, progress: Progress | None = None) -> None:
         self.store, self.out_dir, self.staging, self.bytecode_cache = store, out_dir, staging, bytecode_cache
+        self.progress = progress or NoProgress()
         self.converted: Bodies | None = None
 
     def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
@@ -87,7 +89,7 @@ class IncrementalSession:
         def read_items(wanted: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
             keys = {display: file_key(display, file, config_key) for display, _kind, file in wanted} if config_key else {}
             cached = self.store.get_items({path: key for path, key in keys.items() if key is not None}) if keys else {}
-            parsed = parse_on_workers([entry for entry in wanted if entry[0] not in cached], config)
+            parsed = parse_on_workers([entry for entry in wanted if entry[0] not in cached], config, self.progress)
             fresh = [(display, keys[display], item) for display, (item, found) in parsed.items()
                      if keys.get(display) is not None and item is not None and not found and not isinstance(item, TranslationStub)]
             self.store.put_items(fresh)
@@ -138,7 +140,7 @@ class IncrementalSession:
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
-        return render_site(inputs, specs, self.store, previous, self.staging)
+        return render_site(inputs, specs, self.store, previous, self.staging, self.progress)
 
     def keep(self, site: Site, output: Output) -> None:
         """After a good build: forget cache entries it did not use, and commit the rest at once."""
@@ -206,15 +208,20 @@ def file_key(display: str, file: str, config_key: bytes) -> bytes | None:
 PARSE_POOL_MIN = 500  # fewer files parse faster here than two workers start
 
 
-def parse_on_workers(files: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
+def parse_on_workers(files: list[tuple[str, str, str]], config: SiteConfig, progress: Progress | None = None) -> dict[str, tuple[Any, list]]:
     """content.parse_files, on forked workers when there are many files."""
     if len(files) < PARSE_POOL_MIN or not can_fork():
         return parse_files(files, config)
+    progress = progress or NoProgress()
+    progress.start("reading content", len(files))
     chunks = [(files[start:start + 200], config) for start in range(0, len(files), 200)]
     parsed: dict[str, tuple[Any, list]] = {}
     try:
         for results in fork_map(parse_chunk, chunks):
             parsed.update(results)
+            progress.advance(len(results))
     except BrokenProcessPool:  # a worker died: parse here what is missing
         parsed.update(parse_files([f for f in files if f[0] not in parsed], config))
+    finally:
+        progress.finish()
     return parsed

@@ -1,0 +1,143 @@
+"""The nothing-changed build: decided from file metadata and one small file, without the site.
+
+After a build, `.cache/unchanged.json` records the metadata of every file it read (content/, the
+site's and the theme's templates and static files, site.yml), of every file it wrote in output/,
+placard's own version, the build's `now`, and the first moment after it at which the same files would
+build differently (pages.next_change: a scheduled post falls due, an event ends, the date turns).
+A later build whose clock lies in that window and finds every file's metadata the same has nothing
+to do: output/ already holds exactly what it would write. Anything else builds as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time as systime
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .digest import code_version
+from .session import RACY_SECONDS
+from .store import CACHE_DIR
+
+MEMO_FILE = "unchanged.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """What the last build said, for a build that has nothing to do."""
+
+    summary: dict
+    notes: tuple[str, ...]
+
+
+def tree_state(folder: Path, h, racy_after: float | None = None) -> bool:
+    """Feed (path, size, times, inode) of every file under `folder` to `h`; False if one changed in the
+    last RACY_SECONDS before `racy_after` (file times are coarse: such a file might change again unseen)."""
+    steady = True
+    stack = [os.fspath(folder)]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as error:  # absent, or unreadable: the build itself says so
+            h.update(f"{current}\0{error.errno}\0".encode("utf-8", "surrogatepass"))
+            steady &= isinstance(error, FileNotFoundError)  # (an unreadable folder is a failed build's)
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+                continue
+            try:
+                info = entry.stat()  # (follows links, as the build does)
+            except OSError:
+                h.update(f"{entry.path}\0unreadable\0".encode("utf-8", "surrogatepass"))
+                continue
+            if racy_after is not None and info.st_ctime >= racy_after - RACY_SECONDS:
+                steady = False
+            h.update(f"{entry.path}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0".encode("utf-8", "surrogatepass"))
+    return steady
+
+
+def inputs_state(project, options, racy_after: float | None = None) -> tuple[str, bool]:
+    """Digest of the metadata of every file a build reads, of placard and of the options; and whether
+    none changed in the last moments (see tree_state)."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{FORMAT}\0{code_version()}\0{options!r}\0".encode())
+    steady = True
+    folders = (project.content, *project.template_layers.dirs, *project.static_layers.dirs)
+    for folder in folders:
+        steady &= tree_state(folder, h, racy_after)
+    try:
+        info = os.stat(project.config_file)
+        h.update(f"site.yml\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0".encode())
+        steady &= racy_after is None or info.st_ctime < racy_after - RACY_SECONDS
+    except OSError:
+        h.update(b"site.yml\0absent\0")
+    return h.hexdigest(), steady
+
+
+def outputs_state(out_dir: Path, files: list[str]) -> str:
+    """Digest of the metadata of the files a build wrote in output/ and of their folders (a file edited,
+    deleted or added there changes one of them, and means a build)."""
+    h = hashlib.blake2b(digest_size=20)
+    base = os.fspath(out_dir) + os.sep
+    folders = sorted({"", *(os.path.dirname(name) for name in files)})
+    try:
+        for name in folders:
+            info = os.stat(base + name)
+            h.update(f"{name}/\0{info.st_mtime_ns}:{info.st_ino}\0".encode("utf-8", "surrogatepass"))
+        for name in files:
+            info = os.stat(base + name)
+            h.update(f"{name}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0".encode("utf-8", "surrogatepass"))
+    except OSError:
+        return "changed"
+    return h.hexdigest()
+
+
+def memo_file(project) -> Path:
+    return project.root / CACHE_DIR / MEMO_FILE
+
+
+def find_unchanged(project, now: datetime, options) -> Unchanged | None:
+    """The last build's summary if this build would write exactly what output/ holds, else None."""
+    try:
+        memo = json.loads(memo_file(project).read_text(encoding="utf-8"))
+        if memo.get("format") != FORMAT:
+            return None
+        built, until = datetime.fromisoformat(memo["now"]), datetime.fromisoformat(memo["valid_until"])
+        if not built <= now < until:
+            return None
+        if memo["inputs"] != inputs_state(project, options)[0] or memo["outputs"] != outputs_state(project.output, memo["files"]):
+            return None
+        return Unchanged(memo["summary"], tuple(memo["notes"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no memo, or a damaged one: build as usual
+
+
+def begin_build(project, options) -> tuple[str, bool]:
+    """The inputs' state as the build starts (a file saved during the build must not count as built)."""
+    return inputs_state(project, options, racy_after=systime.time())
+
+
+def record_build(project, started: tuple[str, bool], now: datetime, valid_until: datetime, files: list[str], summary: dict,
+                 notes: tuple[str, ...]) -> None:
+    """Remember a finished build for the next one; forget it when its inputs were too fresh to trust."""
+    file = memo_file(project)
+    inputs, steady = started
+    try:
+        if not steady or valid_until <= now:
+            file.unlink(missing_ok=True)
+            return
+        files = sorted(files)
+        memo = {"format": FORMAT, "inputs": inputs, "outputs": outputs_state(project.output, files), "now": now.isoformat(),
+                "valid_until": valid_until.isoformat(), "summary": summary, "notes": list(notes), "files": files}
+        temporary = file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(memo), encoding="utf-8")
+        os.replace(temporary, file)
+    except OSError:
+        pass  # only the next build's shortcut is lost; it builds as usual

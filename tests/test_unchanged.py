@@ -1,0 +1,106 @@
+"""The nothing-changed build (placard.incremental.unchanged): decided from file metadata, never wrong:
+whenever it says nothing changed, a build from scratch at that moment gives exactly output/'s bytes."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from datetime import timedelta
+
+import pytest
+from conftest import NOW, snapshot
+
+from placard.incremental import unchanged
+from placard.pipeline import build, build_site
+
+
+@pytest.fixture
+def steady(monkeypatch):
+    """Files written by the test count as settled at once (outside tests, only after RACY_SECONDS)."""
+    monkeypatch.setattr(unchanged, "RACY_SECONDS", -60.0)
+
+
+def stats(folder):
+    """(inode, mtime) of every file: proof that a build wrote nothing."""
+    return {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_build_with_nothing_changed_writes_nothing_and_reports_the_same(project, steady):
+    first = build(project, NOW)
+    before = stats(project.output)
+    again = build(project, NOW + timedelta(hours=1))  # the same day, nothing due
+    assert again.unchanged and not first.unchanged
+    assert stats(project.output) == before
+    assert (again.pages, again.files, again.summary, again.notes) == (first.pages, first.files, first.summary, first.notes)
+    assert snapshot(project.output) == build_site(project, NOW + timedelta(hours=1))[1].files
+
+
+def test_fresh_files_are_not_trusted_to_be_unchanged(project):
+    """A file saved in the last RACY_SECONDS could change again within the same clock tick unseen."""
+    build(project, NOW)
+    assert not build(project, NOW).unchanged
+
+
+@pytest.mark.parametrize("change", ["edit a page", "add a file", "delete a file"])
+def test_a_change_inside_output_means_a_real_build(project, steady, change):
+    build(project, NOW)
+    if change == "edit a page":
+        (project.output / "index.html").write_text("edited by hand", encoding="utf-8")
+    elif change == "add a file":
+        (project.output / "news" / "stray.html").write_text("stray", encoding="utf-8")
+    else:
+        (project.output / "feed.xml").unlink()
+    report = build(project, NOW)
+    assert not report.unchanged
+    built = snapshot(project.output)
+    built.pop("news/stray.html", None)  # (a file placard did not write is left alone, as by every build that updates in place)
+    assert built == build_site(project, NOW)[1].files
+
+
+def test_an_edited_content_file_means_a_real_build(project, steady):
+    build(project, NOW)
+    post = project.content / "news" / "first-post.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("\n---\n", "\n---\nAn added line.\n\n", 1), encoding="utf-8")
+    assert not build(project, NOW).unchanged
+    assert "An added line." in (project.output / "news" / "first-post" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("later", [timedelta(days=1), timedelta(days=365 * 4), -timedelta(hours=1)],
+                         ids=["the date turns", "a scheduled post falls due", "the clock goes back"])
+def test_time_that_changes_the_site_means_a_real_build(project, steady, later):
+    build(project, NOW)
+    report = build(project, NOW + later)
+    assert not report.unchanged
+    assert snapshot(project.output) == build_site(project, NOW + later)[1].files
+
+
+def test_a_damaged_memo_means_a_real_build(project, steady):
+    build(project, NOW)
+    memo = project.root / ".cache" / unchanged.MEMO_FILE
+    memo.write_bytes(memo.read_bytes()[:40])
+    assert not build(project, NOW).unchanged
+    os.remove(memo)
+    assert not build(project, NOW).unchanged
+    assert build(project, NOW).unchanged
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_build_shows_its_progress_on_a_terminal_only(project, monkeypatch):
+    from placard.incremental import progress
+
+    monkeypatch.setattr(progress, "SHOWN_FROM", 1)  # (the fixture is small)
+    screen = Terminal()
+    build(project, NOW, progress=progress.progress_for(screen))
+    shown = screen.getvalue()
+    assert re.search(r"rendering pages: +\d+%\|[^|]*\| \d+/\d+ \[", shown), shown  # stage, done/total, rate, time left
+    log = io.StringIO()  # a CI log: not a terminal
+    (project.content / "news" / "first-post.md").touch()
+    build(project, NOW, progress=progress.progress_for(log))
+    assert log.getvalue() == ""
