@@ -81,7 +81,7 @@ def paginate(folder: str, template: str, context: dict, posts: tuple, prefix: st
 
 
 def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[PageSpec]:
-    """The section pages of one language (home, news, calendar, register, tags, mirrors), under its folder."""
+    """The section pages of one language (home, news, calendar, register and its entities' pages, tags, mirrors), under its folder."""
     prefix = lang_prefix(lang, site.config.language)
     tags = tags_of(view)
     calendar = {"upcoming": view.upcoming(site.now), "past": view.past(site.now), "webcal": webcal_url(site.config, lang), "calendar_path": calendar_path(lang, site.config)}
@@ -93,6 +93,10 @@ def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[P
     ]
     if site.config.mirrors:
         sections.append(("mirrors/index.html", "mirrors.html", {}))
+    for entity in register.entities:  # a page per entity beside the register's overview (links/<slug>/)
+        sections.append((f"links/{entity.slug}/index.html", "entity.html", {
+            "entity": entity, "rows": register.rows[entity.slug], "sources": register.sources[entity.slug],
+            "mentions": register.mentions[entity.slug]}))
     sections += paginate("news/", "news.html", {}, tuple(view.posts), prefix)
     for tag, posts in tags.items():
         sections += paginate(f"tags/{tag_slug(tag)}/", "tag.html", {"tag": tag}, tuple(posts), prefix)
