@@ -90,6 +90,7 @@ class SiteConfig:
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
     placard_version: str | None = None  # the placard version the site was made with (placard.versions)
+    search: bool = True  # a Pagefind index and a search page in each language (placard.search)
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -113,6 +114,7 @@ CONFIG_SCHEMA = {
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
+    "search": Field(parse_bool, default=True, help=" (true: a search page in each language, with an index built by Pagefind)"),
 }
 
 

@@ -96,6 +96,8 @@ def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[P
     ]
     if site.config.mirrors:
         sections.append(("mirrors/index.html", "mirrors.html", {}))
+    if site.config.search:  # the page loads Pagefind's engine, WebAssembly: its CSP allows exactly that (render.py)
+        sections.append(("search/index.html", "search.html", {"search_page": True}))
     for entity in register.entities:  # a page per entity beside the register's overview (links/<slug>/)
         sections.append((f"links/{entity.slug}/index.html", "entity.html", {
             "entity": entity, "rows": register.rows[entity.slug], "sources": register.sources[entity.slug],

@@ -23,6 +23,7 @@ from .content import ContentProblems, display_path, iter_content_files, load_con
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
+from .search import SearchUnavailable, build_search_index
 from .share_image import draw_share_image
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
@@ -35,7 +36,7 @@ from .redirects import (ADDRESSES_FILE, alias_redirects, current_addresses, move
 from .register import render_open_data
 from .render import RenderInputs, RenderOptions, TemplateProblem
 from .theme import DEFAULT_THEME, Layers, theme_layers
-from .urls import is_placeholder
+from .urls import entity_path, is_placeholder, path_of
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def add_data_files(output: Output, project: Project, site: Site, catalogues, ind
     add_static(output, project, site)
     add_tree(output, project, project.content, skip_markdown=True)
     add_moved_pages(output, project, site, index, options)
+    if site.config.search and not site.preview:  # (the preview's search page says search is not available there)
+        add_search_index(output, project, site)
 
 
 def load_site(project: Project, config, now: datetime, preview: bool, session: Session) -> Site:
@@ -288,6 +291,20 @@ def add_redirects(output: Output, pages: dict[str, str], origin: str = "a tag's 
     for path, data in pages.items():
         if path not in taken:
             output.add(path, data, origin)
+
+
+def add_search_index(output: Output, project: Project, site: Site) -> None:
+    """Pagefind's bundle for the pages of posts, events, pages and entities in every language (drafts and held-back
+    items are not published, so never indexed), from the pages as this build made them (in memory or staged)."""
+    default = site.config.language
+    paths = [path_of(item, default) for item in site.posts + site.events + site.pages + site.translations if not item.draft]
+    paths += [entity_path(entity.slug, lang, default) for lang in site.config.languages for entity in site.entities if not entity.draft]
+    pages = {path: output.read(path, project.output) for path in paths if path in output.origins}
+    try:
+        bundle = build_search_index(pages)
+    except SearchUnavailable as exc:
+        raise BuildError([Problem("site.yml", None, "search", str(exc))]) from None
+    add_files(output, bundle, "the search index (Pagefind)")
 
 
 def read_previous(file: Path) -> bytes | None:
