@@ -14,6 +14,7 @@ from .index import SiteIndex, index_site
 from .languages import LanguageView, group_of, localise
 from .models import Site
 from .register import build_register
+from .related import related_posts
 from .slugs import make_slug
 from .urls import lang_prefix, path_of, tag_slug
 
@@ -38,6 +39,7 @@ def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None, index
     register = build_register(site)
     specs = [PageSpec("404.html", "404.html", {"standalone": True}, lang=default, identity="404")]
     author_slugs = {name: slug for name, (slug, _) in authors_of(site.posts).items()}  # every language has the same authors
+    related = related_posts(site.posts, register.mentions)
     for lang in site.config.languages:
         specs += plan_language(site, lang, index.views[lang], register)
     for item in site.posts + site.events + site.pages + site.translations:
@@ -46,6 +48,7 @@ def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None, index
         elif item.kind == "post":  # the events that call this post (or the original it translates), in its language
             original = localise(index.groups, item, default)
             extra = {"called_events": tuple(localise(index.groups, e, item.lang) for e in index.events_calling.get(original.slug, ())),
+                     "related": tuple(localise(index.groups, p, item.lang) for p in related.get(original.slug, ())),
                      "author_path": f"{lang_prefix(item.lang, default)}authors/{author_slugs[item.author]}/index.html" if item.author in author_slugs else None}
         else:
             extra = {}
