@@ -40,9 +40,10 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--offline", action="store_true", help="also require links to name files (for a file:// or zip copy)")
     check.add_argument("--dir", type=Path, help="the built folder to audit (default: output/)")
     sub.add_parser("zip", help="build an offline copy (works from file://) into dist/<name>-<date>.zip with a SHA-256 file")
-    new = sub.add_parser("new", help="start a new post, event or page from a complete example")
-    new.add_argument("kind", choices=["post", "event", "page"])
-    new.add_argument("title")
+    new = sub.add_parser("new", help="start a new post, event, page or register entity from a complete example, or add a tie to an entity")
+    new.add_argument("kind", choices=["post", "event", "page", "entity", "tie"])
+    new.add_argument("title", nargs="+", help='the title (an entity: its name); for a tie: SUBJECT RELATION OBJECT, e.g. richard-evans chairman-of samruk-kazyna')
+    new.add_argument("--type", default="company", help="an entity's kind: person, company, public-body, government or organisation")
     new.add_argument("--lang", choices=["en", "ru", "kk"], help="the language of the title and text (the slug is transliterated to ASCII)")
     new.add_argument("--translates", metavar="SLUG", help="make a translation of the item with this slug (its text only)")
     init = sub.add_parser("init", help="write a new, complete campaign site into an empty folder")
@@ -104,6 +105,22 @@ def run_check(folder: Path, offline: bool, out=None) -> int:
     return 1 if findings else 0
 
 
+def run_new_register_entry(project: Project, kind: str, words: list[str], entity_type: str) -> int:
+    """`new entity "Name" --type company`, or `new tie SUBJECT RELATION OBJECT` (a tie with a source to fill in)."""
+    from .scaffold import write_new_entity, write_new_tie
+
+    if kind == "entity":
+        path = write_new_entity(project.content, " ".join(words), entity_type)
+        print(f"Wrote {path.relative_to(project.root).as_posix()} (a draft: remove 'draft: true' to publish).")
+        return 0
+    if len(words) != 3:
+        print('new tie needs three words: SUBJECT RELATION OBJECT, e.g. build.py new tie richard-evans chairman-of samruk-kazyna', file=sys.stderr)
+        return 2
+    path, line = write_new_tie(project.content, *words)
+    print(f"Added the tie to {path.relative_to(project.root).as_posix()}; write its source at line {line} (the build refuses it until then).")
+    return 0
+
+
 def run_init(folder: Path, languages: str, now: datetime) -> int:
     """Write a new site and say how to build it."""
     from .starter import parse_languages, write_new_site
@@ -140,10 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--now: '{given_now}' is not a date and time; write it like 2011-12-20T09:00:00+00:00", file=sys.stderr)
         return 2
     try:
+        if args.command == "new" and args.kind in ("entity", "tie"):
+            return run_new_register_entry(project, args.kind, args.title, args.type)
         if args.command == "new":
             from .scaffold import write_new_item
 
-            path = write_new_item(project.content, args.kind, args.title, now, args.lang, args.translates)
+            path = write_new_item(project.content, args.kind, " ".join(args.title), now, args.lang, args.translates)
             print(f"Wrote {path.relative_to(project.root).as_posix()} (a draft: remove 'draft: true' to publish).")
             return 0
         if args.command == "init":

@@ -344,6 +344,8 @@ def load_item(display: str, data: bytes, kind: str, config: SiteConfig, problems
         return Broken(f"{kind}:{slug.strip() if isinstance(slug, str) else ''}")
     if item is not None and kind != "entity" and item.lang == config.language and not item.translation_key:
         item = dataclasses.replace(item, translation_key=item.slug)  # an original's key is its slug unless it names one
+    if kind != "entity" and item.aliases:  # for messages about an old address (placard.redirects)
+        item = dataclasses.replace(item, aliases_line=doc.meta.lines.get("aliases") or 1)
     return item
 
 
@@ -416,6 +418,7 @@ def link_translations(loaded: dict[str, list], stubs: list[TranslationStub], con
         fields = [name for name in TRANSLATION_SCHEMAS[stub.kind] if name not in ("draft", "translation_key")]
         text = {name: values[name] for name in fields if values[name] is not None}
         untranslated = tuple(name for name in fields if values[name] is None and getattr(original, name, None) is not None)
+        text["aliases_line"] = doc.meta.lines.get("aliases") or 1 if values["aliases"] else 0  # its own old addresses, never the original's
         translated.append(dataclasses.replace(original, **text, draft=values["draft"] or original.draft, body=doc.body, origin=Origin(doc.path),
                                               body_line=doc.body_line, original=original.origin.path, untranslated=untranslated))
     return translated

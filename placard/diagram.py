@@ -9,7 +9,7 @@ that skips rows runs straight down through a free slot in each row it passes (ti
 the same entity share that line), so no line crosses a box. Groups are stacked top to bottom, and
 entities tied to nothing share rows at the end, so the drawing stays narrow enough to read on a
 390 px phone; the viewBox scales it up on wider screens. Relations are written on the ties and
-arrows show their direction, so nothing depends on colour. Its styles live in static/style.css
+arrows show their direction, and kinds of entity differ by shape and line with a legend, so nothing depends on colour. Its styles live in static/style.css
 (`.diagram ...`): the pages' Content-Security-Policy allows only first-party stylesheets.
 
 The output is byte-identical on every machine and in every process: only sorted lists and dicts
@@ -500,45 +500,74 @@ def render_edge(tie: Tie, route: Route) -> tuple[str, str]:
     return f'<polyline points="{points}" marker-end="url(#arrow)"/>', f'<text x="{x}" y="{y}">{escape(tie.label)}</text>'
 
 
-def render_box(box: Box, entity: Entity) -> tuple[str, str]:
-    """One entity: a box (rounded for people) and its name, one line per tspan."""
+# How each kind of entity is drawn: by shape and line, never by colour alone (WCAG 1.4.1), with a legend.
+KIND_STYLES = {
+    "person": 'rx="14"',  # rounded corners
+    "company": 'rx="2"',  # a plain box
+    "public-body": 'rx="2" stroke-dasharray="7 3"',  # dashed
+    "government": 'rx="2" stroke-width="3.5"',  # a heavy line
+    "organisation": 'rx="2" stroke-dasharray="2 2.5"',  # dotted
+}
+KIND_NAMES = {"person": "person", "company": "company", "public-body": "public body", "government": "government", "organisation": "organisation"}
+LEGEND_LINE = 24  # height of one line of the legend
+LEGEND_SWATCH = 30  # width of a legend's sample box
+
+
+def render_box(box: Box, entity: Entity, href: str | None = None) -> str:
+    """One entity: its box (shaped by its kind) and its name, one line per tspan, as a link to its page when `href` is given."""
     first_y = box.y - (len(box.lines) - 1) * LINE / 2
     x = format_number(box.x)
     spans = "".join(
         f'<tspan x="{x}" y="{format_number(num(first_y + i * LINE))}">{escape(line)}</tspan>' for i, line in enumerate(box.lines)
     )
-    rx = 14 if entity.entity_kind == "person" else 2
     rect = (
         f'<rect x="{format_number(num(box.x - box.half_w))}" y="{format_number(num(box.y - box.half_h))}" '
-        f'width="{format_number(num(2 * box.half_w))}" height="{format_number(num(2 * box.half_h))}" rx="{rx}"/>'
+        f'width="{format_number(num(2 * box.half_w))}" height="{format_number(num(2 * box.half_h))}" {KIND_STYLES[entity.entity_kind]}/>'
     )
-    return rect, f"<text>{spans}</text>"
+    opening = f'<a href="{escape(href)}">' if href is not None else "<g>"
+    return f'{opening}{rect}<text fill="#1b1b1b" stroke="none">{spans}</text>{"</a>" if href is not None else "</g>"}'
 
 
-def render_diagram(entities: list[Entity], ties: list[Tie], title: str, description: str) -> str:
-    """The whole diagram as an SVG element to put inline in the page.
+def render_legend(kinds: list[str], top: float) -> tuple[str, float]:
+    """A key to the kinds of entity drawn (two to a line), below the drawing, and the height it takes."""
+    entries = []
+    for n, kind in enumerate(kinds):
+        x, y = MARGIN + (n % 2) * (SPAN_X / 2), top + (n // 2) * LEGEND_LINE
+        entries.append(
+            f'<rect x="{format_number(num(x))}" y="{format_number(num(y))}" width="{LEGEND_SWATCH}" height="16" {KIND_STYLES[kind]}/>'
+            f'<text x="{format_number(num(x + LEGEND_SWATCH + 8))}" y="{format_number(num(y + 8))}" fill="#1b1b1b" stroke="none">{escape(KIND_NAMES[kind])}</text>'
+        )
+    height = ((len(kinds) + 1) // 2) * LEGEND_LINE
+    return (f'<g class="legend" font-size="{LABEL_FONT}" dominant-baseline="middle" fill="#fff" stroke="#1b1b1b" stroke-width="1.5">'
+            f'{"".join(entries)}</g>'), height
 
-    Styling is by presentation attributes on four groups (ties, boxes, names, labels), drawn in
-    that order so labels sit on top: no <style> or style="" that the pages' Content-Security-Policy
-    would block, and the drawing looks the same if the stylesheet does not load.
+
+def render_diagram(entities: list[Entity], ties: list[Tie], title: str, description: str, href=None) -> str:
+    """The whole diagram as an SVG element to put inline in the page; `href(slug)`, if given, links each box to the entity's page.
+
+    Styling is by presentation attributes on the groups (ties, entities with their names, labels,
+    legend), drawn in that order so labels sit on top: no <style> or style="" that the pages'
+    Content-Security-Policy would block, and the drawing looks the same if the stylesheet does not load.
+    The kinds of entity differ by shape and line (KIND_STYLES), explained by the legend in words.
     """
     layout = layout_boxes(tuple(entities), tuple(ties))
     named = {e.slug: e for e in entities}
     edges = [render_edge(tie, route) for tie, route in zip(ties, layout.routes)]
-    drawn = [render_box(box, named[box.slug]) for box in layout.boxes]
-    view = " ".join(format_number(v) for v in (layout.left, 0.0, layout.width, layout.height))
+    drawn = [render_box(box, named[box.slug], href(box.slug) if href else None) for box in layout.boxes]
+    kinds = [kind for kind in KIND_STYLES if any(e.entity_kind == kind for e in entities)]
+    legend, legend_height = render_legend(kinds, layout.height) if kinds else ("", 0)
+    view = " ".join(format_number(v) for v in (layout.left, 0.0, layout.width, num(layout.height + legend_height)))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{view}" class="diagram" '
-        f'role="img" aria-labelledby="diagram-title diagram-desc" font-family="system-ui, sans-serif">'
+        f'role="group" aria-labelledby="diagram-title" aria-describedby="diagram-desc" font-family="system-ui, sans-serif">'
         f'<title id="diagram-title">{escape(title)}</title>'
         f'<desc id="diagram-desc">{escape(description)}</desc>'
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#1b1b1b"/></marker></defs>'
         f'<g class="ties" fill="none" stroke="#4a4a4a" stroke-width="1.4">{"".join(line for line, _ in edges)}</g>'
-        f'<g class="entities" fill="#fff" stroke="#1b1b1b" stroke-width="1.5">{"".join(r for r, _ in drawn)}</g>'
-        f'<g class="names" font-size="{FONT}" text-anchor="middle" dominant-baseline="middle" fill="#1b1b1b">'
-        f'{"".join(t for _, t in drawn)}</g>'
+        f'<g class="entities" fill="#fff" stroke="#1b1b1b" stroke-width="1.5" font-size="{FONT}" text-anchor="middle" dominant-baseline="middle">'
+        f'{"".join(drawn)}</g>'
         f'<g class="relations" font-size="{LABEL_FONT}" font-style="italic" text-anchor="middle" dominant-baseline="middle" '
         f'fill="#1b1b1b" stroke="#fffdf8" stroke-width="5" stroke-linejoin="round" paint-order="stroke">{"".join(label for _, label in edges)}</g>'
-        "</svg>"
+        f"{legend}</svg>"
     )

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .languages import LanguageView, translations_of, versions_in, view_of
 from .models import Entity, Event, Page, Site
-from .urls import anchor_of, lang_prefix, path_of
+from .urls import anchor_of, entity_path, lang_prefix, path_of
 
 SECTIONS = ("news", "calendar", "links", "tags")
 
@@ -83,7 +83,10 @@ def link_targets(site: Site, lang: str | None = None, groups: dict | None = None
     targets["section:home"] = f"{prefix}index.html"
     targets.update(unswapped if unswapped is not None else paths_of(firsts, default))
     for key, item in firsts.items():
-        shown = swaps.get(id(item)) if item.kind != "entity" else None
+        if item.kind == "entity":  # the entity's page in this language (the register and its pages are in every language)
+            targets[key] = entity_path(item.slug, lang, default)
+            continue
+        shown = swaps.get(id(item))
         if shown is not None:
             targets[key] = path_of(shown, default) + anchor_of(shown)
     return targets

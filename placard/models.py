@@ -15,6 +15,7 @@ from .schema import (
     parse_datetime_tz,
     parse_int,
     parse_local_datetime,
+    parse_old_address,
     parse_partial_date,
     parse_relation,
     parse_slug,
@@ -35,6 +36,10 @@ LANGUAGES = ("en", "ru", "kk")
 # fields campaigners write, how each is read (placard.schema), which are required. validate_fields
 # reads a file with it; tests/test_schema_models.py checks every field lands in the model, and the
 # README's field tables list exactly these.
+
+# Old addresses of a post, event or page (its own file's, also in a translation): a redirect page stays at each.
+ALIASES = Field(list_of(parse_old_address), default=(),
+                help=" (addresses this page had before, from the site's root, e.g. news/old-slug/; each keeps leading here)")
 
 # Fields every post, event, page and entity has.
 COMMON = {
@@ -85,6 +90,7 @@ class SiteConfig:
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
     placard_version: str | None = None  # the placard version the site was made with (placard.versions)
+    search: bool = True  # a Pagefind index and a search page in each language (placard.search)
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -108,6 +114,7 @@ CONFIG_SCHEMA = {
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
+    "search": Field(parse_bool, default=True, help=" (true: a search page in each language, with an index built by Pagefind)"),
 }
 
 
@@ -148,6 +155,8 @@ class Post:
     draft: bool = False
     lang: str = "en"
     translation_key: str | None = None
+    aliases: tuple[str, ...] = ()  # old addresses (output paths) that lead here by a redirect page
+    aliases_line: int = 0  # line of `aliases:` in the item's file, for messages
     original: str | None = None  # for a translation: the file of the default-language item it translates
     untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="post", init=False)
@@ -164,6 +173,7 @@ POST_SCHEMA = {
     "updated": Field(parse_datetime_tz),
     "source_note": Field(parse_text),
     "genre": Field(parse_text, default="post", help=""),
+    "aliases": ALIASES,
     **COMMON,
 }
 
@@ -183,6 +193,8 @@ class Page:
     publish: datetime | None = None
     lang: str = "en"
     translation_key: str | None = None
+    aliases: tuple[str, ...] = ()  # old addresses (output paths) that lead here by a redirect page
+    aliases_line: int = 0  # line of `aliases:` in the item's file, for messages
     original: str | None = None  # for a translation: the file of the default-language item it translates
     untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="page", init=False)
@@ -194,6 +206,7 @@ PAGE_SCHEMA = {
     "summary": Field(parse_text),
     "menu": Field(parse_int),
     "publish": Field(parse_datetime_tz),
+    "aliases": ALIASES,
     **COMMON,
 }
 
@@ -233,6 +246,8 @@ class Event:
     publish: datetime | None = None
     lang: str = "en"
     translation_key: str | None = None
+    aliases: tuple[str, ...] = ()  # old addresses (output paths) that lead here by a redirect page
+    aliases_line: int = 0  # line of `aliases:` in the item's file, for messages
     original: str | None = None  # for a translation: the file of the default-language item it translates
     untranslated: tuple[str, ...] = ()  # for a translation: text fields shown as in the original (in its language)
     kind: str = field(default="event", init=False)
@@ -270,6 +285,7 @@ EVENT_SCHEMA = {
     "safety": Field(parse_text),
     "posts": Field(list_of(parse_slug), default=()),
     "publish": Field(parse_datetime_tz),
+    "aliases": ALIASES,
     **COMMON,
 }
 
@@ -381,6 +397,7 @@ TRANSLATION_COMMON = {
     "translation_key": Field(parse_slug, required=True),
     "summary": Field(parse_text),
     "draft": Field(parse_bool, default=False),
+    "aliases": ALIASES,
 }
 
 

@@ -86,6 +86,16 @@ class Output:
     def paths(self) -> set[str]:
         return set(self.origins)
 
+    def read(self, path: str, out_dir: Path | None = None) -> bytes:
+        """A file's bytes, wherever it is: in memory, staged, or kept in `out_dir` (output/)."""
+        if path in self.files:
+            return self.files[path]
+        if path in self.staged and self.staging is not None:
+            return (self.staging / path).read_bytes()
+        if path in self.kept and out_dir is not None:
+            return (out_dir / path).read_bytes()
+        raise KeyError(path)
+
     def discard(self) -> None:
         """Remove the staging folder (a failed build: output/ was never touched)."""
         if self.staging is not None:

@@ -15,6 +15,8 @@ from .index import SiteIndex, index_site
 from .languages import LanguageView, group_of, localise
 from .models import Site
 from .register import build_register
+from .related import related_posts
+from .slugs import make_slug
 from .urls import lang_prefix, path_of, tag_slug
 
 
@@ -37,6 +39,8 @@ def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None, index
     default = site.config.language
     register = build_register(site)
     specs = [PageSpec("404.html", "404.html", {"standalone": True}, lang=default, identity="404")]
+    author_slugs = {name: slug for name, (slug, _) in authors_of(site.posts).items()}  # every language has the same authors
+    related = related_posts(site.posts, register.mentions)
     for lang in site.config.languages:
         specs += plan_language(site, lang, index.views[lang], register)
     for item in site.posts + site.events + site.pages + site.translations:
@@ -44,7 +48,9 @@ def plan_pages(site: Site, catalogues: dict[str, Catalogue] | None = None, index
             extra = event_page_context(item, site, catalogues.get(item.lang, ENGLISH))
         elif item.kind == "post":  # the events that call this post (or the original it translates), in its language
             original = localise(index.groups, item, default)
-            extra = {"called_events": tuple(localise(index.groups, e, item.lang) for e in index.events_calling.get(original.slug, ()))}
+            extra = {"called_events": tuple(localise(index.groups, e, item.lang) for e in index.events_calling.get(original.slug, ())),
+                     "related": tuple(localise(index.groups, p, item.lang) for p in related.get(original.slug, ())),
+                     "author_path": f"{lang_prefix(item.lang, default)}authors/{author_slugs[item.author]}/index.html" if item.author in author_slugs else None}
         else:
             extra = {}
         template = {"post": "post.html", "event": "event.html", "page": "page.html"}[item.kind]
@@ -82,7 +88,7 @@ def paginate(folder: str, template: str, context: dict, posts: tuple, prefix: st
 
 
 def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[PageSpec]:
-    """The section pages of one language (home, news, calendar, register, tags, mirrors), under its folder."""
+    """The section pages of one language (home, news, calendar, register and its entities' pages, tags, mirrors), under its folder."""
     prefix = lang_prefix(lang, site.config.language)
     tags = tags_of(view)
     calendar = {"upcoming": view.upcoming(site.now), "past": view.past(site.now), "webcal": webcal_url(site.config, lang), "calendar_path": calendar_path(lang, site.config)}
@@ -94,10 +100,71 @@ def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[P
     ]
     if site.config.mirrors:
         sections.append(("mirrors/index.html", "mirrors.html", {}))
-    sections += paginate("news/", "news.html", {}, tuple(view.posts), prefix)
+    if site.config.search:  # the page loads Pagefind's engine, WebAssembly: its CSP allows exactly that (render.py)
+        sections.append(("search/index.html", "search.html", {"search_page": True}))
+    for entity in register.entities:  # a page per entity beside the register's overview (links/<slug>/)
+        sections.append((f"links/{entity.slug}/index.html", "entity.html", {
+            "entity": entity, "rows": register.rows[entity.slug], "sources": register.sources[entity.slug],
+            "mentions": register.mentions[entity.slug]}))
+    years = years_of(view.posts)
+    authors = authors_of(view.posts)
+    sections.append(("authors/index.html", "authors.html", {"authors": tuple((name, slug, len(posts)) for name, (slug, posts) in authors.items())}))
+    sections += paginate("news/", "news.html", {"archive_years": tuple((year, len(posts)) for year, posts in years.items())}, tuple(view.posts), prefix)
+    sections += archive_sections(years, prefix)
+    for name, (slug, posts) in authors.items():
+        sections += paginate(f"authors/{slug}/", "author.html", {"author": name}, tuple(posts), prefix)
     for tag, posts in tags.items():
         sections += paginate(f"tags/{tag_slug(tag)}/", "tag.html", {"tag": tag}, tuple(posts), prefix)
     return [PageSpec(prefix + path, template, context, "", lang, "section:" + path) for path, template, context in sections]
+
+
+MONTHS_AFTER = 30  # a year with more posts than this is archived month by month (its page lists the months)
+
+
+def years_of(posts) -> dict[int, list]:
+    """Year -> its posts, newest year first (the year of the date as shown on the post)."""
+    years: dict[int, list] = {}
+    for post in posts:  # newest first, so each year's list is too
+        years.setdefault(post.date.year, []).append(post)
+    return dict(sorted(years.items(), reverse=True))
+
+
+def archive_sections(years: dict[int, list], prefix: str) -> list[tuple[str, str, dict]]:
+    """news/<year>/ for each year, listing its posts; a year with more than MONTHS_AFTER posts lists its months
+    instead, each with its page news/<year>/<month>/ (pages within the language's folder)."""
+    sections: list[tuple[str, str, dict]] = []
+    every_year = tuple(years)
+    for year, posts in years.items():
+        if len(posts) <= MONTHS_AFTER:
+            sections += paginate(f"news/{year}/", "archive.html", {"year": year, "month": None, "months": (), "years": every_year}, tuple(posts), prefix)
+            continue
+        months: dict[int, list] = {}
+        for post in posts:
+            months.setdefault(post.date.month, []).append(post)
+        listed = tuple((f"{year}-{month:02d}", f"news/{year}/{month:02d}/index.html", len(items)) for month, items in months.items())
+        sections.append((f"news/{year}/index.html", "archive.html", {"year": year, "month": None, "months": listed, "years": every_year, "posts": (), "pager": None}))
+        for month, items in months.items():
+            sections += paginate(f"news/{year}/{month:02d}/", "archive.html", {"year": year, "month": f"{year}-{month:02d}", "months": (), "years": every_year}, tuple(items), prefix)
+    return sections
+
+
+def authors_of(posts) -> dict[str, tuple[str, list]]:
+    """Author name -> (the slug of their page, their posts), by name; two names with the same slug
+    (`A. Writer`, `A Writer`) get -2, -3... in that order, so neither page hides the other."""
+    by_name: dict[str, list] = {}
+    for post in posts:
+        by_name.setdefault(post.author, []).append(post)
+    authors: dict[str, tuple[str, list]] = {}
+    taken: set[str] = set()
+    for name in sorted(by_name, key=lambda n: (n.casefold(), n)):
+        base = make_slug(name, fallback="author")
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        authors[name] = (slug, by_name[name])
+    return authors
 
 
 def with_alternates(specs: list[PageSpec], index: SiteIndex) -> list[PageSpec]:

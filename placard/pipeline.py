@@ -32,12 +32,14 @@ from .markup import check_refs, pending_link_notes, pending_refs
 from .models import Site
 from .pages import next_change
 from .output import Output, OutputPathError, staging_beside, write_output
-from .redirects import tag_redirects
+from .redirects import (ADDRESSES_FILE, alias_redirects, current_addresses, moved_redirects, parse_addresses, redirect_pages,
+                        render_addresses, render_redirects_file, tag_redirects)
 from .register import render_open_data
 from .render import RenderInputs, RenderOptions, TemplateProblem
+from .search import SearchUnavailable
 from .share_image import draw_share_image
 from .theme import DEFAULT_THEME, Layers, theme_layers
-from .urls import is_placeholder
+from .urls import entity_path, is_placeholder, path_of
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     specs = session.plan(site, report.catalogues, index)
     inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options)
     output = guarded(session.render, inputs, specs)
-    guarded(add_data_files, output, project, site, report.catalogues, index, options)
+    guarded(add_data_files, output, project, site, report.catalogues, index, options, session)
     output.notes = placeholder_notes(project, config) + pending_link_notes(site, index.targets) + report.unused
     session.keep(site, output)
     return site, output
@@ -142,14 +144,16 @@ def guarded(step: Callable, *args):
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
 
 
-def add_data_files(output: Output, project: Project, site: Site, catalogues, index, options: RenderOptions) -> None:
+def add_data_files(output: Output, project: Project, site: Site, catalogues, index, options: RenderOptions, session: Session) -> None:
     """What the templates do not render: the .ics feeds, the register's open data, static/ and content's
     assets, and redirect pages where addresses moved."""
     add_files(output, render_calendar(site, catalogues, index.views), "calendar")
     add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
     add_static(output, project, site)
     add_tree(output, project, project.content, skip_markdown=True)
-    add_redirects(output, tag_redirects(site, index, options))
+    add_moved_pages(output, project, site, index, options)
+    if site.config.search and not site.preview:  # (the preview's search page says search is not available there)
+        add_search_index(output, project, site, session)
 
 
 def load_site(project: Project, config, now: datetime, preview: bool, session: Session) -> Site:
@@ -320,9 +324,58 @@ def add_static(output: Output, project: Project, site: Site) -> None:
         output.add(SHARE_IMAGE, draw_share_image(site.config.title, site.config.tagline), "the site's title (site.yml)")
 
 
-def add_redirects(output: Output, pages: dict[str, str]) -> None:
+def add_redirects(output: Output, pages: dict[str, str], origin: str = "a tag's earlier address") -> None:
     """Redirect pages at addresses that moved, never over a real page or file."""
     taken = output.paths()
     for path, data in pages.items():
         if path not in taken:
-            output.add(path, data, "a tag's earlier address")
+            output.add(path, data, origin)
+
+
+def add_search_index(output: Output, project: Project, site: Site, session: Session) -> None:
+    """Pagefind's bundle for the pages of posts, events, pages and entities in every language (drafts and held-back
+    items are not published, so never indexed), from the pages as this build made them (in memory or staged)."""
+    default = site.config.language
+    paths = [path_of(item, default) for item in site.posts + site.events + site.pages + site.translations if not item.draft]
+    paths += [entity_path(entity.slug, lang, default) for lang in site.config.languages for entity in site.entities if not entity.draft]
+    pages = {path: output.read(path, project.output) for path in paths if path in output.origins}
+    try:
+        bundle = session.search_index(pages)
+    except SearchUnavailable as exc:
+        raise BuildError([Problem("site.yml", None, "search", str(exc))]) from None
+    add_files(output, bundle, "the search index (Pagefind)")
+
+
+def read_previous(file: Path) -> bytes | None:
+    """A file the last build wrote into output/, or None (a first build, or output/ elsewhere)."""
+    try:
+        return file.read_bytes()
+    except OSError:
+        return None
+
+
+def add_moved_pages(output: Output, project: Project, site: Site, index, options: RenderOptions) -> None:
+    """Redirect pages at every old address: each item's `aliases:`, where the last build published a page that
+    has moved since (its addresses.json), and tags' earlier slugs; then _redirects and the new addresses.json.
+    An alias over a page of the site, or claimed by two files, stops the build with the file and line."""
+    previous = parse_addresses(read_previous(project.output / ADDRESSES_FILE))
+    current = current_addresses(site, index)
+    taken, claimed, problems = output.paths(), {}, Problems()
+    for redirect in alias_redirects(site):
+        if redirect.source in taken:
+            owner = output.origins.get(redirect.source) or "a page of the site"
+            problems.add(redirect.origin, redirect.line, "aliases", f"'{redirect.source}' is the address of a page of this site now ({owner}); "
+                         "remove it from aliases: a redirect there would replace that page")
+        elif redirect.source in claimed:
+            problems.add(redirect.origin, redirect.line, "aliases", f"'{redirect.source}' is also an old address in {claimed[redirect.source].origin}; "
+                         "an old address can lead to one page only: remove it from one of the two files")
+        else:
+            claimed[redirect.source] = redirect
+    problems.raise_if_any()
+    moved = [r for r in moved_redirects(site, previous, current) if r.source not in taken and r.source not in claimed]
+    redirects = list(claimed.values()) + moved
+    add_redirects(output, redirect_pages(redirects, site, options), "an earlier address of a page (aliases:, or addresses.json)")
+    add_redirects(output, tag_redirects(site, index, options))
+    if redirects:
+        output.add("_redirects", render_redirects_file(redirects, site.config.base_url), "the pages' earlier addresses")
+    output.add(ADDRESSES_FILE, render_addresses(previous, current), "the pages' addresses")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .diagram import render_diagram
 from .markup import find_refs
@@ -55,6 +55,13 @@ class Register:
     footnotes: tuple[Footnote, ...]
     mentions: dict[str, tuple[Post, ...]]
     diagram: str
+    sources: dict[str, tuple[Footnote, ...]] = field(default_factory=dict)  # entity slug -> the footnotes its rows cite, by number
+
+    def linked_diagram(self, url, prefix: str) -> str:
+        """The diagram with each box a link to its entity's page, for a page in the language folder `prefix`
+        (`url` makes the page's relative links: folder-style, or index.html for file://)."""
+        return render_diagram(list(self.entities), list(self.ties), DIAGRAM_TITLE, describe_diagram(self.entities, self.ties),
+                              href=lambda slug: url(f"{prefix}{DATA_DIR}/{slug}/index.html"))
 
 
 def collect_ties(site: Site) -> tuple[Tie, ...]:
@@ -92,17 +99,29 @@ def rows_of(entity: Entity, ties: tuple[Tie, ...], named: dict[str, Entity], num
 
 
 def mentions_of(entity: Entity, site: Site, ties: tuple[Tie, ...]) -> tuple[Post, ...]:
-    """Posts that link to the entity (`entity:slug`) or are cited by a tie it is part of, newest first."""
+    """Posts that link to the entity (`entity:slug`), are cited by a tie it is part of, or carry a tag that is
+    its name or one of its aliases (letter case aside), newest first."""
     cited = {s.post for t in ties if entity.slug in (t.subject, t.object) for s in t.sources if s.post}
     linking = {post.slug for post in site.posts if any(ref.split("#", 1)[0] == f"entity:{entity.slug}" for _, ref in find_refs(post.body, post.body_line))}
-    return tuple(post for post in site.posts if post.slug in cited | linking)
+    names = {name.casefold() for name in (entity.name, *entity.aliases)}
+    tagged = {post.slug for post in site.posts if any(tag.casefold() in names for tag in post.tags)}
+    return tuple(post for post in site.posts if post.slug in cited | linking | tagged)
+
+
+def sources_of(rows: tuple[Row, ...]) -> tuple[Footnote, ...]:
+    """The footnotes an entity's rows cite, once each, by number (its page lists just these)."""
+    return tuple(sorted({note.number: note for row in rows for note in row.footnotes}.values(), key=lambda note: note.number))
+
+
+DIAGRAM_TITLE = "Diagram of the ties between the entities in the register"
 
 
 def describe_diagram(entities: tuple[Entity, ...], ties: tuple[Tie, ...]) -> str:
     """The diagram's text description, pointing to the tables that say the same in words."""
     return (
         f"{len(entities)} people, companies, governments and organisations as boxes, and {len(ties)} ties as arrows "
-        "from the entity that states the tie to its counterpart, each labelled with the relation. "
+        "from the entity that states the tie to its counterpart, each labelled with the relation; "
+        "each box links to the entity's page, and a legend says how each kind of entity is drawn. "
         "The tables below list every tie with its sources."
     )
 
@@ -112,14 +131,16 @@ def build_register(site: Site) -> Register:
     ties = collect_ties(site)
     named = {entity.slug: entity for entity in site.entities}
     numbered = number_sources(site, ties)
-    diagram = render_diagram(list(site.entities), list(ties), "Diagram of the ties between the entities in the register", describe_diagram(site.entities, ties))
+    diagram = render_diagram(list(site.entities), list(ties), DIAGRAM_TITLE, describe_diagram(site.entities, ties))
+    rows = {entity.slug: rows_of(entity, ties, named, numbered) for entity in site.entities}
     return Register(
         entities=site.entities,
         ties=ties,
-        rows={entity.slug: rows_of(entity, ties, named, numbered) for entity in site.entities},
+        rows=rows,
         footnotes=tuple(numbered.values()),
         mentions={entity.slug: mentions_of(entity, site, ties) for entity in site.entities},
         diagram=diagram,
+        sources={slug: sources_of(entity_rows) for slug, entity_rows in rows.items()},
     )
 
 
@@ -182,7 +203,7 @@ def render_ties_json(site: Site) -> str:
         "page": page,
         "entities": [
             {"slug": e.slug, "name": e.name, "type": e.entity_kind, "aliases": list(e.aliases), "country": e.country,
-             "website": e.website, "url": page + "#" + e.slug}
+             "website": e.website, "url": absolute_url(site.config.base_url, f"{DATA_DIR}/{e.slug}/index.html")}
             for e in site.entities
         ],
         "ties": tie_records(site),

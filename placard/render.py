@@ -88,7 +88,7 @@ def csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def content_security_policy(inline_style: str | None = None) -> str:
+def content_security_policy(inline_style: str | None = None, wasm: bool = False) -> str:
     """Nothing from any other host; styles, images, media and fonts from this site only; no inline
     script. A page with inline CSS (404) allows exactly that CSS by its hash, and data: images (its icon,
     inlined: a link to this site's icon from another address would be another host's image).
@@ -96,8 +96,11 @@ def content_security_policy(inline_style: str | None = None) -> str:
     connect-src 'self': crawlers' audits fetch /robots.txt from inside the page (Lighthouse 12 does it through
     the page's own loader), and default-src 'none' refused that, so Lighthouse called robots.txt "not valid"."""
     style, images = (csp_hash(inline_style), "'self' data:") if inline_style else ("'self'", "'self'")
+    # The search page (`wasm`) runs Pagefind's WebAssembly engine, which CSP3 allows only with 'wasm-unsafe-eval'
+    # (no eval of strings) and starts in a Web Worker from this site (worker-src falls back to script-src).
+    scripts = "'self' 'wasm-unsafe-eval'" if wasm else "'self'"
     return (f"default-src 'none'; connect-src 'self'; style-src {style}; img-src {images}; font-src 'self'; media-src 'self'; "
-            "script-src 'self'; base-uri 'none'; form-action 'none'")
+            f"script-src {scripts}; base-uri 'none'; form-action 'none'")
 
 
 def onion_base(config) -> str | None:
@@ -238,7 +241,7 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
         "canonical": absolute_url(site.config.base_url, spec.path),
         "standalone": False,
         "url": make_url(spec.path, options, bool(spec.context.get("standalone")), site.config),
-        "csp": content_security_policy(env.globals["inline_stylesheet"] if spec.context.get("standalone") else None),
+        "csp": content_security_policy(env.globals["inline_stylesheet"] if spec.context.get("standalone") else None, bool(spec.context.get("search_page"))),
         "onion_location": absolute_url(onion, spec.path) if onion and not spec.context.get("standalone") else None,
         "absolute": lambda target: absolute_url(site.config.base_url, target if isinstance(target, str) else path_of(target, site.config.language)),
         **spec.context,

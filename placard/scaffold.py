@@ -117,3 +117,88 @@ def write_new_item(content_dir: Path, kind: str, title: str, now: datetime, lang
     with open(target, "x", encoding="utf-8") as handle:
         handle.write(text)
     return target
+
+
+def render_new_entity(name: str, slug: str, kind: str) -> str:
+    """Front matter and a placeholder description for an entity of the corporate-links register."""
+    return f"""---
+name: {yaml_text(name)}
+slug: {slug}
+type: {kind}
+# country: United Kingdom
+# website: https://example.org/
+draft: true
+---
+
+Who this is, in a sentence or two of Markdown. Add ties with: build.py new tie {slug} <relation> <other-entity-slug>
+"""
+
+
+def write_new_entity(content_dir: Path, name: str, kind: str) -> Path:
+    """Write content/links/<slug>.md for a new entity (a draft); never overwrites an existing file."""
+    from .models import ENTITY_KINDS
+
+    if kind not in ENTITY_KINDS:
+        raise BuildError([Problem("--type", None, "", f"'{kind}' is not a kind of entity; use one of: {', '.join(ENTITY_KINDS)}")])
+    slug = make_slug(name, fallback="")
+    if not slug:
+        raise BuildError([Problem("name", None, "", f"'{name}' has no letters or digits to make the entity's address from; write the name in words")])
+    target = content_dir / "links" / f"{slug}.md"
+    if target.exists():
+        raise BuildError([Problem(f"content/links/{slug}.md", None, "", "already exists; nothing was changed (edit that file, or choose another name)")])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "x", encoding="utf-8") as handle:
+        handle.write(render_new_entity(name, slug, kind))
+    return target
+
+
+SOURCE_STUB = "REPLACE with the address where this tie is stated"
+
+
+def tie_block(relation: str, obj: str, indent: str) -> list[str]:
+    """The lines of a new tie whose source is a stub the build refuses until it is filled in (never an unsourced tie)."""
+    return [f"{indent}- relation: {relation}\n", f"{indent}  object: {obj}\n", f"{indent}  sources:\n",
+            f"{indent}    - url: {yaml_text(SOURCE_STUB)}  # or: - post: <slug of a post on this site>\n",
+            f"{indent}      title: {yaml_text('Title of the article or document')}\n"]
+
+
+def find_entity_file(content_dir: Path, slug: str) -> Path | None:
+    """The entity file whose front matter says `slug: <slug>` (content/links/<slug>.md first)."""
+    folder = content_dir / "links"
+    first = folder / f"{slug}.md"
+    candidates = [first] + sorted(p for p in folder.glob("*.md") if p != first) if folder.is_dir() else []
+    for file in candidates:
+        if file.is_file() and any(line.strip() in (f"slug: {slug}", f'slug: "{slug}"') for line in file.read_text(encoding="utf-8").splitlines()[:40]):
+            return file
+    return None
+
+
+def write_new_tie(content_dir: Path, subject: str, relation: str, obj: str) -> tuple[Path, int]:
+    """Add a tie (subject <relation> object) with a source stub to the subject's file; returns the file and the stub's line."""
+    from .schema import SLUG_RE
+    from .vocabulary import RELATIONS
+
+    if relation not in RELATIONS:
+        raise BuildError([Problem("relation", None, "", f"'{relation}' is not a relation; use one of: {', '.join(RELATIONS)}")])
+    for value in (subject, obj):
+        if not SLUG_RE.match(value):
+            raise BuildError([Problem("slug", None, "", f"'{value}' is not an entity's slug (lowercase-words-with-hyphens, as in its file)")])
+    file = find_entity_file(content_dir, subject)
+    if file is None:
+        raise BuildError([Problem(f"content/links/{subject}.md", None, "", f"no entity file has 'slug: {subject}'; start one with build.py new entity \"Name\" --type company")])
+    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---" or not any(line.strip() == "---" for line in lines[1:]):
+        raise BuildError([Problem(file.as_posix(), 1, "", "has no front matter between two '---' lines; nothing was changed")])
+    close = next(n for n in range(1, len(lines)) if lines[n].strip() == "---")
+    ties = next((n for n in range(1, close) if lines[n].rstrip() == "ties:"), None)
+    if ties is None:
+        insert, new = close, ["ties:\n"] + tie_block(relation, obj, "  ")
+    else:
+        end = ties + 1
+        while end < close and (lines[end].startswith((" ", "-", "#")) or not lines[end].strip()):
+            end += 1
+        first = next((lines[n] for n in range(ties + 1, end) if lines[n].lstrip().startswith("- ")), "  - ")
+        insert, new = end, tie_block(relation, obj, first[: len(first) - len(first.lstrip())])
+    lines[insert:insert] = new
+    file.write_text("".join(lines), encoding="utf-8")
+    return file, insert + len(new) - 1  # the stub url line, 1-based

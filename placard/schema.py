@@ -193,6 +193,23 @@ def choice(*options: str) -> Parser:
     return parse_choice
 
 
+OLD_ADDRESS_RE = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=@/-]+$")
+
+
+def parse_old_address(value: Any) -> str:
+    """An address this site published before, relative to its root (`news/old-slug/`, `/2011/12/appeal.html`),
+    as the output file a redirect page goes to: a folder's index.html."""
+    text = parse_text(value).lstrip("/")
+    if urlsplit(text).scheme or text.startswith("/") or "?" in text or "#" in text or not OLD_ADDRESS_RE.match(text):
+        raise FieldError(f"'{text}' is not an address on this site; write the old path from the site's root, "
+                         "e.g. news/old-slug/ (no https://, '?' or '#')")
+    parts = text.rstrip("/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise FieldError(f"'{text}' has an empty, '.' or '..' part; write the old path from the site's root, e.g. news/old-slug/")
+    last = parts[-1]
+    return text + "index.html" if text.endswith("/") else text if "." in last else text + "/index.html"
+
+
 def list_of(item: Parser) -> Parser:
     """A YAML list whose items each pass `item` (a single value is taken as a list of one)."""
 

@@ -24,17 +24,20 @@ def lang_prefix(lang: str, default: str) -> str:
 
 
 def path_of(item, default_lang: str = "en") -> str:
-    """The output file of an item's page (entities live on the register page, under an anchor)."""
+    """The output file of an item's page (an entity's is links/<slug>/, beside the register's overview)."""
     prefix = lang_prefix(item.lang, default_lang)
-    if item.kind == "entity":
-        return f"{prefix}links/index.html"
     section = SECTION_DIRS[item.kind]
     return f"{prefix}{section + '/' if section else ''}{item.slug}/index.html"
 
 
+def entity_path(slug: str, lang: str, default_lang: str) -> str:
+    """The output file of an entity's page in one language (every language has one: the register is in all)."""
+    return f"{lang_prefix(lang, default_lang)}links/{slug}/index.html"
+
+
 def anchor_of(item) -> str:
-    """The fragment an item is addressed by on a shared page (entities), or ''."""
-    return f"#{item.slug}" if item.kind == "entity" else ""
+    """The fragment an item is addressed by on a shared page, or '' (every item now has a page of its own)."""
+    return ""
 
 
 @functools.lru_cache(maxsize=4096)  # pure; every post page links its tags, every list page its posts' tags

@@ -24,6 +24,7 @@ description: A small site used by the tests.
 base_url: https://example.org/campaign/
 language: en
 timezone: Europe/London
+search: false
 """
 
 

@@ -225,9 +225,59 @@ def test_mentions_list_linking_and_cited_posts(built):
     assert 'Mentioned in: <a href="../news/first-post/">' in html
 
 
-def test_post_link_to_entity_resolves_to_its_anchor(built):
+def test_post_link_to_entity_resolves_to_its_page(built):
     _, files = built
-    assert 'href="../../links/#acme"' in files["news/first-post/index.html"].decode()
+    assert 'href="../../links/acme/"' in files["news/first-post/index.html"].decode()
+
+
+def test_every_entity_has_a_page_in_every_language(built):
+    """links/<slug>/ per entity and language: its ties both ways with their sources, the posts that mention it,
+    linked from the register's index, its headings and its diagram, and listed in the sitemap with hreflang."""
+    site, files = built
+    sitemap = files["sitemap.xml"].decode()
+    for prefix in ("", "ru/", "kk/"):
+        register = files[f"{prefix}links/index.html"].decode()
+        for entity in site.entities:
+            page = files[f"{prefix}links/{entity.slug}/index.html"].decode()
+            assert f"<h1>{entity.name}</h1>" in page or f'<h1 lang="en">{entity.name}</h1>' in page
+            assert register.count(f'href="{entity.slug}/"') == 3  # the index, the section's heading, the diagram's box
+            assert f"<loc>https://example.org/campaign/{prefix}links/{entity.slug}/</loc>" in sitemap
+            assert f'hreflang="ru" href="https://example.org/campaign/ru/links/{entity.slug}/"' in page
+    acme = main_of(files["links/acme/index.html"].decode())
+    # Both directions, counterparts linked to their own pages, each source numbered as on the register.
+    assert "listed on" in acme and "directed by" in acme
+    assert '<a href="../exchange/">' in acme and '<a href="../jane-doe/">' in acme
+    assert re.findall(r'<li id="source-(\d+)">', acme) == ["1", "2", "3"]  # its own tie's source, and Jane Doe's two
+    assert '<h2 id="mentions">Mentioned in</h2>' in acme and 'href="../../news/first-post/"' in acme
+    jane = main_of(files["links/jane-doe/index.html"].decode())
+    assert re.findall(r'<li id="source-(\d+)">', jane) == ["2", "3"] and 'id="mentions"' not in jane
+
+
+def test_a_tag_naming_an_entity_counts_as_a_mention(tmp_path):
+    """A post tagged with an entity's name or alias (any letter case) is listed on its page."""
+    project = make_project(tmp_path)
+    post = project.root / "content/news/second-post.md"
+    post.write_text(post.read_text().replace("  - trials\n", "  - trials\n  - jane DOE\n"))
+    site, output = build_site(project, NOW)
+    assert [p.slug for p in build_register(site).mentions["jane-doe"]] == ["second-post"]
+    assert 'href="../../news/second-post/"' in output.files["links/jane-doe/index.html"].decode()
+
+
+def test_diagram_legend_tells_kinds_apart_without_colour():
+    """Every kind drawn is named in the legend, and each is drawn with its own shape or line (never colour alone)."""
+    origin = Origin("content/links/x.md")
+    kinds = ("person", "company", "public-body", "government", "organisation")
+    entities = [Entity(f"e{n}", f"Entity {n}", kind, "", origin, 1) for n, kind in enumerate(kinds)]
+    root = ET.fromstring(render_diagram(entities, [], "t", "d"))
+    legend = next(g for g in root.iter(SVG + "g") if g.get("class") == "legend")
+    assert [t.text for t in legend.iter(SVG + "text")] == ["person", "company", "public body", "government", "organisation"]
+    looks = {(r.get("rx"), r.get("stroke-dasharray"), r.get("stroke-width")) for r in legend.iter(SVG + "rect")}
+    assert len(looks) == 5 and not any(r.get("fill") or r.get("stroke") for r in root.iter(SVG + "rect"))
+    boxes = [float(r.get("y")) + float(r.get("height")) for g in root.iter(SVG + "g") if g.get("class") == "entities" for r in g.iter(SVG + "rect")]
+    assert max(boxes) <= min(float(r.get("y")) for r in legend.iter(SVG + "rect"))  # under the drawing
+    assert float(root.get("viewBox").split()[3]) >= max(float(r.get("y")) + 16 for r in legend.iter(SVG + "rect"))
+    only_people = ET.fromstring(render_diagram(entities[:1], [], "t", "d"))
+    assert [t.text for g in only_people.iter(SVG + "g") if g.get("class") == "legend" for t in g.iter(SVG + "text")] == ["person"]
 
 
 def test_post_sources_are_attributed_with_the_post_date(built):
@@ -248,8 +298,12 @@ def test_diagram_is_well_formed_svg_with_title_and_description(built):
     assert root.tag == SVG + "svg"
     assert root.find(SVG + "title").text == "Diagram of the ties between the entities in the register"
     assert "The tables below list every tie" in root.find(SVG + "desc").text
-    assert root.get("role") == "img" and root.get("aria-labelledby") == "diagram-title diagram-desc"
-    assert len(root.findall(f".//{SVG}rect")) == len(site.entities)
+    # A group, not an img: its boxes are links, which role="img" would hide from screen readers.
+    assert root.get("role") == "group" and root.get("aria-labelledby") == "diagram-title" and root.get("aria-describedby") == "diagram-desc"
+    boxes = next(g for g in root.iter(SVG + "g") if g.get("class") == "entities")
+    assert len(boxes.findall(f".//{SVG}rect")) == len(site.entities)
+    # Each box links to its entity's page, relative to the register page.
+    assert sorted(a.get("href") for a in boxes.findall(f"{SVG}a")) == sorted(f"{e.slug}/" for e in site.entities)
     assert len(root.findall(f".//{SVG}polyline")) == sum(len(e.ties) for e in site.entities)
     relations = next(g for g in root.iter(SVG + "g") if g.get("class") == "relations")
     labels = [t.text for t in relations.iter(SVG + "text")]
@@ -302,8 +356,9 @@ def seed_register() -> tuple[list[Entity], list[Tie]]:
 def drawn(svg: str) -> tuple[dict[str, tuple[float, float, float, float]], list[list[tuple[float, float]]], list[tuple[str, float, float]], list[str]]:
     """An SVG diagram read back: boxes (left, top, right, bottom) by name without spaces, ties' points, labels (text, x, y), viewBox."""
     root = ET.fromstring(svg)
-    names = ["".join("".join(t.itertext()).split()) for t in next(g for g in root.iter(SVG + "g") if g.get("class") == "names")]  # lines joined, no spaces
-    rects = [(float(r.get("x")), float(r.get("y")), float(r.get("x")) + float(r.get("width")), float(r.get("y")) + float(r.get("height"))) for r in root.iter(SVG + "rect")]
+    boxes = list(next(g for g in root.iter(SVG + "g") if g.get("class") == "entities"))  # one link (or group) per entity: its box and name
+    names = ["".join("".join(b.find(SVG + "text").itertext()).split()) for b in boxes]  # lines joined, no spaces
+    rects = [(float(r.get("x")), float(r.get("y")), float(r.get("x")) + float(r.get("width")), float(r.get("y")) + float(r.get("height"))) for r in (b.find(SVG + "rect") for b in boxes)]
     lines = [[tuple(float(v) for v in point.split(",")) for point in p.get("points").split()] for p in root.iter(SVG + "polyline")]
     relations = next(g for g in root.iter(SVG + "g") if g.get("class") == "relations")
     labels = [(t.text, float(t.get("x")), float(t.get("y"))) for t in relations]

@@ -74,3 +74,31 @@ def test_a_title_named_untitled_is_still_a_title(tmp_path, capsys):
     project = make_project(tmp_path)
     assert main(["--root", str(project.root), "--now", NOW.isoformat(), "new", "page", "Untitled"]) == 0
     assert (project.content / "pages" / "untitled.md").is_file()
+
+
+def test_new_entity_and_new_tie_write_a_tie_the_build_refuses_until_its_source_is_written(tmp_path):
+    """`new entity` starts a draft entity file; `new tie` adds a tie with a source stub to the subject's file,
+    in its ties: list (or a new one), and the build names the stub's line until a real source replaces it."""
+    from conftest import NOW, build_errors, make_project
+
+    from placard.errors import BuildError
+    from placard.scaffold import write_new_entity, write_new_tie
+
+    project = make_project(tmp_path)
+    entity = write_new_entity(project.content, "Example Holding", "company")
+    assert entity.name == "example-holding.md" and "type: company\n" in entity.read_text() and "draft: true\n" in entity.read_text()
+    entity.write_text(entity.read_text().replace("draft: true\n", ""))
+    file, line = write_new_tie(project.content, "example-holding", "owns", "acme")  # no ties: yet
+    assert file == entity and line == 11
+    file, line = write_new_tie(project.content, "jane-doe", "member-of", "example-holding")  # appended to its ties
+    text = file.read_text()
+    assert text.index("relation: member-of") > text.index("relation: director-of") and text.count("  - relation:") == 2
+    errors = build_errors(project, NOW)
+    assert f"content/links/jane-doe.md:{line}: ties[2].sources[1].url: 'REPLACE with the address where this tie is stated' is not a full web address; it must start with https:// (or http://)" in errors
+    assert any(e.startswith("content/links/example-holding.md:11: ties[1].sources[1].url:") for e in errors), errors
+    with pytest.raises(BuildError, match="not a relation"):
+        write_new_tie(project.content, "jane-doe", "bribes", "acme")
+    with pytest.raises(BuildError, match="no entity file has 'slug: nobody'"):
+        write_new_tie(project.content, "nobody", "owns", "acme")
+    with pytest.raises(BuildError, match="not a kind of entity"):
+        write_new_entity(project.content, "X", "bank")

@@ -12,10 +12,10 @@ from placard import models
 
 # schema, model, front-matter keys stored under another name, keys consumed while loading, model fields the loader derives
 CASES = [
-    (models.POST_SCHEMA, models.Post, {}, set(), {"body", "origin", "body_line", "original", "untranslated"}),
-    (models.PAGE_SCHEMA, models.Page, {}, set(), {"body", "origin", "body_line", "original", "untranslated"}),
+    (models.POST_SCHEMA, models.Post, {}, set(), {"body", "origin", "body_line", "original", "untranslated", "aliases_line"}),
+    (models.PAGE_SCHEMA, models.Page, {}, set(), {"body", "origin", "body_line", "original", "untranslated", "aliases_line"}),
     (models.EVENT_SCHEMA, models.Event, {"kind": "kind_of_event"}, {"ambiguous_time"},  # (which of two wall-clock times is meant)
-     {"body", "origin", "body_line", "original", "untranslated", "all_day"}),
+     {"body", "origin", "body_line", "original", "untranslated", "all_day", "aliases_line"}),
     (models.ENTITY_SCHEMA, models.Entity, {"type": "entity_kind"}, set(), {"body", "origin", "body_line"}),
     (models.TIE_SCHEMA, models.Tie, {}, set(), {"subject", "line", "object_line"}),
     (models.SOURCE_SCHEMA, models.Source, {}, set(), {"line"}),

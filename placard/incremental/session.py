@@ -28,6 +28,7 @@ from ..models import Site, SiteConfig
 from ..output import Output
 from ..pages import PageSpec, plan_site
 from ..render import RenderInputs, render_pages
+from ..search import build_search_index
 from ..templating import make_environment
 from .bodies import Bodies
 from .digest import digest_value
@@ -59,6 +60,9 @@ class PlainSession:
 
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_site(site, catalogues, index)
+
+    def search_index(self, pages: dict[str, bytes]) -> dict[str, bytes]:
+        return build_search_index(pages)
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         return render_pages(inputs, specs)
@@ -137,6 +141,18 @@ class IncrementalSession:
 
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_kept(site, catalogues, index, self.store)
+
+    def search_index(self, pages: dict[str, bytes]) -> dict[str, bytes]:
+        """The last search index while no indexed page changed (Pagefind indexes every page again when one does)."""
+        h = hashlib.blake2b(digest_size=20)
+        for path, data in sorted(pages.items()):
+            h.update(f"{path}\0{len(data)}\0".encode("utf-8", "surrogatepass") + data)
+        key = h.digest()
+        found = self.store.get_memo("search index", key)
+        if found is None:
+            found = build_search_index(pages)
+            self.store.put_memo("search index", key, found)
+        return found
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)

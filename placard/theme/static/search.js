@@ -1,0 +1,69 @@
+// The search page: Pagefind's engine (pagefind/pagefind.js, built with the site) loaded from this site,
+// which fetches only the index chunks a query needs. From file:// browsers refuse to load it, so the
+// page's notice (links to the archives) stays; it is hidden only once the engine has started.
+(function () {
+  "use strict";
+  var box = document.getElementById("search");
+  if (!box || location.protocol === "file:") return;
+  var input = document.getElementById("search-input");
+  var status = document.getElementById("search-status");
+  var list = document.getElementById("search-results");
+
+  function say(template, query, count) {
+    return template.replace("{query}", query).replace("{count}", String(count));
+  }
+
+  // An excerpt is text with <mark> around the words found: copy only those, never markup.
+  function excerptOf(html) {
+    var p = document.createElement("p");
+    var parsed = new DOMParser().parseFromString("<body>" + html, "text/html").body;
+    parsed.childNodes.forEach(function (node) {
+      if (node.nodeName === "MARK") {
+        var mark = document.createElement("mark");
+        mark.textContent = node.textContent;
+        p.appendChild(mark);
+      } else {
+        p.appendChild(document.createTextNode(node.textContent));
+      }
+    });
+    return p;
+  }
+
+  function show(query, results) {
+    list.textContent = "";
+    results.forEach(function (data) {
+      var item = document.createElement("li");
+      var heading = document.createElement("h2");
+      var link = document.createElement("a");
+      // Pagefind gives each result's path from the folder its bundle was loaded from (the site's, wherever
+      // it is served: a domain's root, a sub-path, a mirror), so it is resolved against this page's host.
+      link.href = new URL(data.url, location.href).href;
+      link.textContent = (data.meta && data.meta.title) || data.url;
+      heading.appendChild(link);
+      item.appendChild(heading);
+      item.appendChild(excerptOf(data.excerpt || ""));
+      list.appendChild(item);
+    });
+    status.textContent = query ? say(results.length ? box.getAttribute("data-found") : box.getAttribute("data-none"), query, results.length) : "";
+  }
+
+  import(new URL(box.getAttribute("data-bundle"), location.href).href).then(function (pagefind) {
+    return pagefind.init().then(function () { return pagefind; });
+  }).then(function (pagefind) {
+    document.getElementById("search-unavailable").hidden = true;
+    document.getElementById("search-form").hidden = false;
+    function run() {
+      var query = input.value.trim();
+      if (!query) { show("", []); return; }
+      pagefind.debouncedSearch(query, {}, 250).then(function (search) {
+        if (search === null) return;  // a later keystroke superseded this search
+        return Promise.all(search.results.slice(0, 10).map(function (r) { return r.data(); })).then(function (data) {
+          if (input.value.trim() === query) show(query, data);
+        });
+      });
+    }
+    input.addEventListener("input", run);
+    var asked = new URLSearchParams(location.search).get("q");
+    if (asked) { input.value = asked; run(); }
+  }).catch(function () { /* the notice with the archives stays */ });
+})();
