@@ -167,6 +167,9 @@ timezone: Europe/London
 # contact: "campaign@example.org"
 # copyright: "Text and photos: CC BY 4.0, unless stated otherwise"
 
+# A search page in each language (Pagefind; the index is built with the site, nothing runs on a server).
+# search: true
+
 # Other addresses where the same site is published, for visitors who cannot reach the main one.
 # mirrors:
 #   - https://mirror.example.net/campaign/
