@@ -85,6 +85,8 @@ class SiteConfig:
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
     placard_version: str | None = None  # the placard version the site was made with (placard.versions)
+    max_image_mb: int = 25  # a referenced photo bigger than this is refused with what to do (placard.derivatives)
+    publish_originals: bool = False  # publish photos as they are (metadata stripped) beside their derivatives
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -108,6 +110,8 @@ CONFIG_SCHEMA = {
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
+    "max_image_mb": Field(parse_int, default=25, help=" (the largest photo file accepted, in megabytes, e.g. 25)"),
+    "publish_originals": Field(parse_bool, default=False, help=" (true to publish each photo's original file too, metadata removed)"),
 }
 
 

@@ -22,6 +22,7 @@ from .catalogue import CatalogueReport, check_catalogues
 from .content import ContentProblems, display_path, iter_content_files, load_config, make_inside_check, unreadable
 from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
+from .derivatives import ImagePlan
 from .images import ImageError, strip_metadata
 from .share_image import draw_share_image
 from .incremental.session import IncrementalSession, PlainSession, Session
@@ -96,9 +97,9 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     bodies = session.bodies(site, index)
     report = check_translations(project, config, session.messages(project))
     specs = session.plan(site, report.catalogues, index)
-    inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options)
+    inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options, session.images(project, site))  # derivatives.py
     output = guarded(session.render, inputs, specs)
-    guarded(add_data_files, output, project, site, report.catalogues, index, options)
+    guarded(add_data_files, output, project, site, report.catalogues, index, options, inputs.images, session.derivatives(project, inputs.images))
     output.notes = placeholder_notes(project, config) + pending_link_notes(site, index.targets) + report.unused
     session.keep(site, output)
     return site, output
@@ -114,13 +115,16 @@ def guarded(step: Callable, *args):
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
 
 
-def add_data_files(output: Output, project: Project, site: Site, catalogues, index, options: RenderOptions) -> None:
+def add_data_files(output: Output, project: Project, site: Site, catalogues, index, options: RenderOptions,
+                   images: ImagePlan = ImagePlan({}, ()), derivatives: dict[str, bytes] | None = None) -> None:
     """What the templates do not render: the .ics feeds, the register's open data, static/ and content's
-    assets, and redirect pages where addresses moved."""
+    assets (photos bodies show: as their derivatives, the originals only if site.yml asks), and redirect
+    pages where addresses moved."""
     add_files(output, render_calendar(site, catalogues, index.views), "calendar")
     add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
     add_static(output, project, site)
-    add_tree(output, project, project.content, skip_markdown=True)
+    add_tree(output, project, project.content, skip_markdown=True, skip=set() if images.publish_originals else set(images.images))
+    add_files(output, derivatives or {}, "a photo's smaller copies (placard.derivatives)")
     add_redirects(output, tag_redirects(site, index, options))
 
 
@@ -240,8 +244,9 @@ def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
         output.add(path, data, origin)
 
 
-def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:
-    """Copy a folder's files (static/, assets in content/) to the same place in the site; images lose EXIF/GPS."""
+def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False, skip: set[str] = frozenset()) -> None:
+    """Copy a folder's files (static/, assets in content/) to the same place in the site; images lose EXIF/GPS.
+    Files at a path in `skip` (photos published as derivatives) are not copied."""
     if not folder.is_dir():
         return
     problems = Problems()
@@ -249,6 +254,8 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
     faults: list[tuple[str, str]] = []
     for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None, faults=faults):
         rel = file.relative_to(folder).as_posix()
+        if rel in skip:
+            continue
         outside = inside(file)
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)

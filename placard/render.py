@@ -25,6 +25,7 @@ from .catalogue import LANGUAGE_NAMES, Catalogue
 from .errors import BuildError, Problem
 from .index import SiteIndex
 from .languages import localise
+from .derivatives import ImagePlan, rewrite_body_images
 from .markup import item_key, rebase_assets, reply_key, resolve_links
 from .models import Site
 from .output import Output
@@ -58,6 +59,7 @@ class RenderInputs:
     bodies: Mapping[str, str]  # item_key / reply_key -> the body's checked HTML
     catalogues: Mapping[str, Catalogue]
     options: RenderOptions = RenderOptions()
+    images: ImagePlan = ImagePlan({}, ())  # the photos bodies show, published as derivatives (placard.derivatives)
 
 
 class Observer(Protocol):
@@ -72,6 +74,9 @@ class Observer(Protocol):
 
     def note_ref(self, ref: str) -> None:
         """The page links to this `kind:slug`."""
+
+    def note_image(self, path: str) -> None:
+        """The page shows this photo (its size and derivatives, from the image plan)."""
 
     def watching(self) -> AbstractContextManager:
         """Around the template's rendering."""
@@ -174,8 +179,17 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
     catalogues = inputs.catalogues
     gettext = make_gettext(catalogues.get(lang, ENGLISH))
 
+    page_url = make_relative(spec.path, options.index_html)
+    first_image = [True]  # the page's first image loads at once (it is likely in view); the others lazily
+
+    def find_image(target: str):
+        if observer is not None:
+            observer.note_image(target)
+        return inputs.images.images.get(target)
+
     def finish(item, html: str) -> Markup:
         source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
+        html = rewrite_body_images(html, source_dir, find_image, page_url, first_image)
         return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), lambda ref: resolve(ref, True)))
 
     def read_body(key: str) -> str:
