@@ -132,9 +132,12 @@ def read_size(data: bytes, path: str, max_bytes: int) -> tuple[int, int, str]:
             with Image.open(io.BytesIO(data)) as image:
                 found = image.format
                 width, height = image.size
+                if found == expected_format(path):
+                    image.verify()  # the file's structure and checksums hold (verify must come first)
+            with Image.open(io.BytesIO(data)) as image:
                 orientation = image.getexif().get(0x0112, 1)
                 if found == expected_format(path):
-                    image.verify()  # the whole file is there and its checksums hold
+                    image.load()  # every pixel decodes: a file cut short fails here, not half-way through a build
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageProblem("has more pixels than placard will open (a 'decompression bomb': a small file that unpacks into "
                            "gigabytes); save it at a normal size, e.g. 4000 x 3000 pixels") from None
