@@ -36,6 +36,11 @@ ENCODER_OPTIONS = {
 }
 
 
+LEAD_REMOTE = ("is on another site; every visitor's browser would contact it. Download the file next to this one "
+               "(e.g. content/news/photo.jpg) and write src: photo.jpg")
+LEAD_NOT_LOCAL = "is not a JPEG, PNG or WebP photo; export it as JPEG (photos) or PNG (drawings)"
+
+
 class ImageProblem(ValueError):
     """A referenced image that cannot be published, with what to do about it."""
 
@@ -48,6 +53,7 @@ class ImageRef:
     line: int
     src: str
     target: str  # the image's path in the site, e.g. news/photo.jpg
+    field: str = "body"  # or "image", an item's lead image
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,17 @@ def site_image_refs(site) -> list[ImageRef]:
     """Every local raster image the site's bodies show (lead images too, where an item has one)."""
     refs = []
     for item in site.items():
+        lead = getattr(item, "image", None)
+        if lead is not None:
+            refs.append(lead_image_ref(item, lead))
         refs += find_image_refs(item.origin.path, item.body, item.body_line)
     return refs
+
+
+def lead_image_ref(item, lead) -> ImageRef:
+    """An item's `image:` as a reference (its src relative to the item's Markdown file)."""
+    source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
+    return ImageRef(item.origin.path, lead.line, lead.src, posixpath.normpath(posixpath.join(source_dir, lead.src)), "image")
 
 
 def expected_format(path: str) -> str:
@@ -198,6 +213,10 @@ def plan_images(refs: list[ImageRef], read, modern: tuple[str, ...], max_bytes: 
     for ref in refs:
         if ref.target in images or ref.target in failed:
             continue
+        if not is_local(ref.src) or not is_raster(ref.src):
+            problems.append((ref, f"the image '{ref.src}' {LEAD_NOT_LOCAL if is_local(ref.src) else LEAD_REMOTE}"))
+            failed.add(ref.target)
+            continue
         try:
             if not read.exists(ref.target):
                 raise ImageProblem(f"is not there (no file content/{ref.target}); put the photo there, or correct the name (names are case-sensitive)")
@@ -260,6 +279,25 @@ def picture_html(image: SourceImage, url, alt: str, sizes: str, eager: bool, fal
             f'width="{image.width}" height="{image.height}" alt="{escape(alt)}"{extra}{loading}></picture>')
 
 
+LIST_SIZES = "8rem"  # style.css: .lead-image in lists
+
+
+def lead_image_html(item, find, url, where: str, first: list[bool], absolute=None) -> str:
+    """An item's `image:` as a <figure> with its <picture> (`where`: "page" or "list"), or for the feed
+    (`absolute(site_path)`) one plain <img> of the middle width; '' without one."""
+    lead = getattr(item, "image", None)
+    image = find(lead_image_ref(item, lead).target) if lead is not None else None
+    if image is None:
+        return ""
+    if where == "feed":
+        width = image.widths[min(1, len(image.widths) - 1)]
+        return (f'<p><img src="{escape(absolute(image.variant(width, image.formats[-1])))}" width="{width}" '
+                f'height="{image.height_at(width)}" alt="{escape(lead.alt)}"></p>')
+    eager, first[0] = first[0], False
+    picture = picture_html(image, url, lead.alt, BODY_SIZES if where == "page" else LIST_SIZES, eager)
+    return f'<figure class="lead-image">{picture}</figure>'
+
+
 IMG_TAG = re.compile(r"<img\b([^>]*)>")
 ATTRIBUTE = re.compile(r'([^\s=/"]+)="([^"]*)"')
 
@@ -320,5 +358,5 @@ def plan_site_images(root, content_dir, site, inside, plan=None) -> ImagePlan:
     found, problems = plan_images(site_image_refs(site), ContentFiles(content_dir, inside), available_formats(),
                                   config.max_image_mb * 1_000_000, config.publish_originals, plan)
     if problems:
-        raise BuildError([Problem(ref.path, ref.line, "body", message) for ref, message in problems])
+        raise BuildError([Problem(ref.path, ref.line, ref.field, message) for ref, message in problems])
     return found

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from .schema import (
     Field,
+    FieldError,
     choice,
     list_of,
     parse_bool,
@@ -42,6 +43,31 @@ COMMON = {
     "lang": Field(choice(*LANGUAGES), default=None),
     "translation_key": Field(parse_slug),
 }
+
+
+@dataclass(frozen=True)
+class LeadImage:
+    """A post's or event's own photo (`image:` with `src:` and `alt:`): on its page, in lists, the feed, its share card."""
+
+    src: str  # relative to the Markdown file, like a body's ![...](src)
+    alt: str
+    line: int = 0  # of `src:` in the file, for messages
+
+
+def parse_lead_image(value) -> LeadImage:
+    """`image:` with `src:` (a photo next to the file) and `alt:` (what it shows, for people who cannot see it)."""
+    example = "image:\n  src: square.jpg\n  alt: Police lines across the square"
+    if not isinstance(value, dict):
+        raise FieldError(f"must give the photo's file and what it shows, like:\n{example}")
+    unknown = sorted(set(value) - {"src", "alt"})
+    if unknown:
+        raise FieldError(f"'{unknown[0]}' is not known here (only src and alt are); like:\n{example}")
+    src, alt = value.get("src"), value.get("alt")
+    if not isinstance(src, str) or not src.strip():
+        raise FieldError(f"needs 'src:', the photo's file name next to this file, like:\n{example}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise FieldError(f"needs 'alt:', a few words saying what the photo shows (read aloud to people who cannot see it), like:\n{example}")
+    return LeadImage(src.strip(), alt.strip(), getattr(value, "lines", {}).get("src", getattr(value, "line", 0)))
 
 
 @dataclass(frozen=True)
@@ -149,6 +175,7 @@ class Post:
     updated: datetime | None = None
     source_note: str | None = None
     genre: str = "post"  # what kind of text it is ("report", "appeal"), for citations: "the appeal of 18 December 2011"
+    image: LeadImage | None = None
     draft: bool = False
     lang: str = "en"
     translation_key: str | None = None
@@ -168,6 +195,7 @@ POST_SCHEMA = {
     "updated": Field(parse_datetime_tz),
     "source_note": Field(parse_text),
     "genre": Field(parse_text, default="post", help=""),
+    "image": Field(parse_lead_image, help=" (the photo at the top of the page, with src: and alt:)"),
     **COMMON,
 }
 
@@ -233,6 +261,7 @@ class Event:
     contact: str | None = None
     safety: str | None = None
     posts: tuple[str, ...] = ()
+    image: LeadImage | None = None
     draft: bool = False
     publish: datetime | None = None
     lang: str = "en"
@@ -273,6 +302,7 @@ EVENT_SCHEMA = {
     "contact": Field(parse_text),
     "safety": Field(parse_text),
     "posts": Field(list_of(parse_slug), default=()),
+    "image": Field(parse_lead_image),
     "publish": Field(parse_datetime_tz),
     **COMMON,
 }

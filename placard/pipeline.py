@@ -24,6 +24,7 @@ from .documents import decode_bytes, parse_yaml
 from .errors import BuildError, Problem, Problems
 from .derivatives import ImagePlan
 from .images import ImageError, strip_metadata
+from .share_cards import ACCENT, accent_of, plan_share_cards
 from .share_image import draw_share_image
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
@@ -99,7 +100,7 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     specs = session.plan(site, report.catalogues, index)
     inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options, session.images(project, site))  # derivatives.py
     output = guarded(session.render, inputs, specs)
-    guarded(add_data_files, output, project, site, report.catalogues, index, options, inputs.images, session.derivatives(project, inputs.images))
+    guarded(add_data_files, output, project, site, report.catalogues, index, options, inputs.images, published_images(session, project, site, inputs.images))
     output.notes = placeholder_notes(project, config) + pending_link_notes(site, index.targets) + report.unused
     session.keep(site, output)
     return site, output
@@ -124,8 +125,15 @@ def add_data_files(output: Output, project: Project, site: Site, catalogues, ind
     add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
     add_static(output, project, site)
     add_tree(output, project, project.content, skip_markdown=True, skip=set() if images.publish_originals else set(images.images))
-    add_files(output, derivatives or {}, "a photo's smaller copies (placard.derivatives)")
+    add_files(output, derivatives or {}, "a photo's smaller copies or a share card (placard.derivatives, share_cards)")
     add_redirects(output, tag_redirects(site, index, options))
+
+
+def published_images(session: Session, project: Project, site: Site, images: ImagePlan) -> dict[str, bytes]:
+    """The photos' derivatives and every post's and event's share card (derivatives.py, share_cards.py)."""
+    style = project.static_layers.files().get("style.css")
+    accent = accent_of(style.read_text(encoding="utf-8", errors="replace")) if style is not None else ACCENT
+    return {**session.derivatives(project, images), **session.share_cards(project, plan_share_cards(site, images, accent))}
 
 
 def load_site(project: Project, config, now: datetime, preview: bool, session: Session) -> Site:

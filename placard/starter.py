@@ -171,6 +171,11 @@ timezone: Europe/London
 # mirrors:
 #   - https://mirror.example.net/campaign/
 
+# Photos: the largest file accepted, in megabytes; and whether to publish each photo's original file
+# (metadata removed) beside the smaller copies placard makes of it.
+# max_image_mb: 25
+# publish_originals: false
+
 # The site's title, tagline and description in each language besides the default one.
 {translations}"""
 

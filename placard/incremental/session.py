@@ -22,6 +22,7 @@ import jinja2
 from ..catalogue import required_messages, template_signature
 from ..content import TranslationStub, load_site, make_inside_check, parse_chunk, parse_files
 from ..derivatives import ImagePlan, make_derivatives, plan_image, plan_site_images
+from ..share_cards import CardRequest, draw_share_card
 from ..errors import Problems
 from ..index import SiteIndex
 from ..markup import body_problems, body_sources, check_refs, convert_bodies, pending_refs
@@ -68,6 +69,9 @@ class PlainSession:
 
     def derivatives(self, project, plan: ImagePlan) -> dict[str, bytes]:
         return {path: data for image in plan.images.values() for path, data in make_derivatives(read_source(project, image), image).items()}
+
+    def share_cards(self, project, cards: list[CardRequest]) -> dict[str, bytes]:
+        return {card.path: draw_card((project, card)) for card in cards}
 
     def keep(self, site: Site, output: Output) -> None:
         """Nothing to keep."""
@@ -174,9 +178,24 @@ class IncrementalSession:
                 missing.append(image)
             else:
                 made.update(found)
-        for image, files in zip(missing, derive_on_workers(project, missing)):
+        for image, files in zip(missing, on_workers(derive_one, [(project, image) for image in missing])):
             self.store.put_memo("derivatives", derivative_key(image), files)
             made.update(files)
+        return made
+
+    def share_cards(self, project, cards: list[CardRequest]) -> dict[str, bytes]:
+        """Every card, from the store by what it shows (the photo by its digest); the missing ones drawn on the workers."""
+        made: dict[str, bytes] = {}
+        missing = []
+        for card in cards:
+            found = self.store.get_memo("share card", digest_value(repr(card).encode()))
+            if found is None:
+                missing.append(card)
+            else:
+                made[card.path] = found
+        for card, data in zip(missing, on_workers(draw_card, [(project, card) for card in missing])):
+            self.store.put_memo("share card", digest_value(repr(card).encode()), data)
+            made[card.path] = data
         return made
 
     def keep(self, site: Site, output: Output) -> None:
@@ -257,16 +276,21 @@ def derive_one(task: tuple) -> dict[str, bytes]:
     return make_derivatives(read_source(project, image), image)
 
 
-def derive_on_workers(project, images: list) -> list[dict[str, bytes]]:
-    """make_derivatives for each photo, on forked workers when there are several."""
-    if len(images) < 2 or not can_fork():
-        return [derive_one((project, image)) for image in images]
-    made: list[dict[str, bytes]] = []
+def draw_card(task: tuple) -> bytes:
+    project, card = task
+    return draw_share_card(card, read_source(project, card.photo) if card.photo is not None else None)
+
+
+def on_workers(function, tasks: list) -> list:
+    """`function` over `tasks` (photos to derive, cards to draw), on forked workers when there are several."""
+    if len(tasks) < 2 or not can_fork():
+        return [function(task) for task in tasks]
+    done: list = []
     try:
-        made.extend(fork_map(derive_one, [(project, image) for image in images]))
-    except BrokenProcessPool:  # a worker died: make the rest here
-        made.extend(derive_one((project, image)) for image in images[len(made):])
-    return made
+        done.extend(fork_map(function, tasks))
+    except BrokenProcessPool:  # a worker died: do the rest here
+        done.extend(function(task) for task in tasks[len(done):])
+    return done
 
 
 PARSE_POOL_MIN = 500  # fewer files parse faster here than two workers start
