@@ -113,6 +113,7 @@ class SiteConfig:
     placard_version: str | None = None  # the placard version the site was made with (placard.versions)
     max_image_mb: int = 25  # a referenced photo bigger than this is refused with what to do (placard.derivatives)
     publish_originals: bool = False  # publish photos as they are (metadata stripped) beside their derivatives
+    page_budget_kb: int = 150  # `build.py check` fails a page a phone loads more of (placard.check)
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -138,6 +139,7 @@ CONFIG_SCHEMA = {
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
     "max_image_mb": Field(parse_int, default=25, help=" (the largest photo file accepted, in megabytes, e.g. 25)"),
     "publish_originals": Field(parse_bool, default=False, help=" (true to publish each photo's original file too, metadata removed)"),
+    "page_budget_kb": Field(parse_int, default=150, help=" (what a phone may load for one page, in kilobytes, e.g. 150)"),
 }
 
 

@@ -176,6 +176,9 @@ timezone: Europe/London
 # max_image_mb: 25
 # publish_originals: false
 
+# `placard check` fails a page for which a phone loads more than this many kilobytes (photos included).
+# page_budget_kb: 150
+
 # The site's title, tagline and description in each language besides the default one.
 {translations}"""
 
