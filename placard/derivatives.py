@@ -83,6 +83,7 @@ def available_formats() -> tuple[str, ...]:
     return tuple(name for name, feature in (("avif", "avif"), ("webp", "webp")) if features.check(feature))
 
 
+CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$|(`+)(?!`).+?(?<!`)\2(?!`)", re.MULTILINE | re.DOTALL)  # fenced blocks, code spans
 MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 HTML_IMAGE = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 
@@ -102,6 +103,7 @@ def find_image_refs(path: str, text: str, first_line: int) -> list[ImageRef]:
         return []
     source_dir = posixpath.dirname(path.removeprefix("content/"))
     found = []
+    text = CODE.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)  # an image in code is shown as text
     for offset, line in enumerate(text.split("\n")):
         for match in [*MARKDOWN_IMAGE.finditer(line), *HTML_IMAGE.finditer(line)]:
             src = unescape(match.group(1))

@@ -209,3 +209,10 @@ def test_a_page_with_pictures_is_valid_html_for_the_nu_checker(tmp_path):
     page = {path: data for path, data in output.files.items() if path == "news/photo-post/index.html"}
     _, errors = vnu_errors(page, tmp_path / "out")
     assert errors == []
+
+
+def test_an_image_written_in_code_is_text_not_a_photo_to_find():
+    from placard.derivatives import find_image_refs
+
+    text = "Write `![Alt](a.jpg)` like this.\n\n```\n![Alt](b.jpg)\n```\n\n![Real](c.jpg)"
+    assert [(ref.line, ref.src) for ref in find_image_refs("content/news/x.md", text, 10)] == [(16, "c.jpg")]
