@@ -20,6 +20,7 @@ from markupsafe import Markup
 from . import installed_version
 from .catalogue import N_, Catalogue
 from .languages import translations_of, view_of
+from .share_cards import share_card_path
 from .models import Event, Site, SiteConfig
 from .urls import absolute_url, lang_prefix, path_of
 
@@ -253,7 +254,7 @@ def event_json_ld(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLI
         data["endDate"] = json_time(event, event.ends)
     # Always a description (recommended): the summary, else the calendar's text (practical notes, the page's address).
     data["description"] = event.summary or description_text(event, config, catalogue)
-    data["image"] = absolute_url(config.base_url, SHARE_IMAGE)
+    data["image"] = absolute_url(config.base_url, share_card_path(event, config.language))  # its own card (share_cards.py), its photo behind
     data["eventStatus"] = SCHEMA_STATUS[event.status]
     online = is_online(event)
     data["eventAttendanceMode"] = "https://schema.org/" + ("OnlineEventAttendanceMode" if online else "OfflineEventAttendanceMode")

@@ -89,15 +89,26 @@ def print_problems(error: BuildError, out=None) -> None:
     print(f"Build failed: {count} problem{'s' if count != 1 else ''}. output/ was not changed.", file=out)
 
 
-def run_check(folder: Path, offline: bool, out=None) -> int:
+def page_budget(project) -> int:
+    """site.yml's page_budget_kb in bytes (the default if site.yml cannot be read: the build reports why)."""
+    from .check import PAGE_BUDGET
+    from .content import load_config
+
+    try:
+        return load_config(project.config_file).page_budget_kb * 1024
+    except Exception:  # a broken site.yml is the build's to explain; the check still runs
+        return PAGE_BUDGET
+
+
+def run_check(folder: Path, offline: bool, out=None, budget: int | None = None) -> int:
     """Audit a built folder; print one line per finding and the page weights; 1 if anything is wrong."""
-    from .check import check_site
+    from .check import PAGE_BUDGET, check_site
 
     out = out or sys.stdout
     if not folder.is_dir():
         print(f"{folder}: no built site here; run `python build.py` first", file=out)
         return 1
-    findings, weights = check_site(folder, offline, label=folder.name)
+    findings, weights = check_site(folder, offline, label=folder.name, budget=budget or PAGE_BUDGET)
     for finding in findings:
         print(finding, file=out)
     print(weights.summary(), file=out)
@@ -178,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve(project, host=args.host, port=args.port, open_browser=args.open, clock=(lambda: now) if given_now else None)
         if args.command == "check":
-            return run_check(args.dir or project.output, args.offline)
+            return run_check(args.dir or project.output, args.offline, budget=page_budget(project))
         if args.command == "zip":
             from .archive import write_archive
 

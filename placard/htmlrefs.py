@@ -48,6 +48,7 @@ class Scan:
     images: list[tuple[int, str, str | None, set[str]]] = field(default_factory=list)  # (line, src, alt, classes)
     refresh: list[tuple[int, str]] = field(default_factory=list)
     runnable: list[tuple[int, str]] = field(default_factory=list)  # (line, what): see runnable_in_tag
+    pictures: list[list[dict[str, str]]] = field(default_factory=list)  # each <img>: its <picture>'s <source>s, then itself
 
 
 # What in a page a browser could run, or be sent elsewhere by, for the audit of a built site (a page
@@ -143,6 +144,7 @@ class _Parser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.scan = Scan()
         self.in_style: int | None = None
+        self.sources: list[dict[str, str]] | None = None  # inside a <picture>: its <source>s so far
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         line = self.getpos()[0]
@@ -156,7 +158,13 @@ class _Parser(HTMLParser):
             scan.lang = values.get("lang")
         if re.fullmatch(r"h[1-6]", tag):
             scan.headings.append((line, int(tag[1])))
+        if tag == "picture":
+            self.sources = []
+        if tag == "source" and self.sources is not None:
+            self.sources.append({"tag": "source", **values})
         if tag == "img":
+            scan.pictures.append([*(self.sources or []), {"tag": "img", **values}])
+            self.sources = None
             scan.images.append((line, values.get("src", ""), values.get("alt"), set(values.get("class", "").split())))
             if "alt" not in values:
                 scan.images_without_alt.append(line)

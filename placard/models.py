@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from .schema import (
     Field,
+    FieldError,
     choice,
     list_of,
     parse_bool,
@@ -47,6 +48,31 @@ COMMON = {
     "lang": Field(choice(*LANGUAGES), default=None),
     "translation_key": Field(parse_slug),
 }
+
+
+@dataclass(frozen=True)
+class LeadImage:
+    """A post's or event's own photo (`image:` with `src:` and `alt:`): on its page, in lists, the feed, its share card."""
+
+    src: str  # relative to the Markdown file, like a body's ![...](src)
+    alt: str
+    line: int = 0  # of `src:` in the file, for messages
+
+
+def parse_lead_image(value) -> LeadImage:
+    """`image:` with `src:` (a photo next to the file) and `alt:` (what it shows, for people who cannot see it)."""
+    example = "image:\n  src: square.jpg\n  alt: Police lines across the square"
+    if not isinstance(value, dict):
+        raise FieldError(f"must give the photo's file and what it shows, like:\n{example}")
+    unknown = sorted(set(value) - {"src", "alt"})
+    if unknown:
+        raise FieldError(f"'{unknown[0]}' is not known here (only src and alt are); like:\n{example}")
+    src, alt = value.get("src"), value.get("alt")
+    if not isinstance(src, str) or not src.strip():
+        raise FieldError(f"needs 'src:', the photo's file name next to this file, like:\n{example}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise FieldError(f"needs 'alt:', a few words saying what the photo shows (read aloud to people who cannot see it), like:\n{example}")
+    return LeadImage(src.strip(), alt.strip(), getattr(value, "lines", {}).get("src", getattr(value, "line", 0)))
 
 
 @dataclass(frozen=True)
@@ -91,6 +117,9 @@ class SiteConfig:
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
     placard_version: str | None = None  # the placard version the site was made with (placard.versions)
     search: bool = True  # a Pagefind index and a search page in each language (placard.search)
+    max_image_mb: int = 25  # a referenced photo bigger than this is refused with what to do (placard.derivatives)
+    publish_originals: bool = False  # publish photos as they are (metadata stripped) beside their derivatives
+    page_budget_kb: int = 150  # `build.py check` fails a page a phone loads more of (placard.check)
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -115,6 +144,9 @@ CONFIG_SCHEMA = {
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
     "search": Field(parse_bool, default=True, help=" (true: a search page in each language, with an index built by Pagefind)"),
+    "max_image_mb": Field(parse_int, default=25, help=" (the largest photo file accepted, in megabytes, e.g. 25)"),
+    "publish_originals": Field(parse_bool, default=False, help=" (true to publish each photo's original file too, metadata removed)"),
+    "page_budget_kb": Field(parse_int, default=150, help=" (what a phone may load for one page, in kilobytes, e.g. 150)"),
 }
 
 
@@ -152,6 +184,7 @@ class Post:
     updated: datetime | None = None
     source_note: str | None = None
     genre: str = "post"  # what kind of text it is ("report", "appeal"), for citations: "the appeal of 18 December 2011"
+    image: LeadImage | None = None
     draft: bool = False
     lang: str = "en"
     translation_key: str | None = None
@@ -174,6 +207,7 @@ POST_SCHEMA = {
     "source_note": Field(parse_text),
     "genre": Field(parse_text, default="post", help=""),
     "aliases": ALIASES,
+    "image": Field(parse_lead_image, help=" (the photo at the top of the page, with src: and alt:)"),
     **COMMON,
 }
 
@@ -242,6 +276,7 @@ class Event:
     contact: str | None = None
     safety: str | None = None
     posts: tuple[str, ...] = ()
+    image: LeadImage | None = None
     draft: bool = False
     publish: datetime | None = None
     lang: str = "en"
@@ -284,6 +319,7 @@ EVENT_SCHEMA = {
     "contact": Field(parse_text),
     "safety": Field(parse_text),
     "posts": Field(list_of(parse_slug), default=()),
+    "image": Field(parse_lead_image),
     "publish": Field(parse_datetime_tz),
     "aliases": ALIASES,
     **COMMON,

@@ -21,6 +21,7 @@ from .calendar import SHARE_IMAGE, render_calendar
 from .catalogue import CatalogueReport, check_catalogues
 from .content import ContentProblems, display_path, iter_content_files, load_config, make_inside_check, unreadable
 from .documents import decode_bytes, parse_yaml
+from .derivatives import ImagePlan
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
 from .incremental.progress import Progress
@@ -37,6 +38,7 @@ from .redirects import (ADDRESSES_FILE, alias_redirects, current_addresses, move
 from .register import render_open_data
 from .render import RenderInputs, RenderOptions, TemplateProblem
 from .search import SearchUnavailable
+from .share_cards import ACCENT, accent_of, plan_share_cards
 from .share_image import draw_share_image
 from .theme import DEFAULT_THEME, Layers, theme_layers
 from .urls import entity_path, is_placeholder, path_of
@@ -126,9 +128,9 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     bodies = session.bodies(site, index)
     report = check_translations(project, config, session.messages(project))
     specs = session.plan(site, report.catalogues, index)
-    inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options)
+    inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options, session.images(project, site))  # derivatives.py
     output = guarded(session.render, inputs, specs)
-    guarded(add_data_files, output, project, site, report.catalogues, index, options, session)
+    guarded(add_data_files, output, project, site, report.catalogues, index, options, session, inputs.images)
     output.notes = placeholder_notes(project, config) + pending_link_notes(site, index.targets) + report.unused
     session.keep(site, output)
     return site, output
@@ -144,16 +146,26 @@ def guarded(step: Callable, *args):
         raise BuildError([Problem(exc.origin or "output/", None, "", str(exc))]) from None
 
 
-def add_data_files(output: Output, project: Project, site: Site, catalogues, index, options: RenderOptions, session: Session) -> None:
+def add_data_files(output: Output, project: Project, site: Site, catalogues, index, options: RenderOptions, session: Session,
+                   images: ImagePlan = ImagePlan({}, ())) -> None:
     """What the templates do not render: the .ics feeds, the register's open data, static/ and content's
-    assets, and redirect pages where addresses moved."""
+    assets (photos bodies show: as their derivatives, the originals only if site.yml asks), and redirect
+    pages where addresses moved."""
     add_files(output, render_calendar(site, catalogues, index.views), "calendar")
     add_files(output, render_open_data(site), "content/links/")  # ties.json and ties.csv
     add_static(output, project, site)
-    add_tree(output, project, project.content, skip_markdown=True)
+    add_tree(output, project, project.content, skip_markdown=True, skip=set() if images.publish_originals else set(images.images))
+    add_files(output, published_images(session, project, site, images), "a photo's smaller copies or a share card (placard.derivatives, share_cards)")
     add_moved_pages(output, project, site, index, options)
     if site.config.search and not site.preview:  # (the preview's search page says search is not available there)
         add_search_index(output, project, site, session)
+
+
+def published_images(session: Session, project: Project, site: Site, images: ImagePlan) -> dict[str, bytes]:
+    """The photos' derivatives and every post's and event's share card (derivatives.py, share_cards.py)."""
+    style = project.static_layers.files().get("style.css")
+    accent = accent_of(style.read_text(encoding="utf-8", errors="replace")) if style is not None else ACCENT
+    return {**session.derivatives(project, images), **session.share_cards(project, plan_share_cards(site, images, accent))}
 
 
 def load_site(project: Project, config, now: datetime, preview: bool, session: Session) -> Site:
@@ -283,8 +295,9 @@ def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
         output.add(path, data, origin)
 
 
-def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False) -> None:
-    """Copy a folder's files (static/, assets in content/) to the same place in the site; images lose EXIF/GPS."""
+def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False, skip: set[str] = frozenset()) -> None:
+    """Copy a folder's files (static/, assets in content/) to the same place in the site; images lose EXIF/GPS.
+    Files at a path in `skip` (photos published as derivatives) are not copied."""
     if not folder.is_dir():
         return
     problems = Problems()
@@ -292,6 +305,8 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
     faults: list[tuple[str, str]] = []
     for file in iter_content_files(folder, skip_suffix=".md" if skip_markdown else None, faults=faults):
         rel = file.relative_to(folder).as_posix()
+        if rel in skip:
+            continue
         outside = inside(file)
         if outside:
             problems.add(display_path(file, project.root), None, "", outside)

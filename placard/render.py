@@ -25,11 +25,13 @@ from .catalogue import LANGUAGE_NAMES, Catalogue
 from .errors import BuildError, Problem
 from .index import SiteIndex
 from .languages import localise
+from .derivatives import ImagePlan, lead_image_html, rewrite_body_images
 from .markup import item_key, rebase_assets, reply_key, resolve_links
 from .models import Site
 from .output import Output
 from .pages import PageSpec
 from .templating import make_gettext
+from .share_cards import share_card_path
 from .urls import absolute_url, anchor_of, lang_prefix, make_relative, path_of
 
 
@@ -58,6 +60,7 @@ class RenderInputs:
     bodies: Mapping[str, str]  # item_key / reply_key -> the body's checked HTML
     catalogues: Mapping[str, Catalogue]
     options: RenderOptions = RenderOptions()
+    images: ImagePlan = ImagePlan({}, ())  # the photos bodies show, published as derivatives (placard.derivatives)
 
 
 class Observer(Protocol):
@@ -72,6 +75,9 @@ class Observer(Protocol):
 
     def note_ref(self, ref: str) -> None:
         """The page links to this `kind:slug`."""
+
+    def note_image(self, path: str) -> None:
+        """The page shows this photo (its size and derivatives, from the image plan)."""
 
     def watching(self) -> AbstractContextManager:
         """Around the template's rendering."""
@@ -177,8 +183,22 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
     catalogues = inputs.catalogues
     gettext = make_gettext(catalogues.get(lang, ENGLISH))
 
+    page_url = make_relative(spec.path, options.index_html)
+    first_image = [True]  # the page's first image loads at once (it is likely in view); the others lazily
+
+    def find_image(target: str):
+        if observer is not None:
+            observer.note_image(target)
+        return inputs.images.images.get(target)
+
+    def lead_image(item, where: str = "page") -> Markup:
+        """An item's own photo: "page" (at the top of it), "list" (a thumbnail) or "feed" (a plain <img>)."""
+        absolute = lambda path: absolute_url(site.config.base_url, path)  # noqa: E731
+        return Markup(lead_image_html(item, find_image, page_url, where, first_image, absolute))
+
     def finish(item, html: str) -> Markup:
         source_dir = posixpath.dirname(item.origin.path.removeprefix("content/"))
+        html = rewrite_body_images(html, source_dir, find_image, page_url, first_image)
         return Markup(resolve_links(rebase_assets(html, source_dir, spec.path, options.index_html), lambda ref: resolve(ref, True)))
 
     def read_body(key: str) -> str:
@@ -234,6 +254,8 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
         "gettext_in": lambda msgid, code: catalogues.get(code, ENGLISH).gettext(msgid),
         "options": options,
         "body": body,
+        "lead_image": lead_image,
+        "share_card": lambda item: share_card_path(item, default),
         "reply_body": reply_body,
         "link": lambda ref: resolve(ref),
         "entity_named": index.entity_named,

@@ -25,10 +25,18 @@ author: "Your name or group"
 summary: "One or two sentences shown in lists and feeds."
 tags:
   - news
+# A photo at the top (and in lists, the feed and the share card): put the file next to this one.
+# image:
+#   src: photo.jpg
+#   alt: "What the photo shows, for people who cannot see it"
 draft: true
 ---
 
 Write the post here in Markdown. Remove `draft: true` above when it is ready to publish.
+
+A photo in the text: put the file (JPEG, PNG or WebP) next to this one and write
+`![What the photo shows, for people who cannot see it](photo.jpg)` (without the backticks);
+placard publishes smaller copies for phones, without the camera's GPS position or other metadata.
 """
 
 
@@ -49,6 +57,10 @@ city: London
 country: United Kingdom
 summary: "One sentence: who, what and why."
 what_to_bring: "Banners, warm clothes"
+# A photo at the top and on the share card: put the file next to this one.
+# image:
+#   src: photo.jpg
+#   alt: "What the photo shows, for people who cannot see it"
 draft: true
 ---
 

@@ -174,6 +174,14 @@ timezone: Europe/London
 # mirrors:
 #   - https://mirror.example.net/campaign/
 
+# Photos: the largest file accepted, in megabytes; and whether to publish each photo's original file
+# (metadata removed) beside the smaller copies placard makes of it.
+# max_image_mb: 25
+# publish_originals: false
+
+# `placard check` fails a page for which a phone loads more than this many kilobytes (photos included).
+# page_budget_kb: 150
+
 # The site's title, tagline and description in each language besides the default one.
 {translations}"""
 

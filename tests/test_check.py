@@ -117,7 +117,7 @@ def test_pages_over_budget_count_their_css():
     css = b"/*" + b"x" * (PAGE_BUDGET - 20) + b"*/"
     head = '<link rel="stylesheet" href="../../style.css">'
     findings = findings_for(head=head, extra={"style.css": css})
-    assert len(findings) == 1 and "output/news/post/index.html:1: the page weighs" in findings[0]
+    assert len(findings) == 1 and "output/news/post/index.html:1: a 390 px phone loads 150.1 KB for this page" in findings[0] and "style.css 150.0 KB" in findings[0]
 
 
 def test_fixture_site_passes_the_check_and_reports_weights(project):
@@ -175,3 +175,44 @@ def test_only_a_refresh_within_the_site_passes_the_check():
         assert runnable_in_tag("meta", {"http-equiv": "refresh", "content": content}), content
     assert runnable_in_tag("link", {"rel": "icon", "href": "data:image/svg+xml,<svg/>"})  # only the inlined PNG icon passes
     assert not runnable_in_tag("link", {"rel": "icon", "href": "data:image/png;base64,iVBORw0K"})
+
+
+PICTURE = ('<picture><source type="image/avif" srcset="../../img/a.480w.avif 480w, ../../img/a.960w.avif 960w" sizes="{sizes}">'
+           '<img src="../../img/a.960w.jpg" srcset="../../img/a.480w.jpg 480w, ../../img/a.960w.jpg 960w" sizes="{sizes}" '
+           'width="960" height="640" alt="A crowd" loading="lazy" decoding="async"></picture>')
+
+
+def photo_files(**sizes: int) -> dict[str, bytes]:
+    return {f"img/a.{name.replace('_', '.')}": b"x" * size for name, size in sizes.items()}
+
+
+@pytest.mark.parametrize("sizes, picked", [
+    ("(max-width: 46rem) calc(100vw - 2rem), 44rem", "img/a.960w.avif"),  # 358 px slot x 2 = 716: the 960 w one
+    ("8rem", "img/a.480w.avif"),  # a 128 px thumbnail x 2 = 256: the 480 w one
+    ("(min-width: 50rem) 10rem, 300vw", "img/a.960w.avif"),  # wider than every candidate: the widest
+])
+def test_the_budget_counts_the_image_a_phone_picks(sizes, picked):
+    files = {"news/post/index.html": PAGE.format(head='<link rel="stylesheet" href="../../style.css">', body=PICTURE.format(sizes=sizes)).encode(),
+             "style.css": b"body { background: url(img/bg.png); }", "img/bg.png": b"p" * 300,
+             **photo_files(**{"480w_avif": 1000, "960w_avif": 3000, "480w_jpg": 5000, "960w_jpg": 9000})}
+    _, weights = check_files(files)
+    loaded = weights.files["news/post/index.html"]
+    assert set(loaded) == {"news/post/index.html", "style.css", "img/bg.png", picked}
+    assert weights.pages["news/post/index.html"] == sum(loaded.values())
+
+
+def test_a_page_over_its_budget_fails_naming_its_heaviest_files():
+    sizes = "(max-width: 46rem) calc(100vw - 2rem), 44rem"
+    files = {"news/post/index.html": PAGE.format(head="", body=PICTURE.format(sizes=sizes)).encode(),
+             **photo_files(**{"480w_avif": 1000, "960w_avif": 40_000, "480w_jpg": 5000, "960w_jpg": 9000})}
+    assert check_files(files, budget=50 * 1024)[0] == []
+    (finding,) = [str(f) for f in check_files(files, budget=30 * 1024)[0]]
+    assert finding.startswith("output/news/post/index.html:1: a 390 px phone loads 39.") and "the budget is 30 KB (page_budget_kb in site.yml)" in finding
+    assert "Heaviest: img/a.960w.avif 39.1 KB, news/post/index.html 0." in finding
+
+
+def test_check_reads_the_budget_from_site_yml(project, capsys):
+    build(project, NOW)
+    (project.root / "site.yml").write_text((project.root / "site.yml").read_text(encoding="utf-8") + "page_budget_kb: 1\n", encoding="utf-8")
+    assert main(["--root", str(project.root), "check"]) == 1
+    assert "the budget is 1 KB (page_budget_kb in site.yml)" in capsys.readouterr().out

@@ -87,7 +87,7 @@ def test_images_are_addressed_relative_to_their_markdown_file(tmp_path):
     files = {"content/news/photo-post.md": POST.format(body="![The square](square.png)"), "content/news/square.png": png_bytes()}
     project = make_project(tmp_path, files)
     pages = build_pages(project)
-    assert '<img alt="The square" src="../square.png"' in pages["news/photo-post/index.html"]
+    assert '<img src="../square.4w.png" srcset="../square.4w.png 4w"' in pages["news/photo-post/index.html"]
 
 
 def png_bytes(**info) -> bytes:
@@ -150,8 +150,22 @@ def test_photos_in_content_are_published_without_gps(tmp_path):
     files = {"content/news/photo-post.md": POST.format(body="![The square](square.jpg)"), "content/news/square.jpg": gps_jpeg()}
     project = make_project(tmp_path, files)
     build(project, NOW)
+    published = sorted(project.output.glob("news/square*"))
+    assert [file.name for file in published] == ["square.32w.avif", "square.32w.jpg", "square.32w.webp"]  # the original stays out
+    for file in published:
+        data = file.read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            assert b"SpyCam" not in data and not image.getexif() and not image.info.get("exif") and not image.info.get("xmp"), file.name
+
+
+def test_photos_originals_are_published_without_gps_when_site_yml_asks(tmp_path):
+    files = {"content/news/photo-post.md": POST.format(body="![The square](square.jpg)"), "content/news/square.jpg": gps_jpeg(),
+             "site.yml": SITE_YML + "publish_originals: true\n"}
+    project = make_project(tmp_path, files)
+    build(project, NOW)
     published = (project.output / "news/square.jpg").read_bytes()
     assert b"SpyCam" not in published and not Image.open(io.BytesIO(published)).getexif()
+    assert (project.output / "news/square.32w.webp").is_file()
 
 
 def test_a_damaged_jpeg_fails_the_build_naming_it(tmp_path):
@@ -175,7 +189,8 @@ def test_onion_mirror_sets_onion_location_and_mirrors_page(tmp_path):
 def test_share_tags_use_absolute_urls_from_base_url(project):
     pages = build_pages(project)
     html = pages["news/first-post/index.html"]
-    assert '<meta property="og:image" content="https://example.org/campaign/share.png">' in html
+    assert '<meta property="og:image" content="https://example.org/campaign/news/first-post/share.jpg">' in html  # its own card
+    assert '<meta property="og:image" content="https://example.org/campaign/share.png">' in pages["index.html"]  # the site's
     assert '<meta property="og:url" content="https://example.org/campaign/news/first-post/">' in html
     assert '<meta property="og:type" content="article">' in html
     assert '<meta property="og:description" content="A summary with &lt;angle&gt; brackets &amp; ampersands.">' in html

@@ -21,7 +21,8 @@ from .tracing import TRACKED_NAMES, Trace
 # variables), the config and the catalogues (templates/translations/, part of the templates digest).
 KEYED_NAMES = frozenset({"url", "config", "page_path", "lang", "options", "body", "reply_body", "link", "canonical",
                          "standalone", "csp", "onion_location", "absolute", "marked", "hreflang", "switcher",
-                         "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates"})
+                         "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates",
+                         "lead_image", "share_card"})  # (lead_image: the photo traced by note_image; share_card: the item's path)
 
 
 def page_entry(inputs: "PageInputs", spec: PageSpec, trace: Trace, data: bytes, keep_bytes: bool = True) -> PageEntry | None:
@@ -44,6 +45,7 @@ class PageInputs:
 
     def __init__(self, render: RenderInputs, cache: Store | None = None) -> None:
         self.site, self.index, self.bodies = render.site, render.index, render.bodies
+        self.images = render.images.images
         self.digester = Digester(getattr(cache, "loaded", None))
         self.globals = frozenset(render.env.globals)  # covered by templates_digest (ours) or built into Jinja2
         # (the catalogues are templates/translations/*.po, which templates_digest reads with the templates)
@@ -110,6 +112,8 @@ class PageInputs:
                 return None
             digest = getattr(self.bodies, "digest", None)
             return digest(name) if digest else digest_text(self.bodies[name])
+        if kind == "image":  # the photo's size, widths and formats (its derivatives' names follow from them)
+            return digest_text(repr(self.images.get(name)))
         if kind == "ref":  # where the reference lands, from a page in any language
             return digest_text("\0".join(targets.get(name, "\0missing") for _lang, targets in sorted(self.index.targets_by_lang.items())))
         return None

@@ -20,7 +20,9 @@ from typing import Any
 import jinja2
 
 from ..catalogue import required_messages, template_signature
-from ..content import TranslationStub, load_site, parse_chunk, parse_files
+from ..content import TranslationStub, load_site, make_inside_check, parse_chunk, parse_files
+from ..derivatives import ImagePlan, make_derivatives, plan_image, plan_site_images
+from ..share_cards import CardRequest, draw_share_card
 from ..errors import Problems
 from ..index import SiteIndex
 from ..markup import body_problems, body_sources, check_refs, convert_bodies, pending_refs
@@ -66,6 +68,15 @@ class PlainSession:
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         return render_pages(inputs, specs)
+
+    def images(self, project, site: Site) -> ImagePlan:
+        return plan_site_images(project.root, project.content, site, make_inside_check(project.root))
+
+    def derivatives(self, project, plan: ImagePlan) -> dict[str, bytes]:
+        return {path: data for image in plan.images.values() for path, data in make_derivatives(read_source(project, image), image).items()}
+
+    def share_cards(self, project, cards: list[CardRequest]) -> dict[str, bytes]:
+        return {card.path: draw_card((project, card)) for card in cards}
 
     def keep(self, site: Site, output: Output) -> None:
         """Nothing to keep."""
@@ -158,6 +169,53 @@ class IncrementalSession:
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
         return render_site(inputs, specs, self.store, previous, self.staging, self.progress)
 
+    def images(self, project, site: Site) -> ImagePlan:
+        """The photos bodies show; a file unchanged since the last build (same path, size, times, inode)
+        is not read again: its plan (size, digest) comes from the store."""
+        inside = make_inside_check(project.root)
+        config_key = digest_value((site.config.max_image_mb, "images"))
+
+        def plan_cached(path: str, data: bytes, modern, max_bytes: int):
+            key = file_key(path, str(project.content / path), config_key + repr(modern).encode())
+            found = self.store.get_memo("image", key) if key is not None else None
+            if found is None:
+                found = plan_image(path, data(), modern, max_bytes)
+                if key is not None:
+                    self.store.put_memo("image", key, found)
+            return found
+
+        return plan_site_images(project.root, project.content, site, inside, plan_cached)
+
+    def derivatives(self, project, plan: ImagePlan) -> dict[str, bytes]:
+        """Every photo's derivatives, from the store by the photo's digest; the missing ones made on the workers."""
+        made: dict[str, bytes] = {}
+        missing = []
+        for image in plan.images.values():
+            found = self.store.get_memo("derivatives", derivative_key(image))
+            if found is None:
+                missing.append(image)
+            else:
+                made.update(found)
+        for image, files in zip(missing, on_workers(derive_one, [(project, image) for image in missing])):
+            self.store.put_memo("derivatives", derivative_key(image), files)
+            made.update(files)
+        return made
+
+    def share_cards(self, project, cards: list[CardRequest]) -> dict[str, bytes]:
+        """Every card, from the store by what it shows (the photo by its digest); the missing ones drawn on the workers."""
+        made: dict[str, bytes] = {}
+        missing = []
+        for card in cards:
+            found = self.store.get_memo("share card", digest_value(repr(card).encode()))
+            if found is None:
+                missing.append(card)
+            else:
+                made[card.path] = found
+        for card, data in zip(missing, on_workers(draw_card, [(project, card) for card in missing])):
+            self.store.put_memo("share card", digest_value(repr(card).encode()), data)
+            made[card.path] = data
+        return made
+
     def keep(self, site: Site, output: Output) -> None:
         """After a good build: forget cache entries it did not use, and commit the rest at once."""
         digests = set(self.converted.digests.values()) if self.converted is not None else set()
@@ -219,6 +277,38 @@ def file_key(display: str, file: str, config_key: bytes) -> bytes | None:
         return None
     signature = f"{display}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0"  # the path has no NUL
     return hashlib.blake2b(signature.encode("utf-8", "surrogatepass") + config_key, digest_size=20).digest()
+
+
+def read_source(project, image) -> bytes:
+    """A planned photo's bytes (plan_site_images checked it is a file inside the project)."""
+    return (project.content / image.path).read_bytes()
+
+
+def derivative_key(image) -> bytes:
+    """What a photo's derivatives are made from: its bytes (by digest), widths, formats and size."""
+    return digest_value(repr(image).encode())
+
+
+def derive_one(task: tuple) -> dict[str, bytes]:
+    project, image = task
+    return make_derivatives(read_source(project, image), image)
+
+
+def draw_card(task: tuple) -> bytes:
+    project, card = task
+    return draw_share_card(card, read_source(project, card.photo) if card.photo is not None else None)
+
+
+def on_workers(function, tasks: list) -> list:
+    """`function` over `tasks` (photos to derive, cards to draw), on forked workers when there are several."""
+    if len(tasks) < 2 or not can_fork():
+        return [function(task) for task in tasks]
+    done: list = []
+    try:
+        done.extend(fork_map(function, tasks))
+    except BrokenProcessPool:  # a worker died: do the rest here
+        done.extend(function(task) for task in tasks[len(done):])
+    return done
 
 
 PARSE_POOL_MIN = 500  # fewer files parse faster here than two workers start

@@ -17,12 +17,13 @@ from ..internals import JINJA2_FAST, call_plain
 
 @dataclass
 class Trace:
-    """The inputs one page read beyond its own variables: names, `site` attributes, bodies, links."""
+    """The inputs one page read beyond its own variables: names, `site` attributes, bodies, links, photos."""
 
     names: set[str] = field(default_factory=set)
     site_attrs: set[str] = field(default_factory=set)
     bodies: set[str] = field(default_factory=set)
     refs: set[str] = field(default_factory=set)
+    images: set[str] = field(default_factory=set)
 
     def site_view(self, site: Any) -> "TracedSite":
         """The site as templates see it while this page renders: every attribute read is noted."""
@@ -33,6 +34,9 @@ class Trace:
 
     def note_ref(self, ref: str) -> None:
         self.refs.add(ref)
+
+    def note_image(self, path: str) -> None:
+        self.images.add(path)
 
     @contextmanager
     def watching(self):
@@ -47,6 +51,7 @@ class Trace:
         """The dependencies to check next time, in a stable order."""
         found = [("name", n) for n in self.names & TRACKED_NAMES]
         found += [("site", a) for a in self.site_attrs] + [("body", b) for b in self.bodies] + [("ref", r) for r in self.refs]
+        found += [("image", i) for i in self.images]
         return sorted(found)
 
 
