@@ -12,7 +12,7 @@ Output, so they are never indexed.
 
 from __future__ import annotations
 
-import asyncio
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -34,27 +34,29 @@ def is_kept(name: str) -> bool:
 def build_search_index(pages: dict[str, bytes]) -> dict[str, bytes]:
     """Pagefind's bundle (path in the site -> bytes) for these HTML pages (path -> bytes), indexing each page's <main>."""
     try:
-        from pagefind.index import IndexConfig, PagefindIndex
-    except ImportError:
+        from pagefind_bin import get_executable
+        program = str(get_executable())
+    except (ImportError, OSError, FileNotFoundError):
         raise SearchUnavailable("the search index needs Pagefind: run `pip install -r requirements.txt`, or set 'search: false' in site.yml") from None
-
-    async def run(site: Path, bundle: Path) -> None:
-        # Leaving the context writes the bundle to `output_path` (a relative default would be the process's folder).
-        config = IndexConfig(root_selector="main", exclude_selectors=["thead", "nav", ".entity-page > p.meta:first-child"],
-                             write_playground=False, output_path=str(bundle))
-        async with PagefindIndex(config) as index:
-            await index.add_directory(str(site), glob="**/*.html")
-
     with tempfile.TemporaryDirectory(prefix="placard-search-") as folder:
         site, bundle = Path(folder) / "site", Path(folder) / "bundle"
         for path, data in sorted(pages.items()):
             file = site / path
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_bytes(data)
+        # Pagefind's command, not its Python service: the service (1.5.2) answers "written" while its writes
+        # may still be in flight and is then stopped, leaving files cut short under load (Pagefind issue
+        # #1271, fixed by PR #1272, not released yet); the command's exit waits for every write.
+        command = [program, "--site", str(site), "--output-path", str(bundle), "--root-selector", "main",
+                   "--exclude-selectors", "thead", "--exclude-selectors", "nav",
+                   "--exclude-selectors", ".entity-page > p.meta:first-child", "--silent"]
         try:
-            asyncio.run(run(site, bundle))
-        except Exception as exc:  # the Pagefind service's own errors (a missing binary, a crash)
-            raise SearchUnavailable(f"Pagefind could not build the search index ({type(exc).__name__}: {exc}); "
-                                    "reinstall it with `pip install -r requirements.txt`, or set 'search: false' in site.yml") from None
+            run = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SearchUnavailable(f"Pagefind could not build the search index ({exc}); reinstall it with "
+                                    "`pip install -r requirements.txt`, or set 'search: false' in site.yml") from None
+        if run.returncode != 0:
+            raise SearchUnavailable(f"Pagefind could not build the search index ({(run.stderr or run.stdout).strip()[:300]}); "
+                                    "reinstall it with `pip install -r requirements.txt`, or set 'search: false' in site.yml")
         return {f"{SEARCH_DIR}/{file.relative_to(bundle).as_posix()}": file.read_bytes()
                 for file in sorted(bundle.rglob("*")) if file.is_file() and is_kept(file.relative_to(bundle).as_posix())}
