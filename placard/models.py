@@ -13,6 +13,7 @@ from .schema import (
     parse_bool,
     parse_date,
     parse_datetime_tz,
+    parse_duration,
     parse_int,
     parse_local_datetime,
     parse_partial_date,
@@ -68,6 +69,31 @@ SITE_TEXT_SCHEMA = {
 }
 
 
+ACTION_KINDS = ("petition", "donate", "write", "volunteer", "follow", "other")
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a visitor can do for the campaign (site.yml `actions:`): a labelled link to where it is done."""
+
+    kind: str
+    url: str
+    label: str  # in the site's default language
+    labels: tuple[tuple[str, str], ...] = ()  # (lang, label) for each language but the default
+
+    def label_in(self, lang: str) -> str:
+        """The label in `lang`, else the default language's."""
+        return dict(self.labels).get(lang, self.label)
+
+
+ACTION_SCHEMA = {
+    "kind": Field(choice(*ACTION_KINDS), required=True, help=f" (one of: {', '.join(ACTION_KINDS)})"),
+    "url": Field(parse_url, required=True, help=" (where the visitor does it: https://...)"),
+    "label": Field(parse_text, required=True, help=" (what the button says, e.g. 'Sign the petition')"),
+    "labels": Field(lambda v: v, default=(), help=""),
+}
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """The site-wide settings from site.yml."""
@@ -85,6 +111,8 @@ class SiteConfig:
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
     placard_version: str | None = None  # the placard version the site was made with (placard.versions)
+    event_duration: timedelta = timedelta(hours=2)  # what calendars show for an event without `ends` (said in its description)
+    actions: tuple[Action, ...] = ()  # the first is the campaign's primary action
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -108,6 +136,9 @@ CONFIG_SCHEMA = {
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
+    "actions": Field(lambda v: v, default=(), help=""),
+    "event_duration": Field(parse_duration, default=timedelta(hours=2),
+                            help=" (how long calendar apps show an event without 'ends', e.g. 2:00 or 90 minutes)"),
 }
 
 

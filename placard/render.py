@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from .calendar import ENGLISH
+from .calendar import ENGLISH, directions_of, event_ics_path
 from .catalogue import LANGUAGE_NAMES, Catalogue
 from .errors import BuildError, Problem
 from .index import SiteIndex
@@ -29,6 +29,7 @@ from .markup import item_key, rebase_assets, reply_key, resolve_links
 from .models import Site
 from .output import Output
 from .pages import PageSpec
+from .share import share_links
 from .templating import make_gettext
 from .urls import absolute_url, anchor_of, lang_prefix, make_relative, path_of
 
@@ -209,6 +210,7 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
         return Markup(f"<span{attribute}>{escape(text)}</span>") if attribute else escape(text)
 
     onion = onion_base(site.config)
+    canonical = absolute_url(site.config.base_url, spec.path)
     context = {
         "site": observer.site_view(site) if observer is not None else site,
         "marked": marked,
@@ -235,7 +237,10 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
         "link": lambda ref: resolve(ref),
         "entity_named": index.entity_named,
         "now": site.now,
-        "canonical": absolute_url(site.config.base_url, spec.path),
+        "canonical": canonical,
+        "share_links": lambda title: share_links(canonical, title),
+        "directions": directions_of,
+        "ics_of": lambda event: event_ics_path(event, default),
         "standalone": False,
         "url": make_url(spec.path, options, bool(spec.context.get("standalone")), site.config),
         "csp": content_security_policy(env.globals["inline_stylesheet"] if spec.context.get("standalone") else None),

@@ -1,0 +1,170 @@
+"""A campaign site that moves visitors to act (issue 19): events that never mislead, the next action
+first on the home page, the campaign's actions, and share links without trackers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import REPO, build_errors, make_project
+from test_calendar import UID_A, build_events, event_md, only_event
+
+from placard.pipeline import Project, build_site
+from placard.schema import parse_duration
+from placard.errors import FieldError
+
+BEFORE_DEMO = datetime(2011, 12, 20, 9, 0, tzinfo=timezone.utc)  # the seed campaign, the day before its protest
+AFTER_DEMO = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def seed_before():
+    return build_site(Project(REPO), BEFORE_DEMO)[1]
+
+
+@pytest.fixture(scope="module")
+def seed_after():
+    return build_site(Project(REPO), AFTER_DEMO)[1]
+
+
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory):
+    project = make_project(tmp_path_factory.mktemp("fixture"))
+    return build_site(project, datetime(2011, 12, 20, 9, 0, tzinfo=timezone.utc))
+
+
+def page(output, path: str) -> str:
+    return output.files[path].decode()
+
+
+# Events that never mislead
+
+@pytest.mark.parametrize("path, when", [
+    ("calendar/london-demonstration-2011-12-21/index.html", "Wednesday, 21 December 2011, 12:00 GMT"),
+    ("ru/calendar/demonstratsiya-podderzhite-neftyanikov-kazakhstana-i-ikh-soobshchestva-protest/index.html", "среда, 21 декабря 2011 г., 12:00 GMT"),
+    ("kk/calendar/demonstratsiya-qazaqstandaghy-munayshylar-men-olardyng-qauymdastyqtaryn/index.html", "2011 ж. 21 желтоқсан, сәрсенбі, 12:00 GMT"),
+    ("calendar/index.html", "Wednesday, 21 December 2011, 12:00 GMT"),
+    ("index.html", "Wednesday, 21 December 2011, 12:00 GMT"),
+    ("ru/index.html", "среда, 21 декабря 2011 г., 12:00 GMT"),
+    ("calendar/london-demonstration-2011-12-21/flyer/index.html", "Wednesday, 21 December 2011"),
+])
+def test_every_event_date_says_its_weekday_in_the_pages_language(seed_before, path, when):
+    assert when in page(seed_before, path).replace("\u202f", " ")  # CLDR puts a narrow no-break space before г. and ж.
+
+
+def test_an_event_without_an_end_says_so_and_one_with_an_end_does_not(seed_before, fixture_site):
+    assert "(end time not announced)" in page(seed_before, "calendar/london-demonstration-2011-12-21/index.html")
+    assert "(время окончания не объявлено)" in page(seed_before, "ru/calendar/demonstratsiya-podderzhite-neftyanikov-kazakhstana-i-ikh-soobshchestva-protest/index.html")
+    demo = page(fixture_site[1], "calendar/demo/index.html")  # ends: 14:00
+    assert "end time not announced" not in demo and '<time class="dt-end" datetime="2011-12-21T14:00:00+00:00">14:00 GMT</time>' in demo
+
+
+def test_ics_entries_of_an_event_without_an_end_last_the_sites_duration_and_say_so(seed_before):
+    vevent = only_event(seed_before.files["calendar/london-demonstration-2011-12-21/event.ics"])
+    assert vevent.decoded("dtstart") == datetime(2011, 12, 21, 12, 0, tzinfo=timezone.utc)
+    assert vevent.decoded("dtend") - vevent.decoded("dtstart") == timedelta(hours=2)  # the default
+    assert "End time not announced; this calendar entry shows it as 2 hours." in str(vevent["description"])
+    ru = only_event(seed_before.files["ru/calendar/demonstratsiya-podderzhite-neftyanikov-kazakhstana-i-ikh-soobshchestva-protest/event.ics"])
+    assert "Время окончания не объявлено; в календаре событие показано длительностью 2 часа." in str(ru["description"])
+
+
+def test_the_sites_event_duration_is_used_for_ics_and_calendar_links(tmp_path):
+    project = make_project(tmp_path, {"content/events/x.md": event_md("x", UID_A, "2027-07-10 12:00")}, fixture="none")
+    (project.root / "site.yml").write_text((project.root / "site.yml").read_text() + "event_duration: 1:30\n", encoding="utf-8")
+    _, output = build_site(project, BEFORE_DEMO)
+    vevent = only_event(output.files["calendar/x/event.ics"])
+    assert vevent.decoded("dtend") - vevent.decoded("dtstart") == timedelta(minutes=90)
+    assert "shows it as 1 hour 30 minutes." in str(vevent["description"])
+    html = page(output, "calendar/x/index.html")
+    google = next(h for h in re.findall(r'href="([^"]+)"', html) if "calendar.google.com" in h)
+    assert parse_qs(urlsplit(google.replace("&amp;", "&")).query)["dates"] == ["20270710T110000Z/20270710T123000Z"]
+
+
+@pytest.mark.parametrize("text, minutes", [("2:00", 120), ("1:30", 90), ("3 hours", 180), ("1h", 60), ("90 minutes", 90), ("45 min", 45)])
+def test_event_duration_forms(text, minutes):
+    assert parse_duration(text) == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("text, message", [("two hours", "is not a length of time"), ("0:05", "not between 15 minutes and 24 hours"), ("30:00", "not between")])
+def test_event_duration_refused_with_advice(text, message):
+    with pytest.raises(FieldError, match=message):
+        parse_duration(text)
+
+
+def test_pages_built_before_an_event_let_the_visitors_clock_decide(seed_before, seed_after):
+    event = page(seed_before, "calendar/london-demonstration-2011-12-21/index.html")
+    assert '<p class="badge past" data-show-after="2011-12-21T12:00:00+00:00" hidden>This event is over</p>' in event
+    assert 'src="../../calendar.js"' in event
+    home = page(seed_before, "index.html")
+    assert 'class="next-event h-event" aria-labelledby="next-event" data-hide-after="2011-12-21T12:00:00+00:00"' in home
+    assert 'data-show-after="2011-12-21T12:00:00+00:00" hidden' in home and 'src="calendar.js"' in home
+    over = page(seed_after, "calendar/london-demonstration-2011-12-21/index.html")
+    assert '<p class="badge past" data-show-after="2011-12-21T12:00:00+00:00">This event is over</p>' in over
+    assert 'class="next-event' not in page(seed_after, "index.html")
+
+
+# The next action first
+
+def test_home_page_leads_with_the_upcoming_protest(seed_before):
+    html = page(seed_before, "index.html")
+    card = html[html.index('<section class="next-event'):html.index("</section>")]
+    assert html.index('class="next-event') < html.index('class="lede"')  # before the history paragraph
+    assert "Kazakh-British Chamber of Commerce, 62 South Audley Street, London" in card
+    assert '<a class="button" href="calendar/london-demonstration-2011-12-21/event.ics" download>Add to calendar</a>' in card
+    assert 'href="https://www.openstreetmap.org/search?query=62%20South%20Audley%20Street%2C%20London%2C%20United%20Kingdom" rel="noopener noreferrer">Directions</a>' in card
+    assert '<a href="#share">Share</a>' in card and 'id="share"' in html
+
+
+def test_without_an_upcoming_protest_the_primary_action_comes_first(tmp_path):
+    project = make_project(tmp_path)
+    _, output = build_site(project, datetime(2028, 1, 1, tzinfo=timezone.utc))
+    html = page(output, "index.html")
+    assert 'class="next-event' not in html
+    none = html[html.index('<section class="next-none"'):]
+    assert none.index("No protest is announced as of") < none.index('<a class="button primary" href="https://example.org/petition" rel="noopener noreferrer">Sign the petition</a>')
+    assert '<a class="button primary" href="https://example.org/petition" rel="noopener noreferrer">Подпишите петицию</a>' in page(output, "ru/index.html")
+
+
+# Actions and sharing
+
+def test_actions_are_on_the_home_page_and_after_every_post_and_event_in_each_language(fixture_site):
+    site, output = fixture_site
+    paths = ["index.html", "ru/index.html", "kk/index.html"]
+    paths += [path for path in output.files if re.fullmatch(r"(ru/|kk/)?(news|calendar)/[a-z0-9-]+/index.html", path)]
+    assert len(paths) >= 8
+    for path in paths:
+        html = page(output, path)
+        label = {"ru": "Подпишите петицию", "kk": "Петицияға қол қойыңыз"}.get(path[:2], "Sign the petition")
+        assert f'<a class="button action-petition" href="https://example.org/petition" rel="noopener noreferrer">{label}</a>' in html, path
+        assert 'class="button action-follow" href="https://example.social/@campaign"' in html, path
+
+
+def test_every_page_has_plain_share_links_to_itself(fixture_site):
+    _, output = fixture_site
+    pages = [path for path in output.files if path.endswith(".html") and path != "404.html" and "/flyer/" not in path]
+    for path in pages:
+        html = page(output, path)
+        assert '<aside class="share wrap" id="share" aria-labelledby="share-heading">' in html, path
+        canonical = re.search(r'<link rel="canonical" href="([^"]+)">', html)[1]
+        links = dict(re.findall(r'<li><a href="([^"]+)"[^>]*>([^<]+)</a></li>', html[html.index('id="share"'):]))
+        hosts = sorted(urlsplit(href.replace("&amp;", "&")).hostname or urlsplit(href).scheme for href in links)
+        assert hosts == ["mailto", "t.me", "wa.me", "www.facebook.com", "x.com"], path
+        for href in links:
+            query = parse_qs(urlsplit(href.replace("&amp;", "&")).query)
+            assert any(canonical in value for values in query.values() for value in values), (path, href)
+        assert f'data-url="{canonical}"' in html and 'src="' in html and "share.js" in html
+
+
+def test_share_links_carry_no_tracking_parameters(fixture_site):
+    _, output = fixture_site
+    html = page(output, "index.html")
+    for href in re.findall(r'href="(https://[^"]+)"', html[html.index('id="share"'):]):
+        assert not re.search(r"utm_|fbclid|ref=|via=", href), href
+
+
+def test_an_action_needs_its_label_in_every_language(tmp_path):
+    project = make_project(tmp_path, {"site.yml": (REPO / "tests/fixtures/site/site.yml").read_text().replace("      kk: Петицияға қол қойыңыз\n", "")})
+    errors = build_errors(project)
+    assert any("site.yml:" in e and "actions[1].labels.kk: the label of 'Sign the petition' in 'kk' is needed because 'languages' lists it" in e for e in errors), errors
