@@ -167,6 +167,18 @@ timezone: Europe/London
 # contact: "campaign@example.org"
 # copyright: "Text and photos: CC BY 4.0, unless stated otherwise"
 
+# How long calendar apps show an event that has no `ends:` (its page says the end time was not announced).
+# event_duration: "2:00"
+
+# What visitors can do for the campaign, the main one first: kind (petition, donate, write, volunteer,
+# follow, other), where it is done, and the button's text in each language of the site.
+# actions:
+#   - kind: petition
+#     url: https://example.org/petition
+#     label: "Sign the petition"
+#     labels:
+#       ru: "Подпишите петицию"
+
 # Other addresses where the same site is published, for visitors who cannot reach the main one.
 # mirrors:
 #   - https://mirror.example.net/campaign/
