@@ -80,8 +80,22 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
         problems.add(display, raw.lines.get("language"), "language", "must be one of the 'languages' listed")
     values["translations"] = load_site_texts(raw, values, display, problems)
     values["actions"] = load_actions(raw, values, display, problems)
+    check_pgp_key(file.parent, raw, values, display, problems)
     problems.raise_if_any()
     return SiteConfig(**values)
+
+
+def check_pgp_key(root: Path, raw: LinedDict, values: dict, display: str, problems: Problems) -> None:
+    """`pgp_key:` names a public key file in the site's static/ folder (it is published with the site)."""
+    name = values.get("pgp_key")
+    if name is None:
+        return
+    if "/" in name or "\\" in name or name.startswith(".") or not name.endswith((".asc", ".txt", ".pgp", ".gpg")):
+        problems.add(display, raw.lines.get("pgp_key"), "pgp_key", f"'{name}' must be the name of a file in static/ ending in .asc (the armoured public key), e.g. campaign.asc")
+    elif not (root / "static" / name).is_file():
+        problems.add(display, raw.lines.get("pgp_key"), "pgp_key", f"there is no file static/{name}; export the public key into it (gpg --armor --export ADDRESS > static/{name})")
+    if values.get("secure_email") is None:
+        problems.add(display, raw.lines.get("pgp_key"), "pgp_key", "says which key encrypts mail, but no 'secure_email:' says to which address; add it")
 
 
 ACTIONS_EXAMPLE = "actions:\n  - kind: petition\n    url: https://example.org/petition\n    label: Sign the petition\n    labels:\n      ru: Подпишите петицию"
@@ -105,7 +119,10 @@ def load_actions(raw: LinedDict, values: dict, display: str, problems: Problems)
         parsed = validate_fields(entry, ACTION_SCHEMA, display, problems, prefix)
         if parsed is None:
             continue
-        labels = entry.get("labels") or LinedDict()
+        labels = entry.get("labels")
+        if labels is None:
+            labels = LinedDict()
+            labels.lines = {}
         if not isinstance(labels, LinedDict):
             problems.add(display, entry.lines.get("labels"), prefix + "labels", "must give the label in each other language of the site, like:\n    labels:\n      ru: ...")
             continue
@@ -132,7 +149,9 @@ def load_site_texts(raw: LinedDict, values: dict, display: str, problems: Proble
     if given is not None and not isinstance(given, LinedDict):
         problems.add(display, raw.lines.get("translations"), "translations", f"must list each language with its title, tagline and description, like:\n{example}")
         return ()
-    given = given or LinedDict()
+    if given is None:  # no `translations:` at all: every other language's texts are missing
+        given = LinedDict()
+        given.lines = {}
     texts = []
     for lang in given:
         if lang not in others:

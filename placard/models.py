@@ -107,6 +107,11 @@ class SiteConfig:
     organisation: str | None
     contact: str | None = None
     copyright: str | None = None
+    press_contact: str | None = None  # for journalists (an email or phone number)
+    signal: str | None = None  # a Signal number or username, for sources who need it private
+    secure_email: str | None = None  # an email address that takes PGP-encrypted mail
+    pgp_key: str | None = None  # the public key's file in static/, e.g. campaign.asc (content.py checks it is there)
+    postal_address: str | None = None
     languages: tuple[str, ...] = ("en",)
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
@@ -133,6 +138,11 @@ CONFIG_SCHEMA = {
     "organisation": Field(parse_text),
     "contact": Field(parse_text),
     "copyright": Field(parse_text),
+    "press_contact": Field(parse_text),
+    "signal": Field(parse_text),
+    "secure_email": Field(parse_text),
+    "pgp_key": Field(parse_text, help=" (the name of the public key's file in static/, e.g. campaign.asc)"),
+    "postal_address": Field(parse_text),
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),

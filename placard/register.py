@@ -180,6 +180,7 @@ def render_ties_json(site: Site) -> str:
     data = {
         "title": f"{site.config.title}: corporate-links register",
         "page": page,
+        **({"license": site.config.copyright} if site.config.copyright else {}),
         "entities": [
             {"slug": e.slug, "name": e.name, "type": e.entity_kind, "aliases": list(e.aliases), "country": e.country,
              "website": e.website, "url": page + "#" + e.slug}

@@ -166,6 +166,15 @@ timezone: Europe/London
 # organisation: "Name of the group"
 # contact: "campaign@example.org"
 # copyright: "Text and photos: CC BY 4.0, unless stated otherwise"
+# Shown on the contact page (contact/): a contact for journalists, a postal address, and secure contact
+# (a Signal number or username; an address for encrypted mail with its public key's file in static/).
+# press_contact: "press@example.org"
+# postal_address: |-
+#   The campaign
+#   1 Example Street
+# signal: "+44 7700 900000"
+# secure_email: "secure@example.org"
+# pgp_key: campaign.asc
 
 # How long calendar apps show an event that has no `ends:` (its page says the end time was not announced).
 # event_duration: "2:00"

@@ -168,3 +168,51 @@ def test_an_action_needs_its_label_in_every_language(tmp_path):
     project = make_project(tmp_path, {"site.yml": (REPO / "tests/fixtures/site/site.yml").read_text().replace("      kk: Петицияға қол қойыңыз\n", "")})
     errors = build_errors(project)
     assert any("site.yml:" in e and "actions[1].labels.kk: the label of 'Sign the petition' in 'kk' is needed because 'languages' lists it" in e for e in errors), errors
+
+
+# Who we are and how to reach us
+
+def test_contact_page_shows_every_contact_field_of_site_yml(fixture_site):
+    site, output = fixture_site
+    html = page(output, "contact/index.html")
+    assert "This site is published by Test Solidarity Group." in html
+    for shown in ('<a href="mailto:hello@example.org">hello@example.org</a>', '<a href="mailto:press@example.org">press@example.org</a>',
+                  "+44 7700 900123", '<a href="mailto:secure@example.org">secure@example.org</a>',
+                  '<a href="../campaign.asc" download>Our public PGP key</a>',
+                  '<dd class="postal">Test Solidarity Group\n1 Example Street\nLondon</dd>',
+                  "Licence of this site's content: © 2026 Test Solidarity Group, CC BY-SA 4.0."):
+        assert shown in html, shown
+    assert output.files["campaign.asc"].startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    assert "Кто мы и как с нами связаться" in page(output, "ru/contact/index.html")
+
+
+def test_every_page_footer_names_the_organisation_links_contact_and_shows_the_licence(fixture_site):
+    _, output = fixture_site
+    for path in (p for p in output.files if p.endswith(".html") and "/flyer/" not in p):
+        footer = page(output, path).split('<footer class="site-footer">')[1]
+        assert "Test Solidarity Group · " in footer, path
+        assert '<p class="licence">© 2026 Test Solidarity Group, CC BY-SA 4.0</p>' in footer, path
+        assert re.search(r'<a href="[^"]*"[^>]*>(Who we are and how to reach us|Кто мы и как с нами связаться|Біз кімбіз және бізбен қалай байланысуға болады)</a>', footer), path
+
+
+def test_the_licence_is_in_the_feeds_rights_and_the_open_data(fixture_site):
+    import json
+
+    import feedparser
+
+    _, output = fixture_site
+    for feed in ("feed.xml", "ru/feed.xml"):
+        assert feedparser.parse(output.files[feed]).feed.rights == "© 2026 Test Solidarity Group, CC BY-SA 4.0"
+    assert json.loads(output.files["links/ties.json"])["license"] == "© 2026 Test Solidarity Group, CC BY-SA 4.0"
+
+
+def test_a_site_without_contact_details_says_so(seed_before):
+    html = page(seed_before, "contact/index.html")
+    assert "This campaign has not published a way to reach it yet." in html
+    assert "The campaign has not stated a licence for this site's content; ask before reusing it." in html
+
+
+def test_a_campaigns_own_contact_page_wins(tmp_path):
+    project = make_project(tmp_path, {"content/pages/contact.md": "---\ntitle: Write to us\nslug: contact\n---\n\nBy post.\n"})
+    _, output = build_site(project, BEFORE_DEMO)
+    assert "Write to us" in page(output, "contact/index.html")

@@ -326,7 +326,7 @@ def test_english_only_site_needs_no_other_catalogue(tmp_path):
 def test_site_yml_needs_the_title_in_every_language(tmp_path):
     project = make_project(tmp_path)
     text = (project.root / "site.yml").read_text(encoding="utf-8")
-    (project.root / "site.yml").write_text(text.split("  kk:")[0], encoding="utf-8")
+    (project.root / "site.yml").write_text(text.split("\n  kk:\n")[0] + "\n", encoding="utf-8")  # the translations block's kk
     (message,) = build_errors(project)
     assert message.startswith("site.yml:6: translations.kk: the site's title, tagline and description in 'kk' are needed because 'languages' lists it")
 

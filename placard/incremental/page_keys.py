@@ -21,7 +21,9 @@ from .tracing import TRACKED_NAMES, Trace
 # variables), the config and the catalogues (templates/translations/, part of the templates digest).
 KEYED_NAMES = frozenset({"url", "config", "page_path", "lang", "options", "body", "reply_body", "link", "canonical",
                          "standalone", "csp", "onion_location", "absolute", "marked", "hreflang", "switcher",
-                         "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates"})
+                         "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates",
+                         # pure functions of the page's address, the config and the item passed (placard.render)
+                         "share_links", "directions", "ics_of"})
 
 
 def page_entry(inputs: "PageInputs", spec: PageSpec, trace: Trace, data: bytes, keep_bytes: bool = True) -> PageEntry | None:
