@@ -140,11 +140,12 @@ def mark_outbound_links(html: str) -> str:
 def make_url(page_path: str, options: RenderOptions, standalone: bool, config) -> Any:
     """`url(target)` for one page: a relative link from it to an item or an output path."""
     default, relative = config.language, make_relative(page_path, options.index_html)
+    root = urlsplit(config.base_url).path or "/"  # base_url ends in /
 
     def url(target: Any) -> str:
         path = target if isinstance(target, str) else path_of(target, default) + anchor_of(target)
-        if standalone:  # served at any address (404): relative links would break there
-            return absolute_url(config.base_url, path)
+        if standalone:  # served at any depth (404): relative links would break, and absolute ones would send a
+            return root + path  # mirror's visitors to the main host (perhaps the blocked one); so from the host's root
         return relative(path)
 
     return url

@@ -216,3 +216,124 @@ def test_a_campaigns_own_contact_page_wins(tmp_path):
     project = make_project(tmp_path, {"content/pages/contact.md": "---\ntitle: Write to us\nslug: contact\n---\n\nBy post.\n"})
     _, output = build_site(project, BEFORE_DEMO)
     assert "Write to us" in page(output, "contact/index.html")
+
+
+# In a real browser: the phone's first screen, and the visitor's clock
+
+def served_site(output, root):
+    """Serve a built site from a folder on a loopback port; returns (base address, server)."""
+    import functools
+    import http.server
+    import threading
+
+    from placard.output import write_output
+    from test_validators import QuietHandler
+
+    write_output(output.files, root)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}/", server
+
+
+@pytest.fixture(scope="module")
+def phone(seed_before, tmp_path_factory):
+    """The seed site as of 20 December 2011 in Chromium at 390x844, its clock set to that morning."""
+    from test_validators import browser_missing
+
+    if browser_missing():
+        pytest.skip(browser_missing())
+    from playwright.sync_api import sync_playwright
+
+    from test_validators import CHROMIUM, CHROMIUM_ARGS
+
+    base, server = served_site(seed_before, tmp_path_factory.mktemp("phone"))
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser, base
+        browser.close()
+    server.shutdown()
+    server.server_close()
+
+
+def open_page(browser, url: str, clock: datetime, size=(390, 844)):
+    """A tab at `size` whose clock reads `clock`, with every request to another host noted in tab.foreign."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    tab = context.new_page()
+    tab.clock.set_fixed_time(clock)
+    tab.foreign = []
+    tab.on("request", lambda request: tab.foreign.append(request.url) if not request.url.startswith(url.split("/", 3)[0] + "//" + url.split("/", 3)[2]) else None)
+    tab.goto(url)
+    tab.wait_for_load_state("load")
+    return tab
+
+
+BOX = "s => { const e = document.querySelector(s); if (!e || !e.offsetParent) return null; const r = e.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right]; }"
+
+
+@pytest.mark.parametrize("lang", ["", "ru/", "kk/"])
+def test_on_a_phone_the_protests_date_place_and_add_to_calendar_are_on_the_first_screen(phone, lang):
+    browser, base = phone
+    tab = open_page(browser, base + lang, BEFORE_DEMO)
+    header = tab.evaluate(BOX, ".site-header")
+    assert header[1] - header[0] <= 120, f"header {header[1] - header[0]} px tall"
+    for part in (".next-event .card-when", ".next-event .card-where", ".next-event .card-actions .button"):
+        box = tab.evaluate(BOX, part)
+        assert box is not None and 0 <= box[0] and box[1] <= 844 and box[3] <= 390, (part, box)
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
+    assert tab.foreign == []
+    tab.context.close()
+
+
+def test_the_visitors_clock_hides_a_protest_that_is_over_since_the_build(phone):
+    browser, base = phone
+    after = datetime(2011, 12, 21, 12, 30, tzinfo=timezone.utc)  # the event has no end: over at its start, as the calendar page says
+    home = open_page(browser, base, after)
+    assert home.evaluate(BOX, ".next-event") is None and home.evaluate(BOX, ".next-none") is not None
+    home.context.close()
+    event = open_page(browser, base + "calendar/london-demonstration-2011-12-21/", after)
+    assert event.evaluate(BOX, ".badge.past") is not None
+    event.context.close()
+    before = open_page(browser, base + "calendar/london-demonstration-2011-12-21/", BEFORE_DEMO)
+    assert before.evaluate(BOX, ".badge.past") is None
+    before.context.close()
+    calendar = open_page(browser, base + "calendar/", after)
+    assert calendar.evaluate("document.querySelectorAll('#past-events li').length") == 1
+    assert calendar.evaluate(BOX, ".moved-note") is not None
+    calendar.context.close()
+
+
+def test_share_script_offers_a_mastodon_link_to_the_server_typed(phone):
+    browser, base = phone
+    tab = open_page(browser, base + "news/demonstrate-support-oil-workers-in-kazakhstan/", BEFORE_DEMO)
+    tab.click(".mastodon summary")
+    tab.fill("#mastodon-server", "https://example.social/")
+    href = tab.get_attribute(".mastodon-go", "href")
+    assert href.startswith("https://example.social/share?text=") and "demonstrate-support-oil-workers-in-kazakhstan" in href
+    assert tab.foreign == []
+    tab.context.close()
+
+
+def test_phone_tap_targets_are_at_least_24px(phone):
+    browser, base = phone
+    small = {}
+    for path in ("", "calendar/london-demonstration-2011-12-21/", "contact/", "calendar/"):
+        tab = open_page(browser, base + path, BEFORE_DEMO)
+        # Links inside a sentence are exempt (WCAG 2.5.8 "inline"); every other control is measured.
+        small[path] = tab.evaluate("""() => [...document.querySelectorAll('a, button, summary, input')]
+            .filter(e => e.offsetParent && !e.closest('p, li > span, dd, td'))
+            .map(e => [e.textContent.trim().slice(0, 40), Math.round(e.getBoundingClientRect().height)]).filter(x => x[1] < 24)""")
+        tab.context.close()
+    assert small == {path: [] for path in small}
+
+
+def test_the_404_page_links_from_the_hosts_root_and_the_check_still_finds_a_broken_one(seed_after):
+    from placard.check import check_files
+
+    html = page(seed_after, "404.html")
+    hrefs = re.findall(r'<a [^>]*href="([^"]+)"', html)
+    assert "/index.html" in hrefs and "/ru/index.html" in hrefs and "/contact/index.html" in hrefs
+    assert not [h for h in hrefs if "example.org" in h]  # never the main host: a mirror's visitor stays on the mirror
+    files = dict(seed_after.files)
+    assert [f for f in check_files(files)[0] if "404.html" in f.path] == []
+    files["404.html"] = html.replace('href="/contact/index.html"', 'href="/contact/gone.html"').encode()
+    assert [f.message for f in check_files(files)[0] if "404.html" in f.path] == ["<a href> '/contact/gone.html': no such file in the build (/contact/gone.html)"]
