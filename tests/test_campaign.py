@@ -337,3 +337,14 @@ def test_the_404_page_links_from_the_hosts_root_and_the_check_still_finds_a_brok
     assert [f for f in check_files(files)[0] if "404.html" in f.path] == []
     files["404.html"] = html.replace('href="/contact/index.html"', 'href="/contact/gone.html"').encode()
     assert [f.message for f in check_files(files)[0] if "404.html" in f.path] == ["<a href> '/contact/gone.html': no such file in the build (/contact/gone.html)"]
+
+
+def test_the_flyer_carries_the_why_the_ask_the_weekday_and_its_description_and_landmarks(seed_before, fixture_site):
+    html = page(seed_before, "calendar/london-demonstration-2011-12-21/flyer/index.html")
+    summary = "Support oil workers and their communities in Kazakhstan – Protest at police killings."
+    assert f'<meta name="description" content="{summary}">' in html and f'<meta property="og:description" content="{summary}">' in html
+    assert '<meta property="og:image" content="https://zhanaozen-solidarity.example.org/share.png">' in html
+    assert f'<p class="summary">{summary}</p>' in html and "Wednesday, 21 December 2011" in html
+    assert '<header class="tools">' in html and '<main id="main">' in html  # nothing outside a landmark (axe 'region')
+    flyer = page(fixture_site[1], "calendar/demo/flyer/index.html")
+    assert "<strong>Sign the petition:</strong> https://example.org/petition" in flyer
