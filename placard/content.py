@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from .colour import accent_problem
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import BuildError, FieldError, Problems
 from .models import (
@@ -81,6 +82,8 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
     values["translations"] = load_site_texts(raw, values, display, problems)
     values["actions"] = load_actions(raw, values, display, problems)
     check_pgp_key(file.parent, raw, values, display, problems)
+    if values.get("accent_colour") and (problem := accent_problem(values["accent_colour"])):
+        problems.add(display, raw.lines.get("accent_colour"), "accent_colour", problem)
     problems.raise_if_any()
     return SiteConfig(**values)
 

@@ -11,6 +11,7 @@ from .schema import (
     choice,
     list_of,
     parse_bool,
+    parse_colour,
     parse_date,
     parse_datetime_tz,
     parse_duration,
@@ -112,6 +113,7 @@ class SiteConfig:
     secure_email: str | None = None  # an email address that takes PGP-encrypted mail
     pgp_key: str | None = None  # the public key's file in static/, e.g. campaign.asc (content.py checks it is there)
     postal_address: str | None = None
+    accent_colour: str | None = None  # #rrggbb for links and buttons, refused below WCAG AA contrast (placard.colour)
     languages: tuple[str, ...] = ("en",)
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
@@ -143,6 +145,7 @@ CONFIG_SCHEMA = {
     "secure_email": Field(parse_text),
     "pgp_key": Field(parse_text, help=" (the name of the public key's file in static/, e.g. campaign.asc)"),
     "postal_address": Field(parse_text),
+    "accent_colour": Field(parse_colour, help=' (e.g. "#a4161a")'),
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),

@@ -32,6 +32,7 @@ from .models import Site
 from .output import Output, OutputPathError, staging_beside, write_output
 from .redirects import tag_redirects
 from .register import render_open_data
+from .colour import accent_stylesheet
 from .render import RenderInputs, RenderOptions, TemplateProblem
 from .theme import DEFAULT_THEME, Layers, theme_layers
 from .urls import is_placeholder
@@ -279,6 +280,8 @@ def add_static(output: Output, project: Project, site: Site) -> None:
             output.add(rel, file.read_bytes(), f"placard's theme: static/{rel}")
     if SHARE_IMAGE not in output.paths():
         output.add(SHARE_IMAGE, draw_share_image(site.config.title, site.config.tagline), "the site's title (site.yml)")
+    if site.config.accent_colour:
+        output.add("accent.css", accent_stylesheet(site.config.accent_colour), "site.yml accent_colour")
 
 
 def add_redirects(output: Output, pages: dict[str, str]) -> None:

@@ -161,6 +161,16 @@ def parse_duration(value: Any) -> timedelta:
     raise FieldError(f"'{text}' is not a length of time; write hours and minutes like 2:00 or 1:30, or '2 hours' or '90 minutes'")
 
 
+def parse_colour(value: Any) -> str:
+    """A colour written as #rrggbb (or #rgb), given back as lowercase #rrggbb."""
+    text = parse_text(value).lower()
+    if re.fullmatch(r"#[0-9a-f]{3}", text):
+        text = "#" + "".join(c * 2 for c in text[1:])
+    if not re.fullmatch(r"#[0-9a-f]{6}", text):
+        raise FieldError(f"'{text}' is not a colour; write it as # and six hexadecimal digits, in quotes, e.g. \"#a4161a\"")
+    return text
+
+
 def parse_uuid(value: Any) -> str:
     """A UUID, as written by `build.py new event`."""
     text = parse_text(value)

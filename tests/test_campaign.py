@@ -348,3 +348,27 @@ def test_the_flyer_carries_the_why_the_ask_the_weekday_and_its_description_and_l
     assert '<header class="tools">' in html and '<main id="main">' in html  # nothing outside a landmark (axe 'region')
     flyer = page(fixture_site[1], "calendar/demo/flyer/index.html")
     assert "<strong>Sign the petition:</strong> https://example.org/petition" in flyer
+
+
+# Identity
+
+def test_the_accent_colour_applies_through_its_own_stylesheet(fixture_site):
+    _, output = fixture_site
+    assert b"--accent-dark: #1d4e89" in output.files["accent.css"]
+    assert '<link rel="stylesheet" href="accent.css">' in page(output, "index.html")
+
+
+@pytest.mark.parametrize("colour, ratio", [("#ff9900", "1.86:1"), ("#767676", "3.95:1")])
+def test_an_accent_colour_below_wcag_aa_is_refused_with_its_ratio(colour, ratio):
+    # #767676 passes on white (4.54:1) but not on the next-event card's background
+    from placard.colour import accent_problem
+
+    assert f"has a contrast of {ratio}" in accent_problem(colour)
+
+
+def test_accent_colour_forms():
+    from placard.schema import parse_colour
+
+    assert parse_colour("#A41") == "#aa4411" and parse_colour("#a4161a") == "#a4161a"
+    with pytest.raises(FieldError, match="is not a colour"):
+        parse_colour("red")
