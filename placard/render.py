@@ -196,8 +196,10 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
     hreflang = [(code, absolute_url(site.config.base_url, alternates[code])) for code in ordered] if len(ordered) > 1 else []
     if hreflang:  # x-default: the default language's version, for readers of any other language
         hreflang.append(("x-default", absolute_url(site.config.base_url, alternates.get(default) or alternates[ordered[0]])))
-    # Every other language: this page in it if there is one, else its home page (never a missing page).
-    switcher = [(code, LANGUAGE_NAMES.get(code, code), alternates.get(code) or lang_prefix(code, default) + "index.html", code in alternates)
+    # Every other language: this page in it if there is one; else, from a translation, the original it
+    # translates (what that language's lists show, marked untranslated); else that language's home page.
+    original = alternates.get(default) if "item" in spec.context and spec.lang != default else None
+    switcher = [(code, LANGUAGE_NAMES.get(code, code), alternates.get(code) or original or lang_prefix(code, default) + "index.html", code in alternates)
                 for code in site.config.languages] if len(site.config.languages) > 1 else []
 
     def lang_of(item, name: str | None = None) -> Markup:

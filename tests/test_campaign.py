@@ -372,3 +372,14 @@ def test_accent_colour_forms():
     assert parse_colour("#A41") == "#aa4411" and parse_colour("#a4161a") == "#a4161a"
     with pytest.raises(FieldError, match="is not a colour"):
         parse_colour("red")
+
+
+def test_switching_language_on_a_translation_goes_to_the_original_not_to_the_home_page(fixture_site):
+    _, output = fixture_site
+    kk = next(path for path in output.files if path.startswith("kk/news/") and path.endswith("/index.html") and "page/" not in path and path != "kk/news/index.html")
+    html = page(output, kk)
+    switcher = html[html.index('<nav class="languages"'):html.index("</nav>", html.index('<nav class="languages"'))]
+    assert '<a href="../../../news/first-post/" hreflang="ru" lang="ru" title="Эта страница не переведена; ссылка ведёт на оригинал.">Русский</a>' in switcher
+    assert '<a href="../../../news/first-post/" hreflang="en" lang="en">English</a>' in switcher
+    # From the original itself, a language without a translation still leads to its home page.
+    assert 'href="../../ru/" hreflang="ru" lang="ru" title="Эта страница не переведена; ссылка ведёт на главную страницу.">' in page(output, "news/first-post/index.html")
