@@ -176,6 +176,9 @@ timezone: Europe/London
 # secure_email: "secure@example.org"
 # pgp_key: campaign.asc
 
+# The campaign's colour for links and buttons, as "#rrggbb"; the build refuses one too light to read.
+# accent_colour: "#a4161a"
+
 # How long calendar apps show an event that has no `ends:` (its page says the end time was not announced).
 # event_duration: "2:00"
 
