@@ -22,6 +22,8 @@ from .catalogue import N_, Catalogue
 from .languages import translations_of, view_of
 from .share_cards import share_card_path
 from .models import Event, Site, SiteConfig
+from .share import directions_url
+from .templating import format_duration
 from .urls import absolute_url, lang_prefix, path_of
 
 CALENDAR_FILE = "calendar.ics"
@@ -117,10 +119,9 @@ def make_vevent(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH
         vevent.add("last-modified", to_utc(event.updated))  # RFC 5545 3.8.7.3
     vevent.add("sequence", event.sequence)  # RFC 5545 3.8.7.4: raised with each material change
     vevent.add("status", ICS_STATUS[event.status])  # RFC 5545 3.8.1.11
-    start, end = ics_times(event)
+    start, end = ics_times(event, config.event_duration)
     vevent.add("dtstart", start)
-    if end is not None:
-        vevent.add("dtend", end)
+    vevent.add("dtend", end)
     # RFC 5545 3.2.10: LANGUAGE marks an event shown in its original language in another language's feed.
     other = {"LANGUAGE": event.lang} if event.lang != catalogue.lang else None
     vevent.add("summary", summary_text(event, catalogue), parameters=other)  # RFC 5545 3.8.1.12
@@ -142,12 +143,16 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def ics_times(event: Event) -> tuple[datetime | date, datetime | date | None]:
+def ics_times(event: Event, duration: timedelta) -> tuple[datetime | date, datetime | date]:
     """DTSTART and DTEND: UTC date-times, or dates for all-day events with DTEND the day after the
-    last day (RFC 5545 3.6.1: DTEND is exclusive; a DATE value is the same day everywhere)."""
+    last day (RFC 5545 3.6.1: DTEND is exclusive; a DATE value is the same day everywhere).
+
+    An event without `ends` lasts the site's `event_duration`: without DTEND a timed VEVENT lasts no
+    time at all (RFC 5545 3.6.1), which calendar apps show as a sliver nobody notices; the
+    description says the end was not announced (description_text)."""
     if event.all_day:
         return event.starts.date(), event.finishes.date()
-    return to_utc(event.starts), to_utc(event.ends) if event.ends else None
+    return to_utc(event.starts), to_utc(event.ends or event.starts + duration)
 
 
 def is_online(event: Event) -> bool:
@@ -171,6 +176,13 @@ def location_text(event: Event, catalogue: Catalogue = ENGLISH) -> str:
     return ", ".join(p for p in (event.venue, event.address, event.city, event.country) if p)
 
 
+def directions_of(event: Event) -> str | None:
+    """A plain OpenStreetMap link to the event's place, or None when it is online or given only on request."""
+    if is_online(event) or event.address_on_request or not (event.address or event.venue):
+        return None
+    return directions_url(", ".join(p for p in (event.address or event.venue, event.city, event.country) if p))
+
+
 def description_text(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> str:
     """The event's summary and practical notes, and where to read the latest."""
     parts = []
@@ -182,6 +194,9 @@ def description_text(event: Event, config: SiteConfig, catalogue: Catalogue = EN
         parts.append(catalogue.tr(N_("What to bring: %(text)s"), text=event.what_to_bring))
     if event.accessibility:
         parts.append(catalogue.tr(N_("Accessibility: %(text)s"), text=event.accessibility))
+    if event.ends is None and not event.all_day:
+        parts.append(catalogue.tr(N_("End time not announced; this calendar entry shows it as %(duration)s."),
+                                  duration=format_duration(config.event_duration, catalogue.lang)))
     parts.append(catalogue.tr(N_("Details and updates: %(url)s"), url=event_url(event, config)))
     return "\n\n".join(parts)
 
@@ -205,11 +220,11 @@ def compact_utc(value: datetime | date) -> str:
 
 def google_calendar_url(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> str:
     """A plain link that opens Google Calendar's "new event" form with this event filled in."""
-    start, end = ics_times(event)
+    start, end = ics_times(event, config.event_duration)
     params = {
         "action": "TEMPLATE",
         "text": event.title,
-        "dates": f"{compact_utc(start)}/{compact_utc(end if end is not None else start)}",
+        "dates": f"{compact_utc(start)}/{compact_utc(end)}",
         "details": description_text(event, config, catalogue),
         "location": location_text(event, catalogue),
     }
@@ -218,8 +233,7 @@ def google_calendar_url(event: Event, config: SiteConfig, catalogue: Catalogue =
 
 def outlook_url(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> str:
     """A plain link that opens Outlook on the web's "new event" form with this event filled in."""
-    start, end = ics_times(event)
-    end = end if end is not None else start
+    start, end = ics_times(event, config.event_duration)
     iso = (lambda v: v.isoformat()) if event.all_day else (lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ"))
     params = {
         "path": "/calendar/action/compose",

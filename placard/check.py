@@ -121,6 +121,14 @@ def resolve_problem(page: str, url: str, files: dict[str, bytes], scans: dict[st
     parts = urlsplit(url)
     if parts.scheme.lower() in LOCAL_SCHEMES | FOLLOWED_ONLY_SCHEMES or not url:
         return None
+    if url.startswith("/") and page == "404.html" and not url.startswith("//"):
+        # The 404 page is served at any depth, so it links from the host's root: base_url's path, then a
+        # file of the site (which path the site is published under, the check cannot know: any prefix will do).
+        segments = unquote(parts.path).lstrip("/").split("/")
+        candidates = ["/".join(segments[start:]) for start in range(len(segments))]
+        if not any(c in files or (c.endswith("/") or c == "") and (c + "index.html") in files for c in candidates):
+            return f"no such file in the build ({parts.path})"
+        return None
     if url.startswith("/"):
         return "starts with '/', so it breaks under a sub-path and from file://; make it relative"
     target = page

@@ -17,9 +17,11 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from .colour import accent_problem
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import BuildError, FieldError, Problems
 from .models import (
+    ACTION_SCHEMA,
     CONFIG_SCHEMA,
     ENTITY_SCHEMA,
     EVENT_SCHEMA,
@@ -30,6 +32,7 @@ from .models import (
     SOURCE_SCHEMA,
     TIE_SCHEMA,
     TRANSLATION_SCHEMAS,
+    Action,
     Entity,
     Event,
     HeldBack,
@@ -77,8 +80,68 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
     if values["language"] not in values["languages"]:
         problems.add(display, raw.lines.get("language"), "language", "must be one of the 'languages' listed")
     values["translations"] = load_site_texts(raw, values, display, problems)
+    values["actions"] = load_actions(raw, values, display, problems)
+    check_pgp_key(file.parent, raw, values, display, problems)
+    if values.get("accent_colour") and (problem := accent_problem(values["accent_colour"])):
+        problems.add(display, raw.lines.get("accent_colour"), "accent_colour", problem)
     problems.raise_if_any()
     return SiteConfig(**values)
+
+
+def check_pgp_key(root: Path, raw: LinedDict, values: dict, display: str, problems: Problems) -> None:
+    """`pgp_key:` names a public key file in the site's static/ folder (it is published with the site)."""
+    name = values.get("pgp_key")
+    if name is None:
+        return
+    if "/" in name or "\\" in name or name.startswith(".") or not name.endswith((".asc", ".txt", ".pgp", ".gpg")):
+        problems.add(display, raw.lines.get("pgp_key"), "pgp_key", f"'{name}' must be the name of a file in static/ ending in .asc (the armoured public key), e.g. campaign.asc")
+    elif not (root / "static" / name).is_file():
+        problems.add(display, raw.lines.get("pgp_key"), "pgp_key", f"there is no file static/{name}; export the public key into it (gpg --armor --export ADDRESS > static/{name})")
+    if values.get("secure_email") is None:
+        problems.add(display, raw.lines.get("pgp_key"), "pgp_key", "says which key encrypts mail, but no 'secure_email:' says to which address; add it")
+
+
+ACTIONS_EXAMPLE = "actions:\n  - kind: petition\n    url: https://example.org/petition\n    label: Sign the petition\n    labels:\n      ru: Подпишите петицию"
+
+
+def load_actions(raw: LinedDict, values: dict, display: str, problems: Problems) -> tuple[Action, ...]:
+    """`actions:` in site.yml: what visitors can do, each with its label in every language of the site."""
+    given = raw.get("actions")
+    if given is None:
+        return ()
+    if not isinstance(given, LinedList):
+        problems.add(display, raw.lines.get("actions"), "actions", f"must be a list of actions, like:\n{ACTIONS_EXAMPLE}")
+        return ()
+    others = [lang for lang in values["languages"] if lang != values["language"]]
+    actions = []
+    for number, entry in enumerate(given, 1):
+        line, prefix = given.lines[number - 1], f"actions[{number}]."
+        if not isinstance(entry, LinedDict):
+            problems.add(display, line, f"actions[{number}]", f"must have 'kind:', 'url:' and 'label:', like:\n{ACTIONS_EXAMPLE}")
+            continue
+        parsed = validate_fields(entry, ACTION_SCHEMA, display, problems, prefix)
+        if parsed is None:
+            continue
+        labels = entry.get("labels")
+        if labels is None:
+            labels = LinedDict()
+            labels.lines = {}
+        if not isinstance(labels, LinedDict):
+            problems.add(display, entry.lines.get("labels"), prefix + "labels", "must give the label in each other language of the site, like:\n    labels:\n      ru: ...")
+            continue
+        texts = []
+        for lang in labels:
+            if lang not in others:
+                problems.add(display, labels.lines.get(lang), f"{prefix}labels.{lang}", f"'{lang}' is not one of the other languages in 'languages' ({', '.join(others) or 'none'})")
+        for lang in others:
+            text = labels.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                problems.add(display, labels.lines.get(lang) or entry.lines.get("labels") or entry.line, f"{prefix}labels.{lang}",
+                             f"the label of '{parsed['label']}' in '{lang}' is needed because 'languages' lists it; add under 'labels:' a line '{lang}: ...'")
+                continue
+            texts.append((lang, text.strip()))
+        actions.append(Action(parsed["kind"], parsed["url"], parsed["label"], tuple(texts)))
+    return tuple(actions)
 
 
 def load_site_texts(raw: LinedDict, values: dict, display: str, problems: Problems) -> tuple:
@@ -89,7 +152,9 @@ def load_site_texts(raw: LinedDict, values: dict, display: str, problems: Proble
     if given is not None and not isinstance(given, LinedDict):
         problems.add(display, raw.lines.get("translations"), "translations", f"must list each language with its title, tagline and description, like:\n{example}")
         return ()
-    given = given or LinedDict()
+    if given is None:  # no `translations:` at all: every other language's texts are missing
+        given = LinedDict()
+        given.lines = {}
     texts = []
     for lang in given:
         if lang not in others:

@@ -12,8 +12,10 @@ from .schema import (
     choice,
     list_of,
     parse_bool,
+    parse_colour,
     parse_date,
     parse_datetime_tz,
+    parse_duration,
     parse_int,
     parse_local_datetime,
     parse_old_address,
@@ -99,6 +101,31 @@ SITE_TEXT_SCHEMA = {
 }
 
 
+ACTION_KINDS = ("petition", "donate", "write", "volunteer", "follow", "other")
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a visitor can do for the campaign (site.yml `actions:`): a labelled link to where it is done."""
+
+    kind: str
+    url: str
+    label: str  # in the site's default language
+    labels: tuple[tuple[str, str], ...] = ()  # (lang, label) for each language but the default
+
+    def label_in(self, lang: str) -> str:
+        """The label in `lang`, else the default language's."""
+        return dict(self.labels).get(lang, self.label)
+
+
+ACTION_SCHEMA = {
+    "kind": Field(choice(*ACTION_KINDS), required=True, help=f" (one of: {', '.join(ACTION_KINDS)})"),
+    "url": Field(parse_url, required=True, help=" (where the visitor does it: https://...)"),
+    "label": Field(parse_text, required=True, help=" (what the button says, e.g. 'Sign the petition')"),
+    "labels": Field(lambda v: v, default=(), help=""),
+}
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """The site-wide settings from site.yml."""
@@ -112,6 +139,12 @@ class SiteConfig:
     organisation: str | None
     contact: str | None = None
     copyright: str | None = None
+    press_contact: str | None = None  # for journalists (an email or phone number)
+    signal: str | None = None  # a Signal number or username, for sources who need it private
+    secure_email: str | None = None  # an email address that takes PGP-encrypted mail
+    pgp_key: str | None = None  # the public key's file in static/, e.g. campaign.asc (content.py checks it is there)
+    postal_address: str | None = None
+    accent_colour: str | None = None  # #rrggbb for links and buttons, refused below WCAG AA contrast (placard.colour)
     languages: tuple[str, ...] = ("en",)
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
@@ -120,6 +153,8 @@ class SiteConfig:
     max_image_mb: int = 25  # a referenced photo bigger than this is refused with what to do (placard.derivatives)
     publish_originals: bool = False  # publish photos as they are (metadata stripped) beside their derivatives
     page_budget_kb: int = 150  # `build.py check` fails a page a phone loads more of (placard.check)
+    event_duration: timedelta = timedelta(hours=2)  # what calendars show for an event without `ends` (said in its description)
+    actions: tuple[Action, ...] = ()  # the first is the campaign's primary action
 
     def in_language(self, lang: str) -> "SiteConfig":
         """The same settings with the title, tagline and description in `lang` (the default's if not given)."""
@@ -140,6 +175,12 @@ CONFIG_SCHEMA = {
     "organisation": Field(parse_text),
     "contact": Field(parse_text),
     "copyright": Field(parse_text),
+    "press_contact": Field(parse_text),
+    "signal": Field(parse_text),
+    "secure_email": Field(parse_text),
+    "pgp_key": Field(parse_text, help=" (the name of the public key's file in static/, e.g. campaign.asc)"),
+    "postal_address": Field(parse_text),
+    "accent_colour": Field(parse_colour, help=' (e.g. "#a4161a")'),
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),
@@ -147,6 +188,9 @@ CONFIG_SCHEMA = {
     "max_image_mb": Field(parse_int, default=25, help=" (the largest photo file accepted, in megabytes, e.g. 25)"),
     "publish_originals": Field(parse_bool, default=False, help=" (true to publish each photo's original file too, metadata removed)"),
     "page_budget_kb": Field(parse_int, default=150, help=" (what a phone may load for one page, in kilobytes, e.g. 150)"),
+    "actions": Field(lambda v: v, default=(), help=""),
+    "event_duration": Field(parse_duration, default=timedelta(hours=2),
+                            help=" (how long calendar apps show an event without 'ends', e.g. 2:00 or 90 minutes)"),
 }
 
 

@@ -98,6 +98,8 @@ def plan_language(site: Site, lang: str, view: LanguageView, register) -> list[P
         ("links/index.html", "links.html", {"entities": site.entities, "register": register}),
         ("tags/index.html", "tags.html", {"tags": tags}),
     ]
+    if not any(page.slug == "contact" for page in site.pages):  # a campaign's own contact page wins over the generated one
+        sections.append(("contact/index.html", "contact.html", {}))
     if site.config.mirrors:
         sections.append(("mirrors/index.html", "mirrors.html", {}))
     if site.config.search:  # the page loads Pagefind's engine, WebAssembly: its CSP allows exactly that (render.py)

@@ -36,6 +36,7 @@ from .output import Output, OutputPathError, staging_beside, write_output
 from .redirects import (ADDRESSES_FILE, alias_redirects, current_addresses, moved_redirects, parse_addresses, redirect_pages,
                         render_addresses, render_redirects_file, tag_redirects)
 from .register import render_open_data
+from .colour import accent_stylesheet
 from .render import RenderInputs, RenderOptions, TemplateProblem
 from .search import SearchUnavailable
 from .share_cards import ACCENT, accent_of, plan_share_cards
@@ -337,6 +338,8 @@ def add_static(output: Output, project: Project, site: Site) -> None:
             output.add(rel, file.read_bytes(), f"placard's theme: static/{rel}")
     if SHARE_IMAGE not in output.paths():
         output.add(SHARE_IMAGE, draw_share_image(site.config.title, site.config.tagline), "the site's title (site.yml)")
+    if site.config.accent_colour:
+        output.add("accent.css", accent_stylesheet(site.config.accent_colour), "site.yml accent_colour")
 
 
 def add_redirects(output: Output, pages: dict[str, str], origin: str = "a tag's earlier address") -> None:

@@ -201,6 +201,7 @@ def render_ties_json(site: Site) -> str:
     data = {
         "title": f"{site.config.title}: corporate-links register",
         "page": page,
+        **({"license": site.config.copyright} if site.config.copyright else {}),
         "entities": [
             {"slug": e.slug, "name": e.name, "type": e.entity_kind, "aliases": list(e.aliases), "country": e.country,
              "website": e.website, "url": absolute_url(site.config.base_url, f"{DATA_DIR}/{e.slug}/index.html")}

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from .calendar import ENGLISH
+from .calendar import ENGLISH, directions_of, event_ics_path
 from .catalogue import LANGUAGE_NAMES, Catalogue
 from .errors import BuildError, Problem
 from .index import SiteIndex
@@ -30,6 +30,7 @@ from .markup import item_key, rebase_assets, reply_key, resolve_links
 from .models import Site
 from .output import Output
 from .pages import PageSpec
+from .share import share_links
 from .templating import make_gettext
 from .share_cards import share_card_path
 from .urls import absolute_url, anchor_of, lang_prefix, make_relative, path_of
@@ -148,11 +149,12 @@ def mark_outbound_links(html: str) -> str:
 def make_url(page_path: str, options: RenderOptions, standalone: bool, config) -> Any:
     """`url(target)` for one page: a relative link from it to an item or an output path."""
     default, relative = config.language, make_relative(page_path, options.index_html)
+    root = urlsplit(config.base_url).path or "/"  # base_url ends in /
 
     def url(target: Any) -> str:
         path = target if isinstance(target, str) else path_of(target, default) + anchor_of(target)
-        if standalone:  # served at any address (404): relative links would break there
-            return absolute_url(config.base_url, path)
+        if standalone:  # served at any depth (404): relative links would break, and absolute ones would send a
+            return root + path  # mirror's visitors to the main host (perhaps the blocked one); so from the host's root
         return relative(path)
 
     return url
@@ -217,8 +219,10 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
     hreflang = [(code, absolute_url(site.config.base_url, alternates[code])) for code in ordered] if len(ordered) > 1 else []
     if hreflang:  # x-default: the default language's version, for readers of any other language
         hreflang.append(("x-default", absolute_url(site.config.base_url, alternates.get(default) or alternates[ordered[0]])))
-    # Every other language: this page in it if there is one, else its home page (never a missing page).
-    switcher = [(code, LANGUAGE_NAMES.get(code, code), alternates.get(code) or lang_prefix(code, default) + "index.html", code in alternates)
+    # Every other language: this page in it if there is one; else, from a translation, the original it
+    # translates (what that language's lists show, marked untranslated); else that language's home page.
+    original = alternates.get(default) if "item" in spec.context and spec.lang != default else None
+    switcher = [(code, LANGUAGE_NAMES.get(code, code), alternates.get(code) or original or lang_prefix(code, default) + "index.html", code in alternates)
                 for code in site.config.languages] if len(site.config.languages) > 1 else []
 
     def lang_of(item, name: str | None = None) -> Markup:
@@ -232,6 +236,7 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
         return Markup(f"<span{attribute}>{escape(text)}</span>") if attribute else escape(text)
 
     onion = onion_base(site.config)
+    canonical = absolute_url(site.config.base_url, spec.path)
     context = {
         "site": observer.site_view(site) if observer is not None else site,
         "marked": marked,
@@ -260,7 +265,10 @@ def render_page(inputs: RenderInputs, spec: PageSpec, observer: Observer | None 
         "link": lambda ref: resolve(ref),
         "entity_named": index.entity_named,
         "now": site.now,
-        "canonical": absolute_url(site.config.base_url, spec.path),
+        "canonical": canonical,
+        "share_links": lambda title: share_links(canonical, title),
+        "directions": directions_of,
+        "ics_of": lambda event: event_ics_path(event, default),
         "standalone": False,
         "url": make_url(spec.path, options, bool(spec.context.get("standalone")), site.config),
         "csp": content_security_policy(env.globals["inline_stylesheet"] if spec.context.get("standalone") else None, bool(spec.context.get("search_page"))),

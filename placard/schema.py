@@ -141,6 +141,36 @@ def parse_url(value: Any) -> str:
     return text
 
 
+DURATION_FORMS = (
+    (re.compile(r"([0-9]{1,2}):([0-5][0-9])"), lambda m: timedelta(hours=int(m[1]), minutes=int(m[2]))),
+    (re.compile(r"([0-9]{1,2}) ?(?:h|hours?)"), lambda m: timedelta(hours=int(m[1]))),
+    (re.compile(r"([0-9]{1,4}) ?(?:min|minutes?)"), lambda m: timedelta(minutes=int(m[1]))),
+)
+
+
+def parse_duration(value: Any) -> timedelta:
+    """A length of time from 15 minutes to 24 hours: 2:00, 1:30, 2 hours or 90 minutes."""
+    text = parse_text(value)
+    for pattern, make in DURATION_FORMS:
+        match = pattern.fullmatch(text)
+        if match:
+            duration = make(match)
+            if not timedelta(minutes=15) <= duration <= timedelta(hours=24):
+                raise FieldError(f"'{text}' is not between 15 minutes and 24 hours")
+            return duration
+    raise FieldError(f"'{text}' is not a length of time; write hours and minutes like 2:00 or 1:30, or '2 hours' or '90 minutes'")
+
+
+def parse_colour(value: Any) -> str:
+    """A colour written as #rrggbb (or #rgb), given back as lowercase #rrggbb."""
+    text = parse_text(value).lower()
+    if re.fullmatch(r"#[0-9a-f]{3}", text):
+        text = "#" + "".join(c * 2 for c in text[1:])
+    if not re.fullmatch(r"#[0-9a-f]{6}", text):
+        raise FieldError(f"'{text}' is not a colour; write it as # and six hexadecimal digits, in quotes, e.g. \"#a4161a\"")
+    return text
+
+
 def parse_uuid(value: Any) -> str:
     """A UUID, as written by `build.py new event`."""
     text = parse_text(value)

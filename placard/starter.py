@@ -166,6 +166,30 @@ timezone: Europe/London
 # organisation: "Name of the group"
 # contact: "campaign@example.org"
 # copyright: "Text and photos: CC BY 4.0, unless stated otherwise"
+# Shown on the contact page (contact/): a contact for journalists, a postal address, and secure contact
+# (a Signal number or username; an address for encrypted mail with its public key's file in static/).
+# press_contact: "press@example.org"
+# postal_address: |-
+#   The campaign
+#   1 Example Street
+# signal: "+44 7700 900000"
+# secure_email: "secure@example.org"
+# pgp_key: campaign.asc
+
+# The campaign's colour for links and buttons, as "#rrggbb"; the build refuses one too light to read.
+# accent_colour: "#a4161a"
+
+# How long calendar apps show an event that has no `ends:` (its page says the end time was not announced).
+# event_duration: "2:00"
+
+# What visitors can do for the campaign, the main one first: kind (petition, donate, write, volunteer,
+# follow, other), where it is done, and the button's text in each language of the site.
+# actions:
+#   - kind: petition
+#     url: https://example.org/petition
+#     label: "Sign the petition"
+#     labels:
+#       ru: "Подпишите петицию"
 
 # A search page in each language (Pagefind; the index is built with the site, nothing runs on a server).
 # search: true

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import base64
 import functools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import jinja2
 from babel import Locale
-from babel.dates import format_date, format_time, get_date_format
+from babel.dates import format_date, format_time, format_timedelta, get_date_format
 from markupsafe import Markup
 
 from .catalogue import LANGUAGE_NAMES, Catalogue
@@ -43,6 +43,7 @@ def make_environment(templates: Layers, static: Layers | None = None, bytecode_c
     )
     env.filters.update(
         date_long=filter_date_long,
+        date_full=filter_date_full,
         datetime_long=filter_datetime_long,
         time_short=filter_time_short,
         iso=filter_iso,
@@ -99,6 +100,25 @@ def long_date_pattern(lang: str) -> tuple[Any, Locale]:
     """The locale's long date pattern, parsed once: what format_date(format="long") parses on every call."""
     locale = Locale.parse(babel_locale(lang))
     return get_date_format("long", locale=locale), locale
+
+
+def filter_date_full(value: date | datetime, lang: str = "en") -> str:
+    """'Wednesday, 21 December 2011' in the page's language: event dates always say the weekday."""
+    return format_full_date_cached(value.date() if isinstance(value, datetime) else value, lang)
+
+
+@functools.lru_cache(maxsize=4096)
+def format_full_date_cached(value: date, lang: str) -> str:
+    return format_date(value, format="full", locale=babel_locale(lang))
+
+
+def format_duration(value: timedelta, lang: str = "en") -> str:
+    """'2 hours', '1 hour 30 minutes' in `lang` (Babel's units; never rounded, unlike format_timedelta alone)."""
+    hours, minutes = divmod(int(value.total_seconds()) // 60, 60)
+    parts = [format_timedelta(timedelta(hours=hours), threshold=1, format="long", locale=babel_locale(lang))] if hours else []
+    if minutes or not hours:
+        parts.append(format_timedelta(timedelta(minutes=minutes), threshold=1, format="long", locale=babel_locale(lang)))
+    return " ".join(parts)
 
 
 def filter_datetime_long(value: datetime, lang: str = "en") -> str:

@@ -49,8 +49,14 @@ def test_seed_site_is_valid_html_for_the_nu_checker(tmp_path):
     assert len(pages) >= 15
 
 
-def css_colours() -> dict[str, str]:
-    return dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", CSS))
+def css_colours(scheme: str = "light") -> dict[str, str]:
+    """The stylesheet's colour variables: the first :root block's, with the dark-mode block's over them for "dark"."""
+    light = re.search(r":root \{(.*?)\}", CSS, re.S)[1]
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", light))
+    if scheme == "dark":
+        dark = re.search(r"@media \(prefers-color-scheme: dark\) \{\s*:root \{(.*?)\}", CSS, re.S)[1]
+        colours.update(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", dark))
+    return colours
 
 
 def luminance(hex_colour: str) -> float:
@@ -72,13 +78,25 @@ def test_contrast_helper_matches_known_values():
 
 @pytest.mark.parametrize("text, background", [
     ("ink", "paper"), ("muted", "paper"), ("accent-dark", "paper"), ("accent", "paper"),
-    ("muted", "soft"), ("ink", "soft"), ("accent-dark", "soft"), ("#ffffff", "ink"), ("#fde68a", "ink"),
+    ("muted", "soft"), ("ink", "soft"), ("accent-dark", "soft"), ("#ffffff", "ink"), ("#fde68a", "ink"), ("#fde68a", "header"),
     ("#1b1b1b", "#fde68a"), ("#7c2d12", "#ffedd5"), ("#1e3a8a", "soft"), ("#7a0f12", "soft"),
+    ("on-accent", "accent-dark"), ("on-accent", "accent"), ("#ffffff", "header"),
 ])
 def test_text_colours_have_at_least_4_5_to_1_contrast(text, background):
     colours = css_colours()
     fore, back = colours.get(text, text), colours.get(background, background)
     assert contrast(fore, back) >= 4.5, f"{text} on {background}: {contrast(fore, back):.2f}"
+
+
+@pytest.mark.parametrize("text, background", [
+    ("ink", "paper"), ("muted", "paper"), ("accent-dark", "paper"), ("accent", "paper"), ("muted", "soft"), ("ink", "soft"),
+    ("accent-dark", "soft"), ("on-accent", "accent-dark"), ("on-accent", "accent"), ("#ffffff", "header"), ("#fde68a", "header"),
+    ("#fca5a5", "soft"), ("#bfdbfe", "soft"), ("#fed7aa", "#431407"),
+])
+def test_dark_mode_colours_have_at_least_4_5_to_1_contrast(text, background):
+    colours = css_colours("dark")
+    fore, back = colours.get(text, text), colours.get(background, background)
+    assert contrast(fore, back) >= 4.5, f"dark mode: {text} on {background}: {contrast(fore, back):.2f}"
 
 
 def test_focus_is_visible_and_targets_are_at_least_24px():

@@ -22,7 +22,9 @@ from .tracing import TRACKED_NAMES, Trace
 KEYED_NAMES = frozenset({"url", "config", "page_path", "lang", "options", "body", "reply_body", "link", "canonical",
                          "standalone", "csp", "onion_location", "absolute", "marked", "hreflang", "switcher",
                          "lang_of", "path_of", "prefix_of", "prefix", "_", "gettext", "gettext_in", "alternates",
-                         "lead_image", "share_card"})  # (lead_image: the photo traced by note_image; share_card: the item's path)
+                         "lead_image", "share_card",  # (lead_image: the photo traced by note_image; share_card: the item's path)
+                         # pure functions of the page's address, the config and the item passed (placard.render)
+                         "share_links", "directions", "ics_of"})
 
 
 def page_entry(inputs: "PageInputs", spec: PageSpec, trace: Trace, data: bytes, keep_bytes: bool = True) -> PageEntry | None:

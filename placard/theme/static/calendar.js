@@ -1,11 +1,11 @@
-/* Protest calendar: move events that have ended since the page was built from "Upcoming" to "Past".
-   First-party and optional: without JavaScript the page stays correct as of its stated build date.
-   Reads only the <time datetime> attributes of each event (dt-end, else dt-start). */
+/* The visitor's clock decides what is upcoming and what is over, on the calendar, home and event pages.
+   First-party and optional: without JavaScript each page stays correct as of its stated build date.
+   Reads only <time datetime> attributes and data-hide-after / data-show-after (an event's end, ISO 8601);
+   every text it shows is already in the page, in the page's language. */
 (function () {
   "use strict";
-  var upcoming = document.getElementById("upcoming-events");
-  var past = document.getElementById("past-events");
-  if (!upcoming || !past || !document.querySelector) return;
+  if (!document.querySelectorAll) return;
+  var now = Date.now();
 
   function finishes(item) {
     var time = item.querySelector("time.dt-end") || item.querySelector("time.dt-start");
@@ -16,7 +16,20 @@
     return Date.parse(value);
   }
 
-  var now = Date.now();
+  // Home and event pages: the next-event card hides, "this event is over" shows, once the event has ended.
+  Array.prototype.slice.call(document.querySelectorAll("[data-hide-after]")).forEach(function (element) {
+    var end = Date.parse(element.getAttribute("data-hide-after"));
+    if (!isNaN(end)) element.hidden = end <= now;
+  });
+  Array.prototype.slice.call(document.querySelectorAll("[data-show-after]")).forEach(function (element) {
+    var end = Date.parse(element.getAttribute("data-show-after"));
+    if (!isNaN(end)) element.hidden = end > now;
+  });
+
+  // Calendar page: move events that have ended since the page was built from "Upcoming" to "Past".
+  var upcoming = document.getElementById("upcoming-events");
+  var past = document.getElementById("past-events");
+  if (!upcoming || !past) return;
   var moved = 0;
   Array.prototype.slice.call(upcoming.children).forEach(function (item) {
     if (finishes(item) <= now) {
@@ -33,8 +46,5 @@
   showEmpty(upcoming);
   showEmpty(past);
   var note = document.querySelector(".moved-note");
-  if (note) {
-    note.textContent = " Since then " + moved + (moved === 1 ? " event has" : " events have") + " ended and moved to Past.";
-    note.hidden = false;
-  }
+  if (note) note.hidden = false;
 })();
