@@ -1,0 +1,332 @@
+"""The preview's editor over HTTP (tornado handlers for placard.serve): forms, saves, undo, the body's live preview.
+
+Only this server's own pages may write: every request must name the preview's own Host (127.0.0.1,
+localhost or [::1] with its port: a DNS-rebinding page names its own host and is refused), every
+POST must come from the preview's own Origin and carry the token made when `serve` started. The
+files are written by placard.editor (confined to content/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+from urllib.parse import urlencode
+from zoneinfo import available_timezones
+
+import jinja2
+from tornado import web
+
+from .documents import DocumentError, decode_bytes, parse_document
+from .editor import SCHEMAS, Editor, EditRefused, field_name, form_values, kind_of, render_body
+from .errors import BuildError
+from .urls import anchor_of, path_of
+
+EDITOR_URL = "/__placard__"
+FILES = Path(__file__).parent / "editor_files"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+SAVE_WAIT_SECONDS = 10.0  # after a save, wait this long at most for the rebuild before showing the page
+NEW_LABELS = {"post": "New post", "event": "New event", "entity": "New entity", "page": "New page"}
+# The text of the forms' interface; every language's catalogue has them (placard/theme/templates/translations).
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIME_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+URL_RE = re.compile(r"^https?://\S+$")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether the preview listens on this machine only (the editor is refused otherwise)."""
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def own_hosts(port: int) -> frozenset[str]:
+    """The Host headers the preview answers: its loopback names with its port."""
+    return frozenset(f"{name}:{port}" for name in LOOPBACK_NAMES)
+
+
+def make_environment() -> jinja2.Environment:
+    """The form's template, autoescaped, with the tests it uses to choose date and time pickers."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(FILES), autoescape=True, undefined=jinja2.StrictUndefined)
+    env.tests["match_date"] = lambda text: bool(DATE_RE.match(text or ""))
+    env.tests["match_time"] = lambda text: bool(TIME_RE.match(text or ""))
+    env.tests["match_url"] = lambda text: bool(URL_RE.match(text or ""))
+    return env
+
+
+@dataclass
+class EditorSite:
+    """What the editor's handlers share: the editor, the hosts it answers, the preview it waits for."""
+
+    editor: Editor
+    current: Callable[[], object]  # the current Preview (its generation, its origins)
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    hosts: frozenset[str] = frozenset()
+    language: Callable[[], str] = lambda: "en"
+    translate: Callable[[str, str], str] = lambda lang, text: text
+    environment: jinja2.Environment = field(default_factory=make_environment)
+    zones: tuple[str, ...] = field(default_factory=lambda: tuple(sorted(available_timezones())))
+
+    def allows(self, request) -> str | None:
+        """Why a request is refused (foreign Host, foreign Origin), or None."""
+        host = request.headers.get("Host", "")
+        if host not in self.hosts:
+            return f"this preview answers only at http://127.0.0.1:{next(iter(self.hosts), ':').rsplit(':', 1)[-1]}/ (Host '{host}' refused)"
+        if request.method == "POST":
+            origin = request.headers.get("Origin")
+            if origin != f"http://{host}":
+                return "a change must come from the preview's own pages (Origin refused)"
+        return None
+
+    def page_of(self, rel: str) -> str:
+        """The preview address of the page showing a content file (the register's anchor for an entity)."""
+        try:
+            kind = kind_of(rel)
+            text = decode_bytes((self.editor.root / rel).read_bytes())
+            meta = parse_document(rel, text).meta
+            config = self.editor.config()
+        except (EditRefused, OSError, DocumentError, BuildError, ValueError):
+            return "/"
+        item = SimpleNamespace(kind=kind, slug=str(meta.get("slug") or "").strip(), lang=str(meta.get("lang") or config.language).strip())
+        if not item.slug:
+            return "/"
+        path = path_of(item, config.language)
+        return "/" + path.removesuffix("index.html") + anchor_of(item)
+
+
+def editor_bar(site: EditorSite, origin: str | None, page_path: str) -> str:
+    """The preview's editing bar on every page: Edit (the page's own file), New ..., Undo last save."""
+    lang = site.language()
+    t = lambda text: site.translate(lang, text)  # noqa: E731
+    esc = jinja2.utils.markupsafe.escape
+    links = []
+    if origin and origin.startswith("content/"):
+        links.append(f'<a href="{EDITOR_URL}/edit?{urlencode({"file": origin})}" data-placard-edit>{esc(t("Edit this page"))}</a>')
+    if page_path.endswith("links/index.html"):
+        entries = sorted((site.editor.content / "links").glob("*.md")) if (site.editor.content / "links").is_dir() else []
+        if entries:
+            items = "".join(f'<li><a href="{EDITOR_URL}/edit?{urlencode({"file": "content/links/" + entry.name})}">{esc(entry.stem)}</a></li>' for entry in entries)
+            links.append(f'<details style="display:inline-block"><summary>{esc(t("Edit an entry"))}</summary><ul style="margin:0;max-height:40vh;overflow:auto">{items}</ul></details>')
+    for kind, label in NEW_LABELS.items():
+        links.append(f'<a href="{EDITOR_URL}/new/{kind}">{esc(t(label))}</a>')
+    undo = (f'<form method="post" action="{EDITOR_URL}/undo" style="display:inline;margin:0">'
+            f'<input type="hidden" name="token" value="{esc(site.editor.token)}">'
+            f'<button type="submit">{esc(t("Undo last save"))}</button></form>') if site.editor.saves else ""
+    return ('<nav id="placard-editor-bar" aria-label="' + str(esc(t("Preview editor"))) + '" style="position:fixed;z-index:2147483646;'
+            "right:.5em;bottom:.5em;max-width:calc(100% - 1em);box-sizing:border-box;background:#fff;color:#111;border:2px solid #333;"
+            'border-radius:6px;padding:.3em .6em;font:15px/1.6 system-ui,sans-serif;display:flex;flex-wrap:wrap;gap:.2em .9em;align-items:center">'
+            + "".join(links) + undo + "</nav>")
+
+
+class EditorHandler(web.RequestHandler):
+    """Shared checks: the preview's own Host always; on POST its own Origin and the token."""
+
+    def initialize(self, site: EditorSite) -> None:
+        self.site = site
+
+    def prepare(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Frame-Options", "DENY")
+        self.set_header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                                   "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        reason = self.site.allows(self.request)
+        if reason is None and self.request.method == "POST":
+            token = self.get_body_argument("token", "")
+            if not hmac.compare_digest(token.encode(), self.site.editor.token.encode()):
+                reason = "this form is out of date or did not come from the preview (no valid token); reload the page and try again"
+        if reason:
+            self.set_status(403)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish("Refused: " + reason + "\n")
+
+    def t(self, text: str) -> str:
+        """An interface text in the site's language."""
+        return self.site.translate(self.site.language(), text)
+
+    def show_form(self, kind: str, rel: str, base: bytes | None, values: dict, body: str, problems=(), refusal: str = "",
+                  diff: str = "", status: int = 200, controls=None) -> None:
+        """Render the form (its values, its problems beside their fields)."""
+        controls = controls or self.site.editor.controls(kind, None)
+        known = set(field_names(controls, values))
+        errors: dict[str, list[str]] = {}
+        listed = []
+        for problem in problems:
+            name = field_name(problem.field)
+            target = name if name in known or name == "body" else ""
+            if target:
+                errors.setdefault(target, []).append(problem.message)
+            listed.append(SimpleNamespace(field=problem.field, message=problem.message, name=target))
+        heading = f"{self.t('Edit')} {rel}" if base is not None else self.t(NEW_LABELS[kind])
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(self.site.environment.get_template("form.html").render(
+            lang=self.site.language(), t=self.t, heading=heading, file=rel if base is not None else "", kind=kind,
+            base=base64.b64encode(base).decode() if base is not None else "", token=self.site.editor.token,
+            controls=controls, values=values, body=body, errors=errors, problems=listed, refusal=refusal, diff=diff,
+            saved="", zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/"))
+
+
+def field_names(controls, values: dict, prefix: str = ""):
+    """Every name the form gives a control, records' rows included (where problems can be shown)."""
+    for control in controls:
+        name = prefix + control.key
+        yield name
+        if control.widget == "records":
+            for index, row in enumerate(values.get(control.key) or []):
+                yield f"{name}.{index}"
+                yield from field_names(control.records, row, f"{name}.{index}.")
+
+
+class EditHandler(EditorHandler):
+    """GET /__placard__/edit?file=content/...: the form for an existing file."""
+
+    def get(self) -> None:
+        rel = self.get_query_argument("file", "")
+        try:
+            kind, text, source, values = self.site.editor.open_file(rel)
+        except (EditRefused, DocumentError) as error:
+            self.set_status(404 if isinstance(error, EditRefused) else 422)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(f"Cannot edit {rel}: {getattr(error, 'message', error)}\n")
+            return
+        meta = parse_document(rel, text).meta
+        self.show_form(kind, rel, text.encode("utf-8"), values, source.body, controls=self.site.editor.controls(kind, meta))
+
+
+class NewHandler(EditorHandler):
+    """GET /__placard__/new/<kind>: the form for a new item, with the schema's defaults."""
+
+    def get(self, kind: str) -> None:
+        self.show_form(kind, "", None, self.site.editor.new_values(kind), "")
+
+
+class SaveHandler(EditorHandler):
+    """POST /__placard__/save: add a row, or check the whole file and write it (then show its page, rebuilt)."""
+
+    async def post(self) -> None:
+        editor = self.site.editor
+        kind = self.get_body_argument("kind", "")
+        if kind not in SCHEMAS:
+            raise web.HTTPError(400)
+        rel = self.get_body_argument("file", "")
+        try:
+            base_bytes = base64.b64decode(self.get_body_argument("base", ""), validate=True) if rel else None
+            base = decode_bytes(base_bytes) if base_bytes is not None else None
+            meta = parse_document(rel, base).meta if base is not None else None
+        except (binascii.Error, DocumentError, ValueError):
+            raise web.HTTPError(400) from None
+        controls = editor.controls(kind, meta)
+        form = {key: [value.decode("utf-8", "replace") for value in values] for key, values in self.request.body_arguments.items()}
+        values = form_values(form, controls)
+        body = (form.get("body") or [""])[-1].replace("\r\n", "\n")
+        action = self.get_body_argument("action", "save")
+        if action.startswith("add:"):
+            add_row(values, controls, action[4:].split("."))
+            self.show_form(kind, rel, base_bytes, values, body, controls=controls)
+            return
+        try:
+            target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta)
+        except (EditRefused, DocumentError) as error:
+            self.show_form(kind, rel, base_bytes, values, body, refusal=str(getattr(error, "message", error)), status=409, controls=controls)
+            return
+        if problems:
+            self.show_form(kind, rel, base_bytes, values, body, problems, status=422, controls=controls)
+            return
+        generation = self.site.current().generation
+        try:
+            editor.save(target, text, base, self.site.clock())
+        except EditRefused as error:
+            self.show_form(kind, rel, base_bytes, values, body, refusal=str(error), diff=error.diff, status=409, controls=controls)
+            return
+        await wait_for_rebuild(self.site, generation)
+        self.redirect(self.site.page_of(target), status=303)
+
+
+def add_row(values: dict, controls, path: list[str]) -> None:
+    """One more empty record at `path` (ties, or ties.0.sources): a new tie comes with its first source."""
+    for index, key in enumerate(path):
+        control = next((c for c in controls if c.key == key and c.widget == "records"), None)
+        if control is None:
+            return
+        rows = values.setdefault(key, [])
+        if index == len(path) - 1:
+            rows.append(empty_record(control.records))
+            return
+        position = path[index + 1] if index + 1 < len(path) else ""
+        if not position.isdigit() or int(position) >= len(rows):
+            return
+        values, controls, path = rows[int(position)], control.records, path[index + 2:]
+        add_row(values, controls, path)
+        return
+
+
+def empty_record(controls) -> dict:
+    """A record with no values (records inside it start with one empty row)."""
+    return {c.key: ([empty_record(c.records)] if c.widget == "records" else [] if c.widget == "lines" else "") for c in controls}
+
+
+async def wait_for_rebuild(site: EditorSite, generation: int) -> None:
+    """Wait (bounded) until the preview rebuilt after a save, so the page shown is the new one."""
+    deadline = time.monotonic() + SAVE_WAIT_SECONDS
+    while site.current().generation == generation and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
+class UndoHandler(EditorHandler):
+    """POST /__placard__/undo: put back the bytes the last save replaced."""
+
+    async def post(self) -> None:
+        generation = self.site.current().generation
+        try:
+            undone = self.site.editor.undo(self.site.clock())
+        except EditRefused as error:
+            self.set_status(409)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            esc = jinja2.utils.markupsafe.escape
+            self.finish(f'<!DOCTYPE html><html lang="{self.site.language()}"><head><meta charset="utf-8"><title>{esc(self.t("Not saved"))}</title>'
+                        f'<link rel="stylesheet" href="{EDITOR_URL}/editor.css"></head><body><main><div class="refusal" role="alert">'
+                        f"<h1>{esc(self.t('Nothing was undone'))}</h1><p>{esc(str(error))}</p>"
+                        + (f'<pre class="diff">{esc(error.diff)}</pre>' if error.diff else "")
+                        + f'</div><p><a href="/">{esc(self.t("Back to the preview"))}</a></p></main></body></html>')
+            return
+        await wait_for_rebuild(self.site, generation)
+        self.redirect(self.site.page_of(undone.rel) if undone.before is not None else "/", status=303)
+
+
+class RenderHandler(EditorHandler):
+    """POST /__placard__/render: a body's HTML by the build's own Markdown pipeline, with its problems."""
+
+    def post(self) -> None:
+        html, problems = render_body(self.get_body_argument("body", "").replace("\r\n", "\n"))
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({"html": html, "problems": [f"{p.field + ': ' if p.field else ''}{p.message}" for p in problems]}))
+
+
+class FileHandler(EditorHandler):
+    """The form's stylesheet and script."""
+
+    TYPES = {"editor.css": "text/css; charset=utf-8", "editor.js": "text/javascript; charset=utf-8"}
+
+    def get(self, name: str) -> None:
+        self.set_header("Content-Type", self.TYPES[name])
+        self.finish((FILES / name).read_bytes())
+
+
+def editor_routes(site: EditorSite) -> list:
+    """The editor's routes, before the site's pages."""
+    kinds = "|".join(SCHEMAS)
+    return [
+        (EDITOR_URL + r"/edit", EditHandler, {"site": site}),
+        (EDITOR_URL + rf"/new/({kinds})", NewHandler, {"site": site}),
+        (EDITOR_URL + r"/save", SaveHandler, {"site": site}),
+        (EDITOR_URL + r"/undo", UndoHandler, {"site": site}),
+        (EDITOR_URL + r"/render", RenderHandler, {"site": site}),
+        (EDITOR_URL + r"/(editor\.css|editor\.js)", FileHandler, {"site": site}),
+    ]
