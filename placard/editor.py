@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from frontmatter.default_handlers import YAMLHandler
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
@@ -248,24 +247,33 @@ class Source:
 
     data: CommentedMap
     body: str
-    lead: str  # what separates the closing '---' from the body, kept as it was
+    lead: str = "\n"  # blank line(s) between the closing '---' and the body, kept as they were
+    opening: str = "---\n"
+    closing: str = "---\n"
+
+
+BOUNDARY = re.compile(r"-{3,}[ \t]*\r?\n?")  # a '---' line, as python-frontmatter's FM_BOUNDARY finds them
 
 
 def split_source(text: str) -> Source:
-    """Split a file's text like python-frontmatter does (the build's reader), keeping comments."""
-    parts = YAMLHandler.FM_BOUNDARY.split(text, 2)
-    if len(parts) != 3 or parts[0].strip():
+    """Split a file's text at the same '---' lines as python-frontmatter (the build's reader), keeping comments
+    and exactly the lines around the front matter (its splitter would drop blank lines before the body)."""
+    lines = text.splitlines(keepends=True)
+    closing = next((index for index, line in enumerate(lines[1:], 1) if BOUNDARY.fullmatch(line)), None)
+    if not lines or not BOUNDARY.fullmatch(lines[0]) or closing is None:
         raise DocumentError(1, "the front matter is not between two '---' lines; fix it in a text editor first")
-    data = make_yaml().load(parts[1]) if parts[1].strip() else CommentedMap()
+    front = "".join(lines[1:closing])
+    data = make_yaml().load(front) if front.strip() else CommentedMap()
     if not isinstance(data, CommentedMap):
         raise DocumentError(1, "the front matter is not a set of 'key: value' lines; fix it in a text editor first")
-    lead = "\n" if parts[2].startswith("\n") else ""
-    return Source(data, parts[2][len(lead):], lead)
+    rest = "".join(lines[closing + 1:])
+    body = rest.lstrip("\n")
+    return Source(data, body, rest[:len(rest) - len(body)], lines[0], lines[closing] if lines[closing].endswith("\n") else lines[closing] + "\n")
 
 
 def join_source(source: Source) -> str:
     """A file's text from its front matter and body (the format the README documents)."""
-    return "---\n" + dump_yaml(source.data) + "---\n" + source.lead + source.body
+    return source.opening + dump_yaml(source.data) + source.closing + source.lead + source.body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,7 +445,7 @@ class Editor:
             current = split_source(base if base is not None else "")
             if any(control.key == "sequence" for control in controls):
                 values = raise_sequence(text_values(parse_document(rel, base).meta, controls), values)
-            source = Source(apply_values(current.data, values, controls), body, current.lead)
+            source = Source(apply_values(current.data, values, controls), body, current.lead or ("\n" if body else ""), current.opening, current.closing)
         else:
             source = Source(apply_values(CommentedMap(), values, controls), body, "\n")
             rel = new_file_name(kind, values)
@@ -451,10 +459,13 @@ class Editor:
             problems.append(Problem(rel, None, "slug", f"a file {rel} already exists; choose another slug (or edit that file)"))
         return rel, text, problems
 
-    def save(self, rel: str, text: str, base: str | None, now: datetime) -> Save:
-        """Write `text` to `rel` if the file still holds `base` (None: a new file that must not exist yet)."""
+    def save(self, rel: str, text: str, base: bytes | str | None, now: datetime) -> Save:
+        """Write `text` to `rel` if the file still holds `base`, its bytes when the form was opened (None: a new
+        file that must not exist yet). A file written with CRLF line ends keeps them."""
         target = content_file(self.content, rel)
-        data = text.encode("utf-8")
+        base = base.encode("utf-8") if isinstance(base, str) else base
+        crlf = base is not None and b"\r\n" in base and "\r" not in text
+        data = (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")
         with self.lock:
             current = target.read_bytes() if target.exists() else None
             if base is None and current is not None:
@@ -462,12 +473,11 @@ class Editor:
                                   "Open it from its page to edit it.")
             if base is not None and current is None:
                 raise EditRefused(f"{rel} was deleted or renamed since this form was opened; nothing was written.")
-            if base is not None and current != base.encode("utf-8"):
-                disk = decode_bytes(current)
+            if base is not None and current != base:
                 raise EditRefused(f"{rel} was changed since this form was opened (in another tab or a text editor); "
                                   "nothing was written, so neither version is lost. The changes made meanwhile are below: "
                                   "open the file again from its page to edit the newer version.",
-                                  describe_difference(base, disk, f"{rel} (when you opened the form)", f"{rel} (now)"))
+                                  describe_difference(decode_bytes(base), decode_bytes(current), f"{rel} (when you opened the form)", f"{rel} (now)"))
             if current == data:
                 raise EditRefused("nothing changed; nothing was written")
             if current is not None:

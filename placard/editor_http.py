@@ -69,6 +69,7 @@ class EditorSite:
     current: Callable[[], object]  # the current Preview (its generation, its origins)
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     hosts: frozenset[str] = frozenset()
+    rebuild_wait: float = SAVE_WAIT_SECONDS  # how long a save waits for the watcher's rebuild before showing the page
     language: Callable[[], str] = lambda: "en"
     translate: Callable[[str, str], str] = lambda lang, text: text
     environment: jinja2.Environment = field(default_factory=make_environment)
@@ -241,7 +242,7 @@ class SaveHandler(EditorHandler):
             return
         generation = self.site.current().generation
         try:
-            editor.save(target, text, base, self.site.clock())
+            editor.save(target, text, base_bytes, self.site.clock())
         except EditRefused as error:
             self.show_form(kind, rel, base_bytes, values, body, refusal=str(error), diff=error.diff, status=409, controls=controls)
             return
@@ -274,7 +275,7 @@ def empty_record(controls) -> dict:
 
 async def wait_for_rebuild(site: EditorSite, generation: int) -> None:
     """Wait (bounded) until the preview rebuilt after a save, so the page shown is the new one."""
-    deadline = time.monotonic() + SAVE_WAIT_SECONDS
+    deadline = time.monotonic() + site.rebuild_wait
     while site.current().generation == generation and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
 
