@@ -32,6 +32,7 @@ from .errors import BuildError
 from .urls import anchor_of, path_of
 
 EDITOR_URL = "/__placard__"
+TOKEN_FIELD = "__token"  # the form's own fields start with __, which no front-matter key does (an event has a `kind`)
 FILES = Path(__file__).parent / "editor_files"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 SAVE_WAIT_SECONDS = 10.0  # after a save, wait this long at most for the rebuild before showing the page
@@ -82,7 +83,10 @@ class EditorSite:
             return f"this preview answers only at http://127.0.0.1:{next(iter(self.hosts), ':').rsplit(':', 1)[-1]}/ (Host '{host}' refused)"
         if request.method == "POST":
             origin = request.headers.get("Origin")
-            if origin != f"http://{host}":
+            # The site's pages send no referrer, so a browser names their Origin 'null'; Sec-Fetch-Site, which
+            # no page can set (a forbidden header, Fetch Metadata), then says whether it came from this server.
+            same_site = origin in (None, "null") and request.headers.get("Sec-Fetch-Site") == "same-origin"
+            if origin != f"http://{host}" and not same_site:
                 return "a change must come from the preview's own pages (Origin refused)"
         return None
 
@@ -118,7 +122,7 @@ def editor_bar(site: EditorSite, origin: str | None, page_path: str) -> str:
     for kind, label in NEW_LABELS.items():
         links.append(f'<a href="{EDITOR_URL}/new/{kind}">{esc(t(label))}</a>')
     undo = (f'<form method="post" action="{EDITOR_URL}/undo" style="display:inline;margin:0">'
-            f'<input type="hidden" name="token" value="{esc(site.editor.token)}">'
+            f'<input type="hidden" name="{TOKEN_FIELD}" value="{esc(site.editor.token)}">'
             f'<button type="submit">{esc(t("Undo last save"))}</button></form>') if site.editor.saves else ""
     return ('<nav id="placard-editor-bar" aria-label="' + str(esc(t("Preview editor"))) + '" style="position:fixed;z-index:2147483646;'
             "right:.5em;bottom:.5em;max-width:calc(100% - 1em);box-sizing:border-box;background:#fff;color:#111;border:2px solid #333;"
@@ -139,7 +143,7 @@ class EditorHandler(web.RequestHandler):
                                                    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
         reason = self.site.allows(self.request)
         if reason is None and self.request.method == "POST":
-            token = self.get_body_argument("token", "")
+            token = self.get_body_argument(TOKEN_FIELD, "")
             if not hmac.compare_digest(token.encode(), self.site.editor.token.encode()):
                 reason = "this form is out of date or did not come from the preview (no valid token); reload the page and try again"
         if reason:
@@ -213,12 +217,12 @@ class SaveHandler(EditorHandler):
 
     async def post(self) -> None:
         editor = self.site.editor
-        kind = self.get_body_argument("kind", "")
+        kind = self.get_body_argument("__kind", "")
         if kind not in SCHEMAS:
             raise web.HTTPError(400)
-        rel = self.get_body_argument("file", "")
+        rel = self.get_body_argument("__file", "")
         try:
-            base_bytes = base64.b64decode(self.get_body_argument("base", ""), validate=True) if rel else None
+            base_bytes = base64.b64decode(self.get_body_argument("__base", ""), validate=True) if rel else None
             base = decode_bytes(base_bytes) if base_bytes is not None else None
             meta = parse_document(rel, base).meta if base is not None else None
         except (binascii.Error, DocumentError, ValueError):
@@ -226,8 +230,8 @@ class SaveHandler(EditorHandler):
         controls = editor.controls(kind, meta)
         form = {key: [value.decode("utf-8", "replace") for value in values] for key, values in self.request.body_arguments.items()}
         values = form_values(form, controls)
-        body = (form.get("body") or [""])[-1].replace("\r\n", "\n")
-        action = self.get_body_argument("action", "save")
+        body = (form.get("__body") or [""])[-1].replace("\r\n", "\n")
+        action = self.get_body_argument("__action", "save")
         if action.startswith("add:"):
             add_row(values, controls, action[4:].split("."))
             self.show_form(kind, rel, base_bytes, values, body, controls=controls)
@@ -305,7 +309,7 @@ class RenderHandler(EditorHandler):
     """POST /__placard__/render: a body's HTML by the build's own Markdown pipeline, with its problems."""
 
     def post(self) -> None:
-        html, problems = render_body(self.get_body_argument("body", "").replace("\r\n", "\n"))
+        html, problems = render_body(self.get_body_argument("__body", "").replace("\r\n", "\n"))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"html": html, "problems": [f"{p.field + ': ' if p.field else ''}{p.message}" for p in problems]}))
 

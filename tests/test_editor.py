@@ -272,13 +272,13 @@ def request(port: int, method: str, path: str, body: dict | None = None, headers
 
 
 def new_page_form(token: str) -> dict:
-    return {"token": token, "kind": "page", "file": "", "base": "", "title": "Contact", "slug": "contact", "body": "Write to us.\n", "action": "save"}
+    return {"__token": token, "__kind": "page", "__file": "", "__base": "", "title": "Contact", "slug": "contact", "__body": "Write to us.\n", "__action": "save"}
 
 
 def test_the_form_carries_the_token_and_the_page_the_edit_bar(preview):
     project, port, site = preview
     status, form = request(port, "GET", "/__placard__/edit?" + urlencode({"file": "content/pages/about.md"}))
-    assert status == 200 and f'name="token" value="{site.editor.token}"' in form
+    assert status == 200 and f'name="__token" value="{site.editor.token}"' in form
     assert '<label for="f-title">title' in form and 'aria-describedby="f-title-help"' in form
     status, page = request(port, "GET", "/")
     assert status == 200 and 'id="placard-editor-bar"' in page and "/__placard__/new/event" in page
@@ -291,7 +291,13 @@ def test_a_same_origin_post_with_the_token_writes(preview):
     assert (project.content / "pages" / "contact.md").read_text(encoding="utf-8") == "---\ntitle: Contact\nslug: contact\n---\n\nWrite to us.\n"
 
 
-@pytest.mark.parametrize("case", ["cross-origin", "no origin", "no token", "wrong token", "foreign host", "rebinding host"])
+def test_a_post_from_a_page_without_referrer_is_recognised_by_fetch_metadata(preview):
+    project, port, site = preview  # the site's pages say no-referrer: the browser sends Origin: null
+    status, _ = request(port, "POST", "/__placard__/save", new_page_form(site.editor.token), {"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert status == 303
+
+
+@pytest.mark.parametrize("case", ["cross-origin", "no origin", "null origin cross-site", "no token", "wrong token", "foreign host", "rebinding host"])
 def test_posts_from_elsewhere_are_refused_and_write_nothing(preview, case):
     project, port, site = preview
     form = new_page_form(site.editor.token)
@@ -300,10 +306,12 @@ def test_posts_from_elsewhere_are_refused_and_write_nothing(preview, case):
         headers["Origin"] = "https://evil.example"
     elif case == "no origin":
         headers = {}
+    elif case == "null origin cross-site":  # a sandboxed frame or a no-referrer page elsewhere
+        headers = {"Origin": "null", "Sec-Fetch-Site": "cross-site"}
     elif case == "no token":
-        del form["token"]
+        del form["__token"]
     elif case == "wrong token":
-        form["token"] = "x" * 43
+        form["__token"] = "x" * 43
     elif case == "foreign host":
         headers = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
     elif case == "rebinding host":  # evil.example resolved to 127.0.0.1: the browser still names evil.example

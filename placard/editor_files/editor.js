@@ -11,8 +11,8 @@
   function render() {
     var mine = ++asked;
     var data = new FormData();
-    data.append('token', form.elements.token.value);
-    data.append('body', body.value);
+    data.append('__token', form.elements.__token.value);
+    data.append('__body', body.value);
     fetch('/__placard__/render', {method: 'POST', body: data, cache: 'no-store'})
       .then(function (r) { return r.json(); })
       .then(function (answer) {
