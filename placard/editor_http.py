@@ -26,9 +26,13 @@ from zoneinfo import available_timezones
 import jinja2
 from tornado import web
 
+from .catalogue import check_catalogues
+from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
 from .editor import SCHEMAS, Editor, EditRefused, field_name, form_values, kind_of, render_body
 from .errors import BuildError
+from .models import LANGUAGES
+from .vocabulary import N_
 from .urls import anchor_of, path_of
 
 EDITOR_URL = "/__placard__"
@@ -37,7 +41,37 @@ FILES = Path(__file__).parent / "editor_files"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 SAVE_WAIT_SECONDS = 10.0  # after a save, wait this long at most for the rebuild before showing the page
 NEW_LABELS = {"post": "New post", "event": "New event", "entity": "New entity", "page": "New page"}
-# The text of the forms' interface; every language's catalogue has them (placard/theme/templates/translations).
+# The text of the editor's interface (form.html and the editing bar): marked here so that every language's
+# catalogue has them (placard/theme/templates/translations/*.po, checked by tests/test_languages.py).
+EDITOR_TEXTS = (
+    N_('Preview editor'),
+    N_('Edit this page'),
+    N_('Edit an entry'),
+    N_('New post'),
+    N_('New event'),
+    N_('New entity'),
+    N_('New page'),
+    N_('Undo last save'),
+    N_('Edit'),
+    N_('placard preview'),
+    N_('Back to the preview'),
+    N_('Not saved'),
+    N_('Nothing was undone'),
+    N_('Nothing was written: fix these problems and save again'),
+    N_('required'),
+    N_('not set'),
+    N_('One per line.'),
+    N_('Remove this one when saving'),
+    N_('Add one more'),
+    N_('Date'),
+    N_("Time, in the event's own time zone (timezone below); empty for an all-day event"),
+    N_('Date and time (YYYY-MM-DD HH:MM)'),
+    N_('Text (Markdown)'),
+    N_('Text'),
+    N_("Written in Markdown, as in a file. The preview beside it is made by the site's own converter."),
+    N_('Preview of the text'),
+    N_('Check and save'),
+)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 URL_RE = re.compile(r"^https?://\S+$")
@@ -72,7 +106,7 @@ class EditorSite:
     hosts: frozenset[str] = frozenset()
     rebuild_wait: float = SAVE_WAIT_SECONDS  # how long a save waits for the watcher's rebuild before showing the page
     language: Callable[[], str] = lambda: "en"
-    translate: Callable[[str, str], str] = lambda lang, text: text
+    messages: Callable[[str], Callable[[str], str]] = lambda lang: (lambda text: text)  # a language's gettext
     environment: jinja2.Environment = field(default_factory=make_environment)
     zones: tuple[str, ...] = field(default_factory=lambda: tuple(sorted(available_timezones())))
 
@@ -106,25 +140,50 @@ class EditorSite:
         return "/" + path.removesuffix("index.html") + anchor_of(item)
 
 
+def make_messages(project) -> tuple[Callable[[], str], Callable[[str], Callable[[str], str]]]:
+    """The site's default language (site.yml) and each language's gettext from the theme's and site's catalogues."""
+    def language() -> str:
+        try:
+            return load_config(project.config_file).language
+        except BuildError:
+            return "en"
+
+    def messages(lang: str) -> Callable[[str], str]:
+        catalogue = check_catalogues(project.template_layers, (lang,)).catalogues.get(lang)
+        return catalogue.gettext if catalogue is not None else (lambda text: text)
+
+    return language, messages
+
+
+def page_language(site: EditorSite, page_path: str) -> str:
+    """The language of a preview page, from its folder (ru/..., kk/...), else the site's default."""
+    first = page_path.split("/", 1)[0]
+    return first if first in LANGUAGES and "/" in page_path else site.language()
+
+
 def editor_bar(site: EditorSite, origin: str | None, page_path: str) -> str:
-    """The preview's editing bar on every page: Edit (the page's own file), New ..., Undo last save."""
-    lang = site.language()
-    t = lambda text: site.translate(lang, text)  # noqa: E731
+    """The preview's editing bar on every page, in the page's language: Edit (the page's own file), New ..., Undo last save."""
+    lang = page_language(site, page_path)
+    t = site.messages(lang)
     esc = jinja2.utils.markupsafe.escape
+
+    def edit_link(rel: str, text: str, extra: str = "") -> str:
+        return f'<a href="{EDITOR_URL}/edit?{esc(urlencode({"file": rel, "lang": lang}))}"{extra}>{esc(text)}</a>'
+
     links = []
     if origin and origin.startswith("content/"):
-        links.append(f'<a href="{EDITOR_URL}/edit?{urlencode({"file": origin})}" data-placard-edit>{esc(t("Edit this page"))}</a>')
+        links.append(edit_link(origin, t("Edit this page"), " data-placard-edit"))
     if page_path.endswith("links/index.html"):
         entries = sorted((site.editor.content / "links").glob("*.md")) if (site.editor.content / "links").is_dir() else []
         if entries:
-            items = "".join(f'<li><a href="{EDITOR_URL}/edit?{urlencode({"file": "content/links/" + entry.name})}">{esc(entry.stem)}</a></li>' for entry in entries)
+            items = "".join(f"<li>{edit_link('content/links/' + entry.name, entry.stem)}</li>" for entry in entries)
             links.append(f'<details style="display:inline-block"><summary>{esc(t("Edit an entry"))}</summary><ul style="margin:0;max-height:40vh;overflow:auto">{items}</ul></details>')
     for kind, label in NEW_LABELS.items():
-        links.append(f'<a href="{EDITOR_URL}/new/{kind}">{esc(t(label))}</a>')
+        links.append(f'<a href="{EDITOR_URL}/new/{kind}?lang={lang}">{esc(t(label))}</a>')
     undo = (f'<form method="post" action="{EDITOR_URL}/undo" style="display:inline;margin:0">'
-            f'<input type="hidden" name="{TOKEN_FIELD}" value="{esc(site.editor.token)}">'
+            f'<input type="hidden" name="{TOKEN_FIELD}" value="{esc(site.editor.token)}"><input type="hidden" name="__lang" value="{lang}">'
             f'<button type="submit">{esc(t("Undo last save"))}</button></form>') if site.editor.saves else ""
-    return ('<nav id="placard-editor-bar" aria-label="' + str(esc(t("Preview editor"))) + '" style="position:fixed;z-index:2147483646;'
+    return (f'<nav id="placard-editor-bar" lang="{lang}" aria-label="' + str(esc(t("Preview editor"))) + '" style="position:fixed;z-index:2147483646;'
             "right:.5em;bottom:.5em;max-width:calc(100% - 1em);box-sizing:border-box;background:#fff;color:#111;border:2px solid #333;"
             'border-radius:6px;padding:.3em .6em;font:15px/1.6 system-ui,sans-serif;display:flex;flex-wrap:wrap;gap:.2em .9em;align-items:center">'
             + "".join(links) + undo + "</nav>")
@@ -151,9 +210,16 @@ class EditorHandler(web.RequestHandler):
             self.set_header("Content-Type", "text/plain; charset=utf-8")
             self.finish("Refused: " + reason + "\n")
 
+    def lang(self) -> str:
+        """The form's language: the page's it was opened from (?lang=, then the form's __lang), else the site's."""
+        wanted = self.get_argument("__lang", None) or self.get_query_argument("lang", "")
+        return wanted if wanted in LANGUAGES else self.site.language()
+
     def t(self, text: str) -> str:
-        """An interface text in the site's language."""
-        return self.site.translate(self.site.language(), text)
+        """An interface text in the form's language (its catalogue read once per request)."""
+        if not hasattr(self, "gettext"):
+            self.gettext = self.site.messages(self.lang())
+        return self.gettext(text)
 
     def show_form(self, kind: str, rel: str, base: bytes | None, values: dict, body: str, problems=(), refusal: str = "",
                   diff: str = "", status: int = 200, controls=None) -> None:
@@ -172,10 +238,10 @@ class EditorHandler(web.RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(self.site.environment.get_template("form.html").render(
-            lang=self.site.language(), t=self.t, heading=heading, file=rel if base is not None else "", kind=kind,
+            lang=self.lang(), t=self.t, heading=heading, file=rel if base is not None else "", kind=kind,
             base=base64.b64encode(base).decode() if base is not None else "", token=self.site.editor.token,
             controls=controls, values=values, body=body, errors=errors, problems=listed, refusal=refusal, diff=diff,
-            saved="", zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/"))
+            zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/"))
 
 
 def field_names(controls, values: dict, prefix: str = ""):
@@ -295,7 +361,7 @@ class UndoHandler(EditorHandler):
             self.set_status(409)
             self.set_header("Content-Type", "text/html; charset=utf-8")
             esc = jinja2.utils.markupsafe.escape
-            self.finish(f'<!DOCTYPE html><html lang="{self.site.language()}"><head><meta charset="utf-8"><title>{esc(self.t("Not saved"))}</title>'
+            self.finish(f'<!DOCTYPE html><html lang="{self.lang()}"><head><meta charset="utf-8"><title>{esc(self.t("Not saved"))}</title>'
                         f'<link rel="stylesheet" href="{EDITOR_URL}/editor.css"></head><body><main><div class="refusal" role="alert">'
                         f"<h1>{esc(self.t('Nothing was undone'))}</h1><p>{esc(str(error))}</p>"
                         + (f'<pre class="diff">{esc(error.diff)}</pre>' if error.diff else "")

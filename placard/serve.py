@@ -40,7 +40,7 @@ from tornado.websocket import WebSocketHandler
 from watchfiles import Change, awatch
 
 from .editor import Editor
-from .editor_http import EditorSite, editor_bar, editor_routes, is_loopback, own_hosts
+from .editor_http import EditorSite, editor_bar, editor_routes, is_loopback, make_messages, own_hosts
 from .errors import BuildError, Problem
 from .output import Output
 from .pipeline import Project, preview_builder
@@ -438,7 +438,8 @@ class PreviewServer:
         if not is_loopback(host):
             self.log(f"Editing in the browser is off: the preview listens on {host}, not only on this computer (127.0.0.1).")
             return None
-        return EditorSite(Editor(self.project.root), lambda: self.state.preview, hosts=own_hosts(self.port))
+        language, messages = make_messages(self.project)
+        return EditorSite(Editor(self.project.root), lambda: self.state.preview, hosts=own_hosts(self.port), language=language, messages=messages)
 
     def start_watching(self) -> None:
         """Watch the project folder (site.yml, source folders coming or going) and the source folders.

@@ -337,3 +337,15 @@ def test_read_only_preview_has_no_editor(tmp_path):
     server = PreviewServer(make_project(tmp_path / "b"), lambda: None, logged.append, editing=True)
     assert server.make_editor_site("0.0.0.0") is None and "Editing in the browser is off" in logged[0]
     assert server.make_editor_site("127.0.0.1") is not None
+
+
+def test_the_bar_and_the_form_speak_the_pages_language(preview):
+    from placard.editor_http import editor_bar, make_messages
+
+    project, port, site = preview
+    site.language, site.messages = make_messages(project)
+    bar = editor_bar(site, "content/pages/about.md", "ru/about/index.html")
+    assert 'lang="ru"' in bar and "Изменить эту страницу" in bar and "Новое событие" in bar and "lang=ru" in bar
+    assert "New event" in editor_bar(site, None, "index.html")
+    status, form = request(port, "GET", "/__placard__/new/event?lang=kk")
+    assert status == 200 and '<html lang="kk">' in form and "Тексеру және сақтау" in form and 'name="__lang" value="kk"' in form
