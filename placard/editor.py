@@ -14,6 +14,7 @@ import io
 import os
 import re
 import secrets
+import subprocess
 import tempfile
 import threading
 import uuid
@@ -368,6 +369,33 @@ def keep_copy(root: Path, rel: str, data: bytes, now: datetime) -> Path:
     return copy
 
 
+def in_git(root: Path) -> bool:
+    """Whether the project is (inside) a git work tree, so saves can be kept as commits."""
+    try:
+        found = subprocess.run(["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 0 and found.stdout.strip() == "true"
+
+
+def commit_file(root: Path, rel: str, message: str) -> str | None:
+    """Commit the file `rel` as it is now (only it: the campaigner's other staged changes stay staged);
+    None when done or nothing to commit, else what git said."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+
+    try:
+        if not git("status", "--porcelain", "--", rel).stdout.strip():
+            return None  # already committed as it is
+        added = git("add", "--", rel)
+        if added.returncode != 0:
+            return added.stderr.strip()
+        done = git("commit", "--quiet", "--no-verify", "--only", "-m", message, "--", rel)
+        return None if done.returncode == 0 else (done.stderr.strip() or done.stdout.strip())
+    except (OSError, subprocess.SubprocessError) as error:
+        return str(error)
+
+
 def describe_difference(before: str, after: str, before_name: str, after_name: str) -> str:
     """A unified diff (difflib) of two texts, for the refusal message."""
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), before_name, after_name))
@@ -388,6 +416,8 @@ class Editor:
 
     root: Path
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    git: bool | None = None  # keep each save as a commit (None: find out, when the project is a git work tree)
+    notes: list[str] = field(default_factory=list)  # what went wrong keeping history (said in the terminal)
     saves: list[Save] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -482,10 +512,21 @@ class Editor:
                 raise EditRefused("nothing changed; nothing was written")
             if current is not None:
                 keep_copy(self.root, rel, current, now)
+                self.keep_in_git(rel, f"{rel}: as it was before the preview's editor saved it")
             write_atomically(target, data)
+            self.keep_in_git(rel, f"{rel}: saved in the preview's editor")
             save = Save(rel, current, data)
             self.saves.append(save)
             return save
+
+    def keep_in_git(self, rel: str, message: str) -> None:
+        """In a git work tree, commit the file as it is now (the previous version is then one commit back)."""
+        if self.git is None:
+            self.git = in_git(self.root)
+        if self.git:
+            failed = commit_file(self.root, rel, message)
+            if failed:
+                self.notes.append(f"{rel}: could not be committed ({failed}); the previous version is in {HISTORY_FOLDER}/")
 
     def undo(self, now: datetime) -> Save:
         """Put back the bytes the last save replaced (or remove the file it created), if the file is still as saved."""
@@ -503,6 +544,7 @@ class Editor:
                 target.unlink()
             else:
                 write_atomically(target, last.before)
+            self.keep_in_git(last.rel, f"{last.rel}: last save undone in the preview's editor")
             self.saves.pop()
             return last
 

@@ -104,6 +104,7 @@ class EditorSite:
     current: Callable[[], object]  # the current Preview (its generation, its origins)
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     hosts: frozenset[str] = frozenset()
+    log: Callable[[str], None] = lambda line: None  # the terminal
     rebuild_wait: float = SAVE_WAIT_SECONDS  # how long a save waits for the watcher's rebuild before showing the page
     language: Callable[[], str] = lambda: "en"
     messages: Callable[[str], Callable[[str], str]] = lambda lang: (lambda text: text)  # a language's gettext
@@ -316,6 +317,8 @@ class SaveHandler(EditorHandler):
         except EditRefused as error:
             self.show_form(kind, rel, base_bytes, values, body, refusal=str(error), diff=error.diff, status=409, controls=controls)
             return
+        self.site.log(f"{target}: saved from the browser (Undo last save puts it back)")
+        report_notes(self.site)
         await wait_for_rebuild(self.site, generation)
         self.redirect(self.site.page_of(target), status=303)
 
@@ -343,6 +346,13 @@ def empty_record(controls) -> dict:
     return {c.key: ([empty_record(c.records)] if c.widget == "records" else [] if c.widget == "lines" else "") for c in controls}
 
 
+def report_notes(site: EditorSite) -> None:
+    """Say in the terminal what went wrong keeping history (a commit git refused)."""
+    for note in site.editor.notes:
+        site.log(note)
+    site.editor.notes.clear()
+
+
 async def wait_for_rebuild(site: EditorSite, generation: int) -> None:
     """Wait (bounded) until the preview rebuilt after a save, so the page shown is the new one."""
     deadline = time.monotonic() + site.rebuild_wait
@@ -367,6 +377,8 @@ class UndoHandler(EditorHandler):
                         + (f'<pre class="diff">{esc(error.diff)}</pre>' if error.diff else "")
                         + f'</div><p><a href="/">{esc(self.t("Back to the preview"))}</a></p></main></body></html>')
             return
+        self.site.log(f"{undone.rel}: last save undone from the browser")
+        report_notes(self.site)
         await wait_for_rebuild(self.site, generation)
         self.redirect(self.site.page_of(undone.rel) if undone.before is not None else "/", status=303)
 

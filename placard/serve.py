@@ -439,7 +439,8 @@ class PreviewServer:
             self.log(f"Editing in the browser is off: the preview listens on {host}, not only on this computer (127.0.0.1).")
             return None
         language, messages = make_messages(self.project)
-        return EditorSite(Editor(self.project.root), lambda: self.state.preview, hosts=own_hosts(self.port), language=language, messages=messages)
+        return EditorSite(Editor(self.project.root), lambda: self.state.preview, hosts=own_hosts(self.port), language=language,
+                          messages=messages, log=self.log)
 
     def start_watching(self) -> None:
         """Watch the project folder (site.yml, source folders coming or going) and the source folders.

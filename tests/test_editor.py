@@ -349,3 +349,32 @@ def test_the_bar_and_the_form_speak_the_pages_language(preview):
     assert "New event" in editor_bar(site, None, "index.html")
     status, form = request(port, "GET", "/__placard__/new/event?lang=kk")
     assert status == 200 and '<html lang="kk">' in form and "Тексеру және сақтау" in form and 'name="__lang" value="kk"' in form
+
+
+def test_in_a_git_project_each_save_is_a_commit_and_other_staged_work_stays_staged(tmp_path):
+    import subprocess
+
+    project = make_project(tmp_path, {"content/events/vigil.md": COMMENTED})
+    def git(*args):
+        return subprocess.run(["git", "-C", str(project.root), *args], capture_output=True, text=True, check=True).stdout
+    git("init", "-q")
+    git("config", "user.name", "Campaigner")
+    git("config", "user.email", "campaigner@example.org")
+    git("add", "content/events/vigil.md")
+    git("commit", "-qm", "start")
+    (project.content / "pages" / "about.md").write_text("---\ntitle: About\nslug: about\n---\nStaged by hand.\n", encoding="utf-8")
+    git("add", "content/pages/about.md")
+    editor = Editor(project.root)
+    target = project.content / "events" / "vigil.md"
+    target.write_text(COMMENTED + "Changed in a text editor, not committed.\n", encoding="utf-8")
+    kind, text, source, values = editor.open_file("content/events/vigil.md")
+    values["venue"] = "Elsewhere"
+    rel, new, problems = editor.prepare(kind, "content/events/vigil.md", values, source.body, text)
+    editor.save(rel, new, target.read_bytes(), WHEN)
+    log = git("log", "--format=%s").splitlines()
+    assert log == ["content/events/vigil.md: saved in the preview's editor",
+                   "content/events/vigil.md: as it was before the preview's editor saved it", "start"]
+    assert "Changed in a text editor, not committed." in git("show", "HEAD~1:content/events/vigil.md")
+    assert git("diff", "--cached", "--name-only").split() == ["content/pages/about.md"]  # still staged, not committed
+    assert ".placard-history" not in git("status", "--porcelain")
+    assert editor.notes == []
