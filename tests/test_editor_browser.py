@@ -124,3 +124,21 @@ def test_two_tabs_on_one_file_refuse_the_second_save_and_undo_restores_the_bytes
     first.click("#placard-editor-bar >> text=Undo last save")
     first.wait_for_url(base + "about/")
     assert target.read_bytes() == original
+
+
+def test_another_website_cannot_write_even_knowing_the_token(served):
+    """A page on another origin submits a form to the preview (with the real token, as if it had leaked): refused."""
+    project, base, browser = served
+    tab = browser.new_page()
+    tab.goto(base + "__placard__/new/page")
+    token = tab.input_value("input[name=__token]")
+    attack = (f'<!DOCTYPE html><html><body><form method="post" action="{base}__placard__/save">'
+              f'<input name="__token" value="{token}"><input name="__kind" value="page"><input name="__file" value="">'
+              '<input name="__base" value=""><input name="title" value="Owned"><input name="slug" value="owned">'
+              '<input name="__body" value="x"><input name="__action" value="save"></form>'
+              "<script>document.forms[0].submit()</script></body></html>")
+    tab.route("http://evil.test/", lambda route: route.fulfill(status=200, content_type="text/html", body=attack))
+    tab.goto("http://evil.test/")
+    tab.wait_for_url(base + "__placard__/save")
+    assert tab.inner_text("body").startswith("Refused: a change must come from the preview's own pages")
+    assert not (project.content / "pages" / "owned.md").exists()
