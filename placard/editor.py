@@ -468,11 +468,15 @@ class Editor:
                 pass
         return values
 
-    def prepare(self, kind: str, rel: str | None, values: dict, body: str, base: str | None, meta: Any = None) -> tuple[str, str, list[Problem]]:
-        """(file to write, its new text, the build's problems with it)."""
+    def prepare(self, kind: str, rel: str | None, values: dict, body: str, base: str | None, meta: Any = None,
+                drop: tuple[str, ...] = ()) -> tuple[str, str, list[Problem]]:
+        """(file to write, its new text, the build's problems with it); `drop`: lines the schema does not know, to remove."""
         controls = self.controls(kind, meta)
         if rel:
             current = split_source(base if base is not None else "")
+            for key in drop:
+                if key in current.data and key not in {control.key for control in controls}:
+                    del current.data[key]
             if any(control.key == "sequence" for control in controls):
                 values = raise_sequence(text_values(parse_document(rel, base).meta, controls), values)
             source = Source(apply_values(current.data, values, controls), body, current.lead or ("\n" if body else ""), current.opening, current.closing)
@@ -547,6 +551,13 @@ class Editor:
             self.keep_in_git(last.rel, f"{last.rel}: last save undone in the preview's editor")
             self.saves.pop()
             return last
+
+
+def unknown_fields(meta: Any, controls: tuple[Control, ...]) -> list[tuple[str, str]]:
+    """(key, value as written) of each front-matter line the schema does not know (the build refuses them)."""
+    known = {control.key for control in controls}
+    meta = meta if isinstance(meta, dict) else {}
+    return [(key, str(value) if not isinstance(value, (dict, list)) else "...") for key, value in meta.items() if key not in known]
 
 
 def _doc(meta: LinedDict):

@@ -29,7 +29,7 @@ from tornado import web
 from .catalogue import check_catalogues
 from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
-from .editor import SCHEMAS, Editor, EditRefused, field_name, form_values, kind_of, render_body
+from .editor import SCHEMAS, Editor, EditRefused, field_name, form_values, kind_of, render_body, unknown_fields
 from .errors import BuildError
 from .models import LANGUAGES
 from .vocabulary import N_
@@ -71,6 +71,8 @@ EDITOR_TEXTS = (
     N_("Written in Markdown, as in a file. The preview beside it is made by the site's own converter."),
     N_('Preview of the text'),
     N_('Check and save'),
+    N_('Lines the site does not know'),
+    N_('Remove this line when saving'),
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
@@ -223,10 +225,11 @@ class EditorHandler(web.RequestHandler):
         return self.gettext(text)
 
     def show_form(self, kind: str, rel: str, base: bytes | None, values: dict, body: str, problems=(), refusal: str = "",
-                  diff: str = "", status: int = 200, controls=None) -> None:
+                  diff: str = "", status: int = 200, controls=None, drop: tuple[str, ...] = ()) -> None:
         """Render the form (its values, its problems beside their fields)."""
         controls = controls or self.site.editor.controls(kind, None)
-        known = set(field_names(controls, values))
+        unknown = unknown_fields(parse_document(rel, decode_bytes(base)).meta, controls) if base is not None else []
+        known = set(field_names(controls, values)) | {key for key, _ in unknown}
         errors: dict[str, list[str]] = {}
         listed = []
         for problem in problems:
@@ -241,7 +244,7 @@ class EditorHandler(web.RequestHandler):
         self.finish(self.site.environment.get_template("form.html").render(
             lang=self.lang(), t=self.t, heading=heading, file=rel if base is not None else "", kind=kind,
             base=base64.b64encode(base).decode() if base is not None else "", token=self.site.editor.token,
-            controls=controls, values=values, body=body, errors=errors, problems=listed, refusal=refusal, diff=diff,
+            controls=controls, values=values, body=body, errors=errors, unknown=unknown, drop=drop, problems=listed, refusal=refusal, diff=diff,
             zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/"))
 
 
@@ -298,24 +301,25 @@ class SaveHandler(EditorHandler):
         form = {key: [value.decode("utf-8", "replace") for value in values] for key, values in self.request.body_arguments.items()}
         values = form_values(form, controls)
         body = (form.get("__body") or [""])[-1].replace("\r\n", "\n")
+        drop = tuple(form.get("__drop") or ())
         action = self.get_body_argument("__action", "save")
         if action.startswith("add:"):
             add_row(values, controls, action[4:].split("."))
-            self.show_form(kind, rel, base_bytes, values, body, controls=controls)
+            self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop)
             return
         try:
-            target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta)
+            target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta, drop)
         except (EditRefused, DocumentError) as error:
-            self.show_form(kind, rel, base_bytes, values, body, refusal=str(getattr(error, "message", error)), status=409, controls=controls)
+            self.show_form(kind, rel, base_bytes, values, body, refusal=str(getattr(error, "message", error)), status=409, controls=controls, drop=drop)
             return
         if problems:
-            self.show_form(kind, rel, base_bytes, values, body, problems, status=422, controls=controls)
+            self.show_form(kind, rel, base_bytes, values, body, problems, status=422, controls=controls, drop=drop)
             return
         generation = self.site.current().generation
         try:
             editor.save(target, text, base_bytes, self.site.clock())
         except EditRefused as error:
-            self.show_form(kind, rel, base_bytes, values, body, refusal=str(error), diff=error.diff, status=409, controls=controls)
+            self.show_form(kind, rel, base_bytes, values, body, refusal=str(error), diff=error.diff, status=409, controls=controls, drop=drop)
             return
         self.site.log(f"{target}: saved from the browser (Undo last save puts it back)")
         report_notes(self.site)

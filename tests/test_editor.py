@@ -378,3 +378,18 @@ def test_in_a_git_project_each_save_is_a_commit_and_other_staged_work_stays_stag
     assert git("diff", "--cached", "--name-only").split() == ["content/pages/about.md"]  # still staged, not committed
     assert ".placard-history" not in git("status", "--porcelain")
     assert editor.notes == []
+
+
+def test_a_line_the_build_does_not_know_can_be_removed_in_the_form(preview):
+    project, port, site = preview
+    text = "---\ntitle: About\nslug: about\nends_at: 2026-12-10\n---\n\nAbout us.\n"
+    (project.content / "pages" / "about.md").write_text(text, encoding="utf-8")
+    form = {"__token": site.editor.token, "__kind": "page", "__file": "content/pages/about.md",
+            "__base": base64.b64encode(text.encode()).decode(), "title": "About", "slug": "about", "__body": "About us.\n", "__action": "save"}
+    origin = {"Origin": f"http://127.0.0.1:{port}"}
+    status, page = request(port, "POST", "/__placard__/save", form, origin)
+    assert status == 422 and '<code>ends_at: 2026-12-10</code>' in page and 'id="f-ends_at-error"' in page
+    assert "unknown field" in page
+    status, _ = request(port, "POST", "/__placard__/save", {**form, "__drop": "ends_at"}, origin)
+    assert status == 303
+    assert (project.content / "pages" / "about.md").read_text(encoding="utf-8") == text.replace("ends_at: 2026-12-10\n", "")
