@@ -95,6 +95,7 @@ def make_environment() -> jinja2.Environment:
     env.tests["match_date"] = lambda text: bool(DATE_RE.match(text or ""))
     env.tests["match_time"] = lambda text: bool(TIME_RE.match(text or ""))
     env.tests["match_url"] = lambda text: bool(URL_RE.match(text or ""))
+    env.tests["match_number"] = lambda text: (text or "").isdigit()
     return env
 
 

@@ -242,7 +242,7 @@ def preview(tmp_path):
     from placard.serve import Preview, PreviewState, make_app
 
     project = make_project(tmp_path)
-    state = PreviewState(Preview({"index.html": b"<!DOCTYPE html><html><head></head><body><p>home</p></body></html>"}, None, 1))
+    state = PreviewState(Preview({"index.html": b'<!DOCTYPE html><html lang="en"><head><title>Home</title></head><body><p>home</p></body></html>'}, None, 1))
     started, box = threading.Event(), {}
 
     def serve() -> None:
@@ -393,3 +393,22 @@ def test_a_line_the_build_does_not_know_can_be_removed_in_the_form(preview):
     status, _ = request(port, "POST", "/__placard__/save", {**form, "__drop": "ends_at"}, origin)
     assert status == 303
     assert (project.content / "pages" / "about.md").read_text(encoding="utf-8") == text.replace("ends_at: 2026-12-10\n", "")
+
+
+def test_the_forms_and_the_bar_are_valid_html_for_the_nu_checker(preview, tmp_path):
+    from test_accessible import vnu_errors, vnu_missing
+
+    if vnu_missing():
+        pytest.skip(vnu_missing())
+    project, port, site = preview
+    pages = {}
+    for kind in SCHEMAS:
+        pages[f"new-{kind}.html"] = request(port, "GET", f"/__placard__/new/{kind}")[1]
+    for rel in ("content/links/jane-doe.md", "content/events/demo.md", "content/events/demo-ru.md", "content/news/first-post.md"):
+        pages[rel.replace("/", "-") + ".html"] = request(port, "GET", "/__placard__/edit?" + urlencode({"file": rel}))[1]
+    bad = new_page_form(site.editor.token) | {"slug": "Bad Slug", "menu": "x"}
+    status, pages["problems.html"] = request(port, "POST", "/__placard__/save", bad, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 422
+    pages["home-with-bar.html"] = request(port, "GET", "/")[1]
+    checked, errors = vnu_errors({name: text.encode() for name, text in pages.items()}, tmp_path / "forms")
+    assert len(checked) == 10 and errors == []
