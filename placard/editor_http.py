@@ -30,7 +30,7 @@ from .catalogue import check_catalogues
 from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
 from .editor import SCHEMAS, Editor, EditRefused, field_name, form_values, kind_of, render_body, unknown_fields
-from .errors import BuildError
+from .errors import BuildError, Problem
 from .models import LANGUAGES
 from .vocabulary import N_
 from .urls import anchor_of, path_of
@@ -128,20 +128,32 @@ class EditorSite:
                 return "a change must come from the preview's own pages (Origin refused)"
         return None
 
-    def page_of(self, rel: str) -> str:
-        """The preview address of the page showing a content file (the register's anchor for an entity)."""
+    def output_of(self, rel: str, text: str | None = None) -> tuple[str, object] | None:
+        """(output path, item) of the page a content file makes (its text, else the file's), or None."""
         try:
             kind = kind_of(rel)
-            text = decode_bytes((self.editor.root / rel).read_bytes())
+            text = decode_bytes((self.editor.root / rel).read_bytes()) if text is None else text
             meta = parse_document(rel, text).meta
             config = self.editor.config()
         except (EditRefused, OSError, DocumentError, BuildError, ValueError):
-            return "/"
+            return None
         item = SimpleNamespace(kind=kind, slug=str(meta.get("slug") or "").strip(), lang=str(meta.get("lang") or config.language).strip())
-        if not item.slug:
-            return "/"
-        path = path_of(item, config.language)
-        return "/" + path.removesuffix("index.html") + anchor_of(item)
+        return (path_of(item, config.language), item) if item.slug else None
+
+    def page_of(self, rel: str) -> str:
+        """The preview address of the page showing a content file (the register's anchor for an entity)."""
+        found = self.output_of(rel)
+        return "/" + found[0].removesuffix("index.html") + anchor_of(found[1]) if found else "/"
+
+    def slug_problem(self, rel: str, text: str) -> Problem | None:
+        """The slug taken by another file (its page is already that file's in the last good build), or None."""
+        found = self.output_of(rel, text)
+        if found is None or found[1].kind == "entity":
+            return None  # (entities share the register page; the build checks their slugs)
+        other = self.current().origins.get(found[0], "")
+        if other.startswith("content/") and other != rel:
+            return Problem(rel, None, "slug", f"'{found[1].slug}' is already the slug of {other} (both would be /{found[0].removesuffix('index.html')}); choose another slug")
+        return None
 
 
 def make_messages(project) -> tuple[Callable[[], str], Callable[[str], Callable[[str], str]]]:
@@ -313,6 +325,8 @@ class SaveHandler(EditorHandler):
         except (EditRefused, DocumentError) as error:
             self.show_form(kind, rel, base_bytes, values, body, refusal=str(getattr(error, "message", error)), status=409, controls=controls, drop=drop)
             return
+        taken = None if problems else self.site.slug_problem(target, text)
+        problems = problems + [taken] if taken else problems
         if problems:
             self.show_form(kind, rel, base_bytes, values, body, problems, status=422, controls=controls, drop=drop)
             return

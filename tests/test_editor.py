@@ -19,6 +19,7 @@ from conftest import NOW, REPO, make_project
 from placard.editor import (SCHEMAS, Editor, EditRefused, controls_for, form_values, kind_of, raise_sequence,
                             split_source, join_source)
 from placard.models import EVENT_SCHEMA
+from placard.serve import Preview
 from placard.schema import Field, choice, parse_text
 
 WHEN = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
@@ -412,3 +413,11 @@ def test_the_forms_and_the_bar_are_valid_html_for_the_nu_checker(preview, tmp_pa
     pages["home-with-bar.html"] = request(port, "GET", "/")[1]
     checked, errors = vnu_errors({name: text.encode() for name, text in pages.items()}, tmp_path / "forms")
     assert len(checked) == 10 and errors == []
+
+
+def test_a_slug_another_file_has_is_refused_beside_the_slug(preview):
+    project, port, site = preview
+    site.current = lambda: Preview({}, None, 1, {"contact/index.html": "content/pages/write-to-us.md"})  # its slug is contact
+    status, page = request(port, "POST", "/__placard__/save", new_page_form(site.editor.token), {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 422 and 'id="f-slug-error"' in page and "already the slug of content/pages/write-to-us.md" in page
+    assert not (project.content / "pages" / "contact.md").exists()
