@@ -142,3 +142,33 @@ def test_another_website_cannot_write_even_knowing_the_token(served):
     tab.wait_for_url(base + "__placard__/save")
     assert tab.inner_text("body").startswith("Refused: a change must come from the preview's own pages")
     assert not (project.content / "pages" / "owned.md").exists()
+
+
+def test_an_entity_with_a_tie_and_two_sources_is_made_with_the_keyboard(served):
+    """Rows are added with the form's own buttons (no script needed), reached and pressed with the keyboard."""
+    project, base, browser = served
+    tab = browser.new_page()
+    tab.goto(base + "links/")
+    tab.click("#placard-editor-bar >> text=New entity")
+    tab.fill("#f-name", "Jane Roe")
+    tab.fill("#f-slug", "jane-roe")
+    tab.select_option("#f-type", "person")
+    tab.focus("button[value='add:ties']")
+    tab.keyboard.press("Enter")  # a tie, with its first source
+    tab.wait_for_selector("#f-ties\\.0\\.relation")
+    tab.select_option("#f-ties\\.0\\.relation", "board-member-of" if "board-member-of" in tab.inner_text("#f-ties\\.0\\.relation") else "owns")
+    tab.fill("#f-ties\\.0\\.object", "acme")
+    tab.fill("#f-ties\\.0\\.sources\\.0\\.post", "first-post")
+    tab.focus("button[value='add:ties.0.sources']")
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#f-ties\\.0\\.sources\\.1\\.url")
+    assert tab.input_value("#f-ties\\.0\\.object") == "acme"  # kept across the added row
+    tab.fill("#f-ties\\.0\\.sources\\.1\\.url", "https://example.org/board")
+    tab.fill("#f-ties\\.0\\.sources\\.1\\.title", "Board of directors")
+    tab.fill("#f-body-text", "A director.")
+    tab.focus("button.save")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(base + "links/#jane-roe")
+    assert "Jane Roe" in tab.inner_text("main")
+    written = (project.content / "links" / "jane-roe.md").read_text(encoding="utf-8")
+    assert "\nties:\n  - relation: " in written and "    object: acme\n    sources:\n      - post: first-post\n      - url: https://example.org/board\n        title: Board of directors\n" in written
