@@ -452,14 +452,9 @@ class Editor:
         return controls_for(SCHEMAS[kind])
 
     def new_values(self, kind: str) -> dict:
-        """A new item's values: the schema's defaults, a fresh uid for an event, the site's time zone."""
-        values = {control.key: control.default for control in controls_for(SCHEMAS[kind])}
-        values = {key: ([] if key in RECORDS or isinstance(SCHEMAS[kind][key].default, tuple) else value) for key, value in values.items()}
-        for key, control in ((c.key, c) for c in controls_for(SCHEMAS[kind])):
-            if control.widget == "lines":
-                values[key] = []
-            elif control.widget == "checkbox" and control.default != "True":
-                values[key] = ""
+        """A new item's values: empty, but the schema's default chosen in each list, a fresh uid for an event, the site's time zone."""
+        values = {control.key: [] if control.widget in ("records", "lines") else control.default if control.widget == "select" else ""
+                  for control in controls_for(SCHEMAS[kind])}
         if kind == "event":
             values["uid"] = str(uuid.uuid4())
             try:

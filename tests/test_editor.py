@@ -421,3 +421,18 @@ def test_a_slug_another_file_has_is_refused_beside_the_slug(preview):
     status, page = request(port, "POST", "/__placard__/save", new_page_form(site.editor.token), {"Origin": f"http://127.0.0.1:{port}"})
     assert status == 422 and 'id="f-slug-error"' in page and "already the slug of content/pages/write-to-us.md" in page
     assert not (project.content / "pages" / "contact.md").exists()
+
+
+def test_a_reply_of_several_lines_is_edited_in_a_text_area_and_kept(preview):
+    project, port, site = preview
+    text = ("---\ntitle: Thread\nslug: thread\ndate: 2011-12-18\nauthor: A\nreplies:\n  - author: B\n    date: 2011-12-19\n"
+            "    body: |\n      First line.\n      Second line.\n---\n\nPost.\n")
+    (project.content / "news" / "thread.md").write_text(text, encoding="utf-8")
+    status, form = request(port, "GET", "/__placard__/edit?" + urlencode({"file": "content/news/thread.md"}))
+    assert '<textarea id="f-replies.0.body" name="replies.0.body" rows=' in form and "First line.\nSecond line." in form
+    editor = Editor(project.root)
+    kind, original, source, values = editor.open_file("content/news/thread.md")
+    assert values["replies"][0]["body"] == "First line.\nSecond line.\n"
+    values["replies"][0]["author"] = "C"
+    _, new, problems = editor.prepare(kind, "content/news/thread.md", values, source.body, original)
+    assert problems == [] and new == text.replace("author: B", "author: C")
