@@ -28,7 +28,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
 
 from .content import SECTIONS, is_translation, load_config, load_item
-from .documents import DocumentError, LinedDict, LinedList, decode_bytes, parse_document
+from .documents import Document, DocumentError, LinedDict, decode_bytes, parse_document
 from .errors import BuildError, Problem, Problems
 from .markup import BodySource, convert_checked
 from .models import (
@@ -447,7 +447,7 @@ class Editor:
                 config = self.config()
             except BuildError:
                 config = None
-            if config is not None and is_translation(_doc(meta), config):
+            if config is not None and is_translation(as_document(meta), config):
                 return controls_for(TRANSLATION_SCHEMAS[kind])
         return controls_for(SCHEMAS[kind])
 
@@ -555,9 +555,8 @@ def unknown_fields(meta: Any, controls: tuple[Control, ...]) -> list[tuple[str, 
     return [(key, str(value) if not isinstance(value, (dict, list)) else "...") for key, value in meta.items() if key not in known]
 
 
-def _doc(meta: LinedDict):
-    """A stand-in Document for is_translation, which reads only its front matter."""
-    from .documents import Document
+def as_document(meta: LinedDict) -> Document:
+    """A Document of front matter alone, for is_translation (which reads only that)."""
     return Document("", meta, "", 1)
 
 
