@@ -36,6 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve.add_argument("--read-only", action="store_true", help="no editing in the browser (no Edit links, no forms)")
     check = sub.add_parser("check", help="audit output/: no request to another host, every internal link resolves, headings, page weight")
     check.add_argument("--offline", action="store_true", help="also require links to name files (for a file:// or zip copy)")
     check.add_argument("--dir", type=Path, help="the built folder to audit (default: output/)")
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(project, host=args.host, port=args.port, open_browser=args.open, clock=(lambda: now) if given_now else None)
+            return serve(project, host=args.host, port=args.port, open_browser=args.open, read_only=args.read_only, clock=(lambda: now) if given_now else None)
         if args.command == "check":
             return run_check(args.dir or project.output, args.offline, budget=page_budget(project))
         if args.command == "zip":

@@ -343,8 +343,8 @@ EVENT_SCHEMA = {
     "slug": Field(parse_slug, required=True),
     "uid": Field(parse_uuid),  # required; load_event explains a missing one with a fresh UUID to paste
     "sequence": Field(parse_int, default=0),
-    "starts": Field(parse_text, required=True, help=" (YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event)"),
-    "ends": Field(parse_text),
+    "starts": Field(parse_text, required=True, help=" (YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event)", widget="local-time"),
+    "ends": Field(parse_text, widget="local-time"),
     "timezone": Field(parse_timezone, required=True, help=" (e.g. Europe/London)"),
     "ambiguous_time": Field(choice("earlier", "later")),
     "kind": Field(choice(*EVENT_KINDS), default="static-protest"),

@@ -32,6 +32,7 @@ class Field:
     required: bool = False
     default: Any = None
     help: str = ""
+    widget: str = ""  # how the preview's form edits it when the parser alone does not say (placard.editor), e.g. "local-time"
 
 
 def parse_text(value: Any) -> str:
@@ -220,6 +221,7 @@ def choice(*options: str) -> Parser:
         return text
 
     parse_choice.__doc__ = "one of: " + ", ".join(options)
+    parse_choice.options = options  # the preview's form offers exactly these (placard.editor)
     return parse_choice
 
 
@@ -255,6 +257,7 @@ def list_of(item: Parser) -> Parser:
                 raise FieldError(f"item {index}: {exc}") from None
         return tuple(result)
 
+    parse_list.item = item  # the preview's form edits one item per line (placard.editor)
     return parse_list
 
 

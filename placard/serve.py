@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 import webbrowser
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator, Callable, Mapping
@@ -39,6 +39,8 @@ from tornado import httpserver, netutil, web
 from tornado.websocket import WebSocketHandler
 from watchfiles import Change, awatch
 
+from .editor import Editor
+from .editor_http import EditorSite, editor_bar, editor_routes, is_loopback, make_messages, own_hosts
 from .errors import BuildError, Problem
 from .output import Output
 from .pipeline import Project, preview_builder
@@ -74,6 +76,7 @@ class Preview:
     files: Mapping[str, bytes]
     failure: Failure | None = None
     generation: int = 0  # changes on every rebuild, good or bad; the browser compares it
+    origins: Mapping[str, str] = field(default_factory=dict)  # output path -> what made it (content/... for an item's page)
 
     @property
     def pages(self) -> int:
@@ -108,14 +111,14 @@ def rebuild(build: Builder, previous: Preview, log: Log) -> Preview:
             log(str(problem))
         log(f"Rebuild failed: {count} problem{'s' if count != 1 else ''}. {still}; fix and save to retry.")
         title = f"The site could not be {'re' if kept else ''}built: {count} problem{'s' if count != 1 else ''}"
-        return Preview(previous.files, Failure(title, tuple(error.problems), kept), generation)
+        return Preview(previous.files, Failure(title, tuple(error.problems), kept), generation, previous.origins)
     except Exception as error:  # a bug in placard must not stop the preview; the details go to the terminal
         log("".join(traceback.format_exception(error)).rstrip())
         log(f"Rebuild failed with an unexpected error (above). {still}.")
         message = (f"{type(error).__name__}: {error}. This is probably a bug in placard, not in your files; "
                    "the details are in the terminal. Undo your last change or ask for help.")
-        return Preview(previous.files, Failure("The preview hit an unexpected error", (Problem("", None, "", message),), kept), generation)
-    preview = Preview(dict(output.files), None, generation)
+        return Preview(previous.files, Failure("The preview hit an unexpected error", (Problem("", None, "", message),), kept), generation, previous.origins)
+    preview = Preview(dict(output.files), None, generation, dict(output.origins))
     log(f"rebuilt {preview.pages} pages in {round((time.perf_counter() - started) * 1000)} ms")
     return preview
 
@@ -174,18 +177,20 @@ PREVIEW_CSP = (
     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     b"img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'"
 )
+EDITING_CSP = PREVIEW_CSP.replace(b"form-action 'none'", b"form-action 'self'")  # the editing bar's Undo is a form
 CSP_META = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")')
 
 
-def inject_preview(page: bytes, preview: Preview) -> bytes:
-    """Add the reload script (before </head>) and the error overlay (after <body>) to one HTML page."""
-    page = CSP_META.sub(lambda m: m.group(1) + PREVIEW_CSP + m.group(2), page, count=1)
+def inject_preview(page: bytes, preview: Preview, bar: str = "") -> bytes:
+    """Add the reload script (before </head>), the error overlay and the editing bar (after <body>) to one HTML page."""
+    csp = EDITING_CSP if bar else PREVIEW_CSP
+    page = CSP_META.sub(lambda m: m.group(1) + csp + m.group(2), page, count=1)
     script = reload_script(preview.generation).encode()
     head = page.find(b"</head>")
     page = page[:head] + script + page[head:] if head >= 0 else script + page
-    if preview.failure is None:
+    if preview.failure is None and not bar:
         return page
-    overlay = render_overlay(preview.failure).encode()
+    overlay = (render_overlay(preview.failure) if preview.failure else "").encode() + bar.encode()
     body = re.search(rb"<body[^>]*>", page)
     at = body.end() if body else len(page)
     return page[:at] + overlay + page[at:]
@@ -236,10 +241,15 @@ class PreviewState:
 class PageHandler(web.RequestHandler):
     """Serve the last good site from memory, with the preview additions on HTML pages."""
 
-    def initialize(self, state: PreviewState) -> None:
+    def initialize(self, state: PreviewState, site: EditorSite | None = None) -> None:
         self.state = state
+        self.site = site
 
     def get(self, url_path: str) -> None:
+        if self.site is not None and self.site.allows(self.request):  # the pages carry the editor's token: never to a rebinding page
+            self.set_status(403)
+            self.finish("Refused: " + self.site.allows(self.request) + "\n")
+            return
         preview = self.state.preview
         key, redirect = resolve_request(url_path, preview.files)
         if redirect:
@@ -252,7 +262,8 @@ class PageHandler(web.RequestHandler):
         data = preview.files[key] if key else NOT_BUILT_PAGE
         path = key or "404.html"
         if path.endswith(".html"):
-            data = inject_preview(data, preview)
+            bar = editor_bar(self.site, preview.origins.get(key or ""), key or "") if self.site is not None else ""
+            data = inject_preview(data, preview, bar)
         self.set_header("Content-Type", content_type(path))
         self.finish(data)
 
@@ -310,15 +321,16 @@ class ReloadSocket(WebSocketHandler):
         self.state.sockets.discard(self)
 
 
-def make_app(state: PreviewState) -> web.Application:
-    """Routes: the reload socket and script, the build id, then every site path."""
+def make_app(state: PreviewState, site: EditorSite | None = None) -> web.Application:
+    """Routes: the reload socket and script, the build id, the editor (unless read-only), then every site path."""
     return web.Application(
         [
             (r"/livereload", ReloadSocket, {"state": state}),
             (r"/livereload\.js", LiveReloadJSHandler),
             (BUILD_ID_URL, BuildIdHandler, {"state": state}),
             (PREVIEW_SCRIPT_URL, PreviewScriptHandler),
-            (r"/(.*)", PageHandler, {"state": state}),
+            *(editor_routes(site) if site is not None else []),
+            (r"/(.*)", PageHandler, {"state": state, "site": site}),
         ],
         log_function=lambda handler: None,  # the terminal is for rebuilds and problems, not requests
         websocket_ping_interval=None,
@@ -386,8 +398,10 @@ def source_filter(project: Project) -> Callable[[Change, str], bool]:
 class PreviewServer:
     """Runs on an asyncio loop: serves the current Preview and rebuilds when sources change."""
 
-    def __init__(self, project: Project, build: Builder, log: Log, debounce: float = DEBOUNCE_SECONDS) -> None:
+    def __init__(self, project: Project, build: Builder, log: Log, debounce: float = DEBOUNCE_SECONDS, editing: bool = False) -> None:
         self.project = project
+        self.editing = editing  # the editor's forms (placard.editor_http), off with `serve --read-only`
+        self.editor_site: EditorSite | None = None
         self.build = build
         self.log = log
         self.debounce = debounce
@@ -411,10 +425,22 @@ class PreviewServer:
     async def start(self, host: str, port: int) -> int:
         """Listen (on the next free port if need be) and start watching; returns the port."""
         sockets, self.port = bind_port(host, port, self.log)
-        self.http = httpserver.HTTPServer(make_app(self.state))
+        self.editor_site = self.make_editor_site(host)
+        self.http = httpserver.HTTPServer(make_app(self.state, self.editor_site))
         self.http.add_sockets(sockets)
         self.start_watching()
         return self.port
+
+    def make_editor_site(self, host: str) -> EditorSite | None:
+        """The editor for this server (its token made now), or None when read-only or not on this computer only."""
+        if not self.editing:
+            return None
+        if not is_loopback(host):
+            self.log(f"Editing in the browser is off: the preview listens on {host}, not only on this computer (127.0.0.1).")
+            return None
+        language, messages = make_messages(self.project)
+        return EditorSite(Editor(self.project.root), lambda: self.state.preview, hosts=own_hosts(self.port), language=language,
+                          messages=messages, log=self.log)
 
     def start_watching(self) -> None:
         """Watch the project folder (site.yml, source folders coming or going) and the source folders.
@@ -527,6 +553,8 @@ async def run_until_stopped(server: PreviewServer, host: str, port: int, open_br
     shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
     url = f"http://{shown}:{bound}/"
     server.log(f"Serving the preview on {url} (drafts shown, marked). Rebuilds on every save. Press Ctrl-C to stop.")
+    if server.editor_site is not None:
+        server.log("Editing in the browser is on: every page has an Edit link (this computer only; `serve --read-only` turns it off).")
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
@@ -536,10 +564,10 @@ async def run_until_stopped(server: PreviewServer, host: str, port: int, open_br
 
 
 def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-          clock: Clock | None = None, log: Log = print_flush) -> int:
-    """`build.py serve`: preview the site with live reload until Ctrl-C; exit status 0."""
+          clock: Clock | None = None, log: Log = print_flush, read_only: bool = False) -> int:
+    """`build.py serve`: preview the site with live reload until Ctrl-C (editing in the browser unless read-only); exit status 0."""
     logging.getLogger("tornado.access").disabled = True
-    server = PreviewServer(project, make_builder(project, clock or system_clock), log)
+    server = PreviewServer(project, make_builder(project, clock or system_clock), log, editing=not read_only)
     try:
         server.build_first()
         asyncio.run(run_until_stopped(server, host, port, open_browser))

@@ -1,0 +1,28 @@
+// The preview's editing form: the body's live preview, converted by the build's own Markdown pipeline
+// (POST /__placard__/render with the form's token); focus on the problems or refusal after a save.
+(function () {
+  var form = document.querySelector('form[action="/__placard__/save"]');
+  var alert = document.getElementById('refusal') || document.getElementById('problems');
+  if (alert) alert.focus();
+  if (!form) return;
+  var body = document.getElementById('f-body-text');
+  var out = document.getElementById('body-preview');
+  var timer = null, asked = 0;
+  function render() {
+    var mine = ++asked;
+    var data = new FormData();
+    data.append('__token', form.elements.__token.value);
+    data.append('__body', body.value);
+    fetch('/__placard__/render', {method: 'POST', body: data, cache: 'no-store'})
+      .then(function (r) { return r.json(); })
+      .then(function (answer) {
+        if (mine !== asked) return;
+        out.innerHTML = answer.html;
+        answer.problems.forEach(function (text) {
+          var p = document.createElement('p'); p.className = 'error'; p.textContent = text; out.appendChild(p);
+        });
+      });
+  }
+  body.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(render, 250); });
+  render();
+})();
