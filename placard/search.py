@@ -12,6 +12,7 @@ Output, so they are never indexed.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tempfile
 from pathlib import Path
@@ -38,6 +39,8 @@ def build_search_index(pages: dict[str, bytes]) -> dict[str, bytes]:
         program = str(get_executable())
     except (ImportError, OSError, FileNotFoundError):
         raise SearchUnavailable("the search index needs Pagefind: run `pip install -r requirements.txt`, or set 'search: false' in site.yml") from None
+    if not any(path.endswith(".html") for path in pages):
+        return {}  # nothing to index (Pagefind refuses an empty site): the search page says no results
     with tempfile.TemporaryDirectory(prefix="placard-search-") as folder:
         site, bundle = Path(folder) / "site", Path(folder) / "bundle"
         for path, data in sorted(pages.items()):
@@ -58,5 +61,11 @@ def build_search_index(pages: dict[str, bytes]) -> dict[str, bytes]:
         if run.returncode != 0:
             raise SearchUnavailable(f"Pagefind could not build the search index ({(run.stderr or run.stdout).strip()[:300]}); "
                                     "reinstall it with `pip install -r requirements.txt`, or set 'search: false' in site.yml")
-        return {f"{SEARCH_DIR}/{file.relative_to(bundle).as_posix()}": file.read_bytes()
-                for file in sorted(bundle.rglob("*")) if file.is_file() and is_kept(file.relative_to(bundle).as_posix())}
+        files = {f"{SEARCH_DIR}/{file.relative_to(bundle).as_posix()}": file.read_bytes()
+                 for file in sorted(bundle.rglob("*")) if file.is_file() and is_kept(file.relative_to(bundle).as_posix())}
+        entry = f"{SEARCH_DIR}/pagefind-entry.json"
+        if entry in files:  # Pagefind lists the languages in hash-map order, different on every run: sorted, the same input gives the same bytes
+            data = json.loads(files[entry])
+            data["languages"] = dict(sorted(data.get("languages", {}).items()))
+            files[entry] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return files

@@ -132,7 +132,7 @@ def test_without_an_upcoming_protest_the_primary_action_comes_first(tmp_path):
 def test_actions_are_on_the_home_page_and_after_every_post_and_event_in_each_language(fixture_site):
     site, output = fixture_site
     paths = ["index.html", "ru/index.html", "kk/index.html"]
-    paths += [path for path in output.files if re.fullmatch(r"(ru/|kk/)?(news|calendar)/[a-z0-9-]+/index.html", path)]
+    paths += [path for path in output.files if re.fullmatch(r"(ru/|kk/)?(news|calendar)/(?!\d{4}/)[a-z0-9-]+/index.html", path)]  # (not the year archives)
     assert len(paths) >= 8
     for path in paths:
         html = page(output, path)
@@ -376,7 +376,7 @@ def test_accent_colour_forms():
 
 def test_switching_language_on_a_translation_goes_to_the_original_not_to_the_home_page(fixture_site):
     _, output = fixture_site
-    kk = next(path for path in output.files if path.startswith("kk/news/") and path.endswith("/index.html") and "page/" not in path and path != "kk/news/index.html")
+    kk = "kk/news/birinshi-zhazba/index.html"  # the Kazakh translation of first-post
     html = page(output, kk)
     switcher = html[html.index('<nav class="languages"'):html.index("</nav>", html.index('<nav class="languages"'))]
     assert '<a href="../../../news/first-post/" hreflang="ru" lang="ru" title="Эта страница не переведена; ссылка ведёт на оригинал.">Русский</a>' in switcher

@@ -168,7 +168,7 @@ def test_an_entity_with_a_tie_and_two_sources_is_made_with_the_keyboard(served):
     tab.fill("#f-body-text", "A director.")
     tab.focus("button.save")
     tab.keyboard.press("Enter")
-    tab.wait_for_url(base + "links/#jane-roe")
+    tab.wait_for_url(base + "links/jane-roe/")  # the entity's own page
     assert "Jane Roe" in tab.inner_text("main")
     written = (project.content / "links" / "jane-roe.md").read_text(encoding="utf-8")
     assert "\nties:\n  - relation: " in written and "    object: acme\n    sources:\n      - post: first-post\n      - url: https://example.org/board\n        title: Board of directors\n" in written

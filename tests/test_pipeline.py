@@ -14,15 +14,16 @@ def test_fixture_site_builds_every_page_type(project):
     out = project.output
     for rel in ["index.html", "news/index.html", "news/first-post/index.html", "calendar/index.html",
                 "calendar/demo/index.html", "links/index.html", "about/index.html", "tags/zhanaozen/index.html",
-                "feed.xml", "sitemap.xml", "robots.txt", "404.html", "style.css"]:
+                "feed.xml", "sitemap.xml", "robots.txt", "404.html", "style.css", "contact/index.html", "accent.css", "campaign.asc"]:
         assert (out / rel).is_file(), rel
     # 14 pages + a printable flyer per event (2) in English; in ru and kk each: home, news, calendar,
-    # register, tags and 3 tag pages (8), plus the ru event with its flyer (2) and the kk post (1)
+    # register, tags and 3 tag pages (8), plus the ru event with its flyer (2) and the kk post (1); the
+    # contact page in each language (3)
     for rel in ["ru/index.html", "ru/calendar/demonstratsiya-u-palaty/index.html", "ru/calendar/demonstratsiya-u-palaty/flyer/index.html",
                 "kk/news/birinshi-zhazba/index.html", "ru/feed.xml", "kk/feed.xml", "ru/calendar.ics", "kk/calendar.ics"]:
         assert (out / rel).is_file(), rel
-    # and in each language: a page per entity (3), per year (2), per author (2) and the authors' index
-    assert report.pages == 16 + 8 + 8 + 2 + 1 + 3 * (3 + 2 + 2 + 1)
+    # and in each language: a page per entity (3), per year (2), per author (2), the authors' index, and the contact page
+    assert report.pages == 16 + 8 + 8 + 2 + 1 + 3 * (3 + 2 + 2 + 1 + 1)
 
 
 def test_drafts_and_future_posts_are_held_back_with_reasons(project):
