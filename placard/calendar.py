@@ -20,7 +20,6 @@ from markupsafe import Markup
 from . import installed_version
 from .catalogue import N_, Catalogue
 from .languages import translations_of, view_of
-from .share_cards import share_card_path
 from .models import Event, Site, SiteConfig
 from .share import directions_url
 from .templating import format_duration
@@ -256,6 +255,8 @@ SHARE_IMAGE = "share.png"
 
 def event_json_ld(event: Event, config: SiteConfig, catalogue: Catalogue = ENGLISH) -> dict:
     """The schema.org Event for search engines and calendar apps that read pages."""
+    from .share_cards import share_card_path  # (here: the lines above are the message catalogue's references)
+
     data: dict = {
         "@context": "https://schema.org",
         "@type": "Event",

@@ -216,3 +216,21 @@ def test_an_image_written_in_code_is_text_not_a_photo_to_find():
 
     text = "Write `![Alt](a.jpg)` like this.\n\n```\n![Alt](b.jpg)\n```\n\n![Real](c.jpg)"
     assert [(ref.line, ref.src) for ref in find_image_refs("content/news/x.md", text, 10)] == [(16, "c.jpg")]
+
+
+def test_a_rebuild_with_nothing_changed_makes_no_derivative_and_reads_no_photo(tmp_path, monkeypatch):
+    import placard.incremental.session as session
+
+    files = {f"content/news/p{n}.md": POST.format(body=f"![Photo {n}](p{n}.jpg)").replace("photo-post", f"p{n}") for n in range(3)}
+    project = make_project(tmp_path, {**files, **{f"content/news/p{n}.jpg": jpeg(600 + n, 400) for n in range(3)}})
+    monkeypatch.setattr(session, "RACY_SECONDS", -1.0)  # the files count as written long ago (no racy-clean window)
+    build(project, NOW)
+    before = {path.name: path.read_bytes() for path in (project.output / "news").glob("p*.*w.*")}
+
+    def refuse(*args):
+        raise AssertionError("made again")
+    monkeypatch.setattr(session, "make_derivatives", refuse)
+    monkeypatch.setattr(session, "plan_image", refuse)
+    monkeypatch.setattr(session, "draw_share_card", refuse)
+    build(project, NOW)
+    assert {path.name: path.read_bytes() for path in (project.output / "news").glob("p*.*w.*")} == before and len(before) == 18  # 480 and 600-602 px, 3 formats, 3 photos

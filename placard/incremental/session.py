@@ -177,11 +177,11 @@ class IncrementalSession:
 
         def plan_cached(path: str, data: bytes, modern, max_bytes: int):
             key = file_key(path, str(project.content / path), config_key + repr(modern).encode())
-            found = self.store.get_memo("image", key) if key is not None else None
+            found = self.store.get_memo("image " + path, key) if key is not None else None  # (one memo per name)
             if found is None:
                 found = plan_image(path, data(), modern, max_bytes)
                 if key is not None:
-                    self.store.put_memo("image", key, found)
+                    self.store.put_memo("image " + path, key, found)
             return found
 
         return plan_site_images(project.root, project.content, site, inside, plan_cached)
@@ -191,13 +191,13 @@ class IncrementalSession:
         made: dict[str, bytes] = {}
         missing = []
         for image in plan.images.values():
-            found = self.store.get_memo("derivatives", derivative_key(image))
+            found = self.store.get_memo("derivatives " + image.path, derivative_key(image))  # (the store keeps one value per name)
             if found is None:
                 missing.append(image)
             else:
                 made.update(found)
         for image, files in zip(missing, on_workers(derive_one, [(project, image) for image in missing])):
-            self.store.put_memo("derivatives", derivative_key(image), files)
+            self.store.put_memo("derivatives " + image.path, derivative_key(image), files)
             made.update(files)
         return made
 
@@ -206,13 +206,13 @@ class IncrementalSession:
         made: dict[str, bytes] = {}
         missing = []
         for card in cards:
-            found = self.store.get_memo("share card", digest_value(repr(card).encode()))
+            found = self.store.get_memo("share card " + card.path, digest_value(repr(card).encode()))
             if found is None:
                 missing.append(card)
             else:
                 made[card.path] = found
         for card, data in zip(missing, on_workers(draw_card, [(project, card) for card in missing])):
-            self.store.put_memo("share card", digest_value(repr(card).encode()), data)
+            self.store.put_memo("share card " + card.path, digest_value(repr(card).encode()), data)
             made[card.path] = data
         return made
 
