@@ -264,7 +264,7 @@ def test_code_messages_come_from_the_pot_not_from_placards_source(monkeypatch):
     catalogue.code_messages.cache_clear()
     messages = catalogue.code_messages()
     assert not opened, opened
-    assert messages["owned by"].startswith("placard/") and messages["CANCELLED: %(title)s"] == "placard/calendar.py:42"
+    assert messages["owned by"].startswith("placard/") and messages["CANCELLED: %(title)s"] == "placard/calendar.py:41"
 
 
 def test_placeholders_survive_translation():
