@@ -5,14 +5,15 @@ script, a WebAssembly search engine per language and the index split into chunks
 only for the words searched, from the site itself (no other host). Each page's `<html lang>` picks its
 language's index, so a search from the Russian search page finds Russian pages.
 
-The pages are copied into a temporary folder and the bundle written into another; only complete bundles
-reach the build's Output (never a half-written output/). Drafts and held-back items are not in the
+The pages are copied into a temporary folder for Pagefind to read, and the bundle comes back in memory;
+only a complete bundle reaches the build's Output (never a half-written output/). Drafts and held-back items are not in the
 Output, so they are never indexed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from pathlib import Path
 
@@ -38,12 +39,14 @@ def build_search_index(pages: dict[str, bytes]) -> dict[str, bytes]:
     except ImportError:
         raise SearchUnavailable("the search index needs Pagefind: run `pip install -r requirements.txt`, or set 'search: false' in site.yml") from None
 
-    async def run(site: Path, bundle: Path) -> None:
-        # Leaving the context writes the bundle to `output_path` (a relative default would be the process's folder).
+    async def run(site: Path, spare: Path) -> dict[str, bytes]:
+        # The bundle comes back through Pagefind's pipe (get_files), complete: files it writes to disk may be cut
+        # short when its process is stopped. Leaving the context writes a copy anyway, into `spare` (thrown away).
         config = IndexConfig(root_selector="main", exclude_selectors=["thead", "nav", ".entity-page > p.meta:first-child"],
-                             write_playground=False, output_path=str(bundle))
+                             write_playground=False, output_path=str(spare))
         async with PagefindIndex(config) as index:
             await index.add_directory(str(site), glob="**/*.html")
+            return {file["path"]: file["content"] for file in await index.get_files()}
 
     with tempfile.TemporaryDirectory(prefix="placard-search-") as folder:
         site, bundle = Path(folder) / "site", Path(folder) / "bundle"
@@ -52,9 +55,16 @@ def build_search_index(pages: dict[str, bytes]) -> dict[str, bytes]:
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_bytes(data)
         try:
-            asyncio.run(run(site, bundle))
+            files = asyncio.run(run(site, bundle))
         except Exception as exc:  # the Pagefind service's own errors (a missing binary, a crash)
             raise SearchUnavailable(f"Pagefind could not build the search index ({type(exc).__name__}: {exc}); "
                                     "reinstall it with `pip install -r requirements.txt`, or set 'search: false' in site.yml") from None
-        return {f"{SEARCH_DIR}/{file.relative_to(bundle).as_posix()}": file.read_bytes()
-                for file in sorted(bundle.rglob("*")) if file.is_file() and is_kept(file.relative_to(bundle).as_posix())}
+        return {f"{SEARCH_DIR}/{path}": canonical(path, files[path]) for path in sorted(files) if is_kept(path)}
+
+
+def canonical(path: str, data: bytes) -> bytes:
+    """The file as published: pagefind-entry.json with its keys sorted (Pagefind writes its languages in hash-map
+    order, which differs from run to run; builds must be byte-identical), every other file as Pagefind made it."""
+    if path != "pagefind-entry.json":
+        return data
+    return json.dumps(json.loads(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
