@@ -171,6 +171,9 @@ timezone: Europe/London
 # mirrors:
 #   - https://mirror.example.net/campaign/
 
+# A search page in each language, its index built with the site (true unless set to false).
+# search: false
+
 # The site's title, tagline and description in each language besides the default one.
 {translations}"""
 
