@@ -164,7 +164,7 @@ def add_data_files(output: Output, project: Project, site: Site, catalogues, ind
 
 def published_images(session: Session, project: Project, site: Site, images: ImagePlan) -> dict[str, bytes]:
     """The photos' derivatives and every post's and event's share card (derivatives.py, share_cards.py)."""
-    style = project.static_layers.files().get("style.css")
+    style = project.static_layers.find("style.css")
     accent = accent_of(style.read_text(encoding="utf-8", errors="replace")) if style is not None else ACCENT
     return {**session.derivatives(project, images), **session.share_cards(project, plan_share_cards(site, images, accent))}
 
@@ -201,11 +201,12 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed, and
     a build with nothing to change return at once (placard.incremental.unchanged)."""
     started = time.perf_counter()
-    kept = find_unchanged(project, now, options) if use_cache and not preview else None
+    shortcut = use_cache and not preview
+    inputs = begin_build(project, options) if shortcut else ("", False)  # the inputs' metadata, read once
+    kept = find_unchanged(project, now, inputs) if shortcut else None
     if kept is not None:
         summary = BuildSummary.from_dict(kept.summary["site"])
         return BuildReport(summary, kept.summary["pages"], kept.summary["files"], round((time.perf_counter() - started) * 1000), kept.notes, unchanged=True)
-    inputs = begin_build(project, options)
     cache_notes: list[str] = []  # why the cache was not used, if so
     store = (open_store(project.root, project.output, cache_notes) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
@@ -221,7 +222,7 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     pages = sum(1 for path in output.paths() if path.endswith(".html"))
     notes = output.notes + tuple(cache_notes + store.notes)  # (the store's: damaged, or could not be saved)
     summary = BuildSummary.of(site)
-    if use_cache and not preview:
+    if shortcut:
         record_build(project, inputs, now, next_change(site), list(output.paths()),
                      {"site": summary.as_dict(), "pages": pages, "files": len(output)}, output.notes)
     return BuildReport(summary, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
@@ -333,8 +334,8 @@ def add_static(output: Output, project: Project, site: Site) -> None:
     picture drawn from the site's title when neither has one."""
     add_tree(output, project, project.static)
     own = output.paths()
-    for rel, file in project.static_layers.files().items():
-        if file.is_relative_to(project.theme) and rel not in own:
+    for rel, file in Layers((project.theme / "static",)).files().items():  # (the site's own are in already)
+        if rel not in own:
             output.add(rel, file.read_bytes(), f"placard's theme: static/{rel}")
     if SHARE_IMAGE not in output.paths():
         output.add(SHARE_IMAGE, draw_share_image(site.config.title, site.config.tagline), "the site's title (site.yml)")

@@ -103,8 +103,9 @@ def memo_file(project) -> Path:
     return project.root / CACHE_DIR / MEMO_FILE
 
 
-def find_unchanged(project, now: datetime, options) -> Unchanged | None:
-    """The last build's summary if this build would write exactly what output/ holds, else None."""
+def find_unchanged(project, now: datetime, started: tuple[str, bool]) -> Unchanged | None:
+    """The last build's summary if this build would write exactly what output/ holds, else None.
+    `started` is begin_build's state of the inputs (read once: a build that goes on records the same)."""
     try:
         memo = json.loads(memo_file(project).read_text(encoding="utf-8"))
         if memo.get("format") != FORMAT:
@@ -112,7 +113,7 @@ def find_unchanged(project, now: datetime, options) -> Unchanged | None:
         built, until = datetime.fromisoformat(memo["now"]), datetime.fromisoformat(memo["valid_until"])
         if not built <= now < until:
             return None
-        if memo["inputs"] != inputs_state(project, options)[0] or memo["outputs"] != outputs_state(project.output, memo["files"]):
+        if memo["inputs"] != started[0] or memo["outputs"] != outputs_state(project.output, memo["files"]):
             return None
         return Unchanged(memo["summary"], tuple(memo["notes"]))
     except (OSError, ValueError, KeyError, TypeError):
