@@ -16,6 +16,7 @@ from pathlib import Path
 from . import installed_version
 from .errors import BuildError, Problem
 from .models import LANGUAGES
+from .scaffold import yaml_text
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,9 @@ def starter_files(languages: tuple[str, ...], now: datetime) -> dict[str, str]:
         files[f"content/news/{year}-01-15-example-news-post-{lang}.md"] = translation_text(words.post_title, f"example-news-post-{lang}", lang, "example-news-post", words.post_summary, words.post_body)
         files[f"content/events/{year}-06-20-example-protest-{lang}.md"] = translation_text(
             words.event_title, f"example-protest-{lang}", lang, "example-protest", None, words.event_body,
-            extra=f"venue: {quote(words.event_venue)}\ncity: {quote(words.event_city)}\n")
+            extra=f"venue: {yaml_text(words.event_venue)}\ncity: {yaml_text(words.event_city)}\n")
         files[f"content/pages/about-{lang}.md"] = translation_text(words.page_title, f"about-{lang}", lang, "about", None, words.page_body)
     return files
-
-
-def quote(value: str) -> str:
-    """A YAML double-quoted string."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def site_yml(languages: tuple[str, ...]) -> str:
@@ -130,11 +126,11 @@ def site_yml(languages: tuple[str, ...]) -> str:
     default = WORDS[languages[0]]
     listed = "".join(f"  - {lang}\n" for lang in languages)
     translations = "".join(
-        f"  {lang}:\n    title: {quote(WORDS[lang].title)}\n    tagline: {quote(WORDS[lang].tagline)}\n"
-        f"    description: {quote(WORDS[lang].description)}\n" for lang in languages[1:])
+        f"  {lang}:\n    title: {yaml_text(WORDS[lang].title)}\n    tagline: {yaml_text(WORDS[lang].tagline)}\n"
+        f"    description: {yaml_text(WORDS[lang].description)}\n" for lang in languages[1:])
     return SITE_YML.format(
-        version=installed_version(), title=quote(default.title), tagline=quote(default.tagline),
-        description=quote(default.description), language=languages[0], languages=listed,
+        version=installed_version(), title=yaml_text(default.title), tagline=yaml_text(default.tagline),
+        description=yaml_text(default.description), language=languages[0], languages=listed,
         translations=("translations:\n" + translations) if translations else "# translations:  (only when 'languages' lists more than one)\n",
     )
 
@@ -213,11 +209,11 @@ timezone: Europe/London
 def post_text(words: Words, year: int, lang: str) -> str:
     """The example news post."""
     return f"""---
-title: {quote(words.post_title)}
+title: {yaml_text(words.post_title)}
 slug: example-news-post
 date: {year}-01-15 10:00 +00:00
 author: "Your name or group"
-summary: {quote(words.post_summary)}
+summary: {yaml_text(words.post_summary)}
 tags:
   - example
 ---
@@ -229,7 +225,7 @@ tags:
 def event_text(words: Words, year: int) -> str:
     """The example protest, with its permanent calendar UID."""
     return f"""---
-title: {quote(words.event_title)}
+title: {yaml_text(words.event_title)}
 slug: example-protest
 uid: {uuid.uuid4()}
 starts: {year}-06-20 12:00
@@ -237,9 +233,9 @@ ends: {year}-06-20 14:00
 timezone: Europe/London
 kind: static-protest
 status: scheduled
-venue: {quote(words.event_venue)}
+venue: {yaml_text(words.event_venue)}
 address: "Street and number, postcode"
-city: {quote(words.event_city)}
+city: {yaml_text(words.event_city)}
 country: United Kingdom
 summary: "One sentence: who, what and why."
 what_to_bring: "Banners, warm clothes"
@@ -254,7 +250,7 @@ posts:
 def page_text(words: Words) -> str:
     """The example About page, in the menu."""
     return f"""---
-title: {quote(words.page_title)}
+title: {yaml_text(words.page_title)}
 slug: about
 menu: 1
 ---
@@ -265,8 +261,8 @@ menu: 1
 
 def translation_text(title: str, slug: str, lang: str, key: str, summary: str | None, body: str, extra: str = "") -> str:
     """A translation of an example: its own text; dates, places and tags come from the original."""
-    line = f"summary: {quote(summary)}\n" if summary else ""
-    return f"---\ntitle: {quote(title)}\nslug: {slug}\nlang: {lang}\ntranslation_key: {key}\n{line}{extra}---\n\n{body}\n"
+    line = f"summary: {yaml_text(summary)}\n" if summary else ""
+    return f"---\ntitle: {yaml_text(title)}\nslug: {slug}\nlang: {lang}\ntranslation_key: {key}\n{line}{extra}---\n\n{body}\n"
 
 
 ENTITY_COMPANY = """\
