@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from . import installed_version
@@ -98,10 +98,13 @@ def starter_files(languages: tuple[str, ...], now: datetime) -> dict[str, str]:
     """Relative path -> text of every file of a new site."""
     default, others = languages[0], languages[1:]
     year = now.year
+    # The example post is from yesterday (published at once) and the protest four weeks ahead (upcoming,
+    # so the new site shows its home page as it will look before a protest), whenever init runs.
+    posted, protest = (now - timedelta(days=1)).date(), (now + timedelta(days=28)).date()
     files = {
         "site.yml": site_yml(languages),
-        f"content/news/{year}-01-15-example-news-post.md": post_text(WORDS[default], year, default),
-        f"content/events/{year}-06-20-example-protest.md": event_text(WORDS[default], year),
+        f"content/news/{posted}-example-news-post.md": post_text(WORDS[default], posted),
+        f"content/events/{protest}-example-protest.md": event_text(WORDS[default], protest),
         "content/links/example-oil-company.md": ENTITY_COMPANY.format(year=year, post="example-news-post"),
         "content/links/example-exchange.md": ENTITY_EXCHANGE,
         "content/pages/about.md": page_text(WORDS[default]),
@@ -113,8 +116,8 @@ def starter_files(languages: tuple[str, ...], now: datetime) -> dict[str, str]:
     }
     for lang in others:
         words = WORDS[lang]
-        files[f"content/news/{year}-01-15-example-news-post-{lang}.md"] = translation_text(words.post_title, f"example-news-post-{lang}", lang, "example-news-post", words.post_summary, words.post_body)
-        files[f"content/events/{year}-06-20-example-protest-{lang}.md"] = translation_text(
+        files[f"content/news/{posted}-example-news-post-{lang}.md"] = translation_text(words.post_title, f"example-news-post-{lang}", lang, "example-news-post", words.post_summary, words.post_body)
+        files[f"content/events/{protest}-example-protest-{lang}.md"] = translation_text(
             words.event_title, f"example-protest-{lang}", lang, "example-protest", None, words.event_body,
             extra=f"venue: {yaml_text(words.event_venue)}\ncity: {yaml_text(words.event_city)}\n")
         files[f"content/pages/about-{lang}.md"] = translation_text(words.page_title, f"about-{lang}", lang, "about", None, words.page_body)
@@ -206,12 +209,12 @@ timezone: Europe/London
 {translations}"""
 
 
-def post_text(words: Words, year: int, lang: str) -> str:
+def post_text(words: Words, day: date) -> str:
     """The example news post."""
     return f"""---
 title: {yaml_text(words.post_title)}
 slug: example-news-post
-date: {year}-01-15 10:00 +00:00
+date: {day} 10:00 +00:00
 author: "Your name or group"
 summary: {yaml_text(words.post_summary)}
 tags:
@@ -222,14 +225,14 @@ tags:
 """
 
 
-def event_text(words: Words, year: int) -> str:
+def event_text(words: Words, day: date) -> str:
     """The example protest, with its permanent calendar UID."""
     return f"""---
 title: {yaml_text(words.event_title)}
 slug: example-protest
 uid: {uuid.uuid4()}
-starts: {year}-06-20 12:00
-ends: {year}-06-20 14:00
+starts: {day} 12:00
+ends: {day} 14:00
 timezone: Europe/London
 kind: static-protest
 status: scheduled

@@ -198,3 +198,12 @@ def test_a_site_builds_with_placard_installed_from_a_wheel_not_the_source(tmp_pa
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Check passed: 0 findings" in run.stdout
     assert (site / "output" / "ru" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("when", [NOW, NOW.replace(month=1, day=1, hour=0, minute=30)], ids=["november", "new year's night"])
+def test_the_starter_post_is_published_and_its_protest_upcoming_whenever_init_runs(tmp_path, when):
+    folder = tmp_path / "site"
+    assert main(["init", str(folder), "--now", when.isoformat()]) == 0
+    report = build(Project(folder), when)
+    assert (report.summary.posts, report.summary.events, report.summary.held_back) == (1, 1, ())
+    assert 'class="next-event' in (folder / "output" / "index.html").read_text(encoding="utf-8")  # the home page leads with it
