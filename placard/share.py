@@ -1,7 +1,7 @@
 """Share links: plain links to each service's own "share" address, with this page's address and title
 filled in. Nothing is loaded from those services (no button script, no counter, no image): the
 visitor's browser contacts one only if they choose it. Mastodon has no single address (every server
-has its own), so its link is made in the page by static/calendar.js from the server the visitor types.
+has its own), so its link is made in the page by static/share.js from the server the visitor types.
 """
 
 from __future__ import annotations

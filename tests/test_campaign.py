@@ -297,9 +297,30 @@ def test_the_visitors_clock_hides_a_protest_that_is_over_since_the_build(phone):
     assert before.evaluate(BOX, ".badge.past") is None
     before.context.close()
     calendar = open_page(browser, base + "calendar/", after)
-    assert calendar.evaluate("document.querySelectorAll('#past-events li').length") == 1
+    assert calendar.evaluate("[...document.querySelectorAll('#past-events li')].filter(e => e.offsetParent).length") == 1
+    assert calendar.evaluate("[...document.querySelectorAll('#upcoming-events li')].filter(e => e.offsetParent).length") == 0
     assert calendar.evaluate(BOX, ".moved-note") is not None
+    assert calendar.evaluate(BOX, "#upcoming-events + .none") is not None  # "No protest is announced yet."
     calendar.context.close()
+
+
+LAYOUT_SHIFT = """() => new Promise(done => new PerformanceObserver((list, observer) => {
+    done(list.getEntries().reduce((sum, entry) => sum + entry.value, 0)); observer.disconnect();
+  }).observe({type: "layout-shift", buffered: true}) || setTimeout(() => done(0), 500))"""
+
+
+@pytest.mark.parametrize("page", ["", "calendar/", "calendar/london-demonstration-2011-12-21/"])
+def test_nothing_moves_once_shown_when_the_visitors_clock_is_past_the_event(phone, page):
+    """calendar.js decides in the page's head, before the first paint: a page built before the event shows its
+    after-the-event state from the start, with no layout shift (Lighthouse counted 0.1 and more when it moved things)."""
+    browser, base = phone
+    tab = open_page(browser, base + page, datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc))
+    tab.wait_for_timeout(300)
+    assert tab.evaluate(LAYOUT_SHIFT) == 0
+    assert tab.evaluate(BOX, ".next-event") is None and tab.evaluate(BOX, "#upcoming-events > li") is None
+    if page.startswith("calendar/london"):
+        assert tab.evaluate(BOX, ".badge.past") is not None
+    tab.context.close()
 
 
 def test_share_script_offers_a_mastodon_link_to_the_server_typed(phone):

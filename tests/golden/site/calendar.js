@@ -1,50 +1,38 @@
 /* The visitor's clock decides what is upcoming and what is over, on the calendar, home and event pages.
-   First-party and optional: without JavaScript each page stays correct as of its stated build date.
-   Reads only <time datetime> attributes and data-hide-after / data-show-after (an event's end, ISO 8601);
-   every text it shows is already in the page, in the page's language. */
+   Loaded in <head>, before anything is painted, so nothing moves once the page is shown (no layout shift).
+   It reads the event ends listed in its own data-ends attribute (ISO 8601, written at build) and, for each one
+   the visitor's clock is past, adds a rule hiding what was upcoming ([data-hide-after="that end"]) and showing
+   what replaces it ([data-show-after="that end"], already in the page, in its language). Browsers without
+   constructable stylesheets get the same result from the hidden attributes once the page is parsed.
+   First-party and optional: without JavaScript each page stays correct as of its stated build date. */
 (function () {
   "use strict";
-  if (!document.querySelectorAll) return;
+  var script = document.currentScript;
+  if (!script || !document.querySelectorAll) return;
   var now = Date.now();
+  var over = (script.getAttribute("data-ends") || "").split(" ").filter(function (end) {
+    return /^[0-9T:.+Z-]+$/.test(end) && Date.parse(end) <= now; // only the build's own timestamps reach a selector
+  });
+  if (!over.length) return;
 
-  function finishes(item) {
-    var time = item.querySelector("time.dt-end") || item.querySelector("time.dt-start");
-    var value = time && time.getAttribute("datetime");
-    if (!value) return NaN;
-    var day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-    if (day) return new Date(+day[1], +day[2] - 1, +day[3] + 1).getTime(); // all-day: over at the end of that day
-    return Date.parse(value);
+  if (window.CSSStyleSheet && "adoptedStyleSheets" in document && "replaceSync" in CSSStyleSheet.prototype) {
+    // --shown-as: each shown element's own display (style.css), since [hidden] is display:none !important.
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(over.map(function (end) {
+      return '[data-hide-after="' + end + '"]{display:none!important}' +
+        '[data-show-after="' + end + '"]{display:var(--shown-as,block)!important}';
+    }).join("\n"));
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+    return;
   }
-
-  // Home and event pages: the next-event card hides, "this event is over" shows, once the event has ended.
-  Array.prototype.slice.call(document.querySelectorAll("[data-hide-after]")).forEach(function (element) {
-    var end = Date.parse(element.getAttribute("data-hide-after"));
-    if (!isNaN(end)) element.hidden = end <= now;
+  document.addEventListener("DOMContentLoaded", function () {
+    over.forEach(function (end) {
+      Array.prototype.slice.call(document.querySelectorAll('[data-hide-after="' + end + '"]')).forEach(function (element) {
+        element.hidden = true;
+      });
+      Array.prototype.slice.call(document.querySelectorAll('[data-show-after="' + end + '"]')).forEach(function (element) {
+        element.hidden = false;
+      });
+    });
   });
-  Array.prototype.slice.call(document.querySelectorAll("[data-show-after]")).forEach(function (element) {
-    var end = Date.parse(element.getAttribute("data-show-after"));
-    if (!isNaN(end)) element.hidden = end > now;
-  });
-
-  // Calendar page: move events that have ended since the page was built from "Upcoming" to "Past".
-  var upcoming = document.getElementById("upcoming-events");
-  var past = document.getElementById("past-events");
-  if (!upcoming || !past) return;
-  var moved = 0;
-  Array.prototype.slice.call(upcoming.children).forEach(function (item) {
-    if (finishes(item) <= now) {
-      past.insertBefore(item, past.firstChild); // upcoming is soonest first, so past stays newest first
-      moved += 1;
-    }
-  });
-  if (!moved) return;
-
-  function showEmpty(list) {
-    var none = list.parentNode.querySelector(".none");
-    if (none) none.hidden = list.children.length > 0;
-  }
-  showEmpty(upcoming);
-  showEmpty(past);
-  var note = document.querySelector(".moved-note");
-  if (note) note.hidden = false;
 })();
