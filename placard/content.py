@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from .identity import read_logo
 from .colour import accent_problem
 from .documents import Document, DocumentError, LinedDict, LinedList, decode_bytes, parse_document
 from .errors import BuildError, FieldError, Problems
@@ -82,6 +83,7 @@ def load_config(file: Path, display: str = "site.yml") -> SiteConfig:
     values["translations"] = load_site_texts(raw, values, display, problems)
     values["actions"] = load_actions(raw, values, display, problems)
     check_pgp_key(file.parent, raw, values, display, problems)
+    values["logo"] = read_site_logo(file.parent, raw, values, display, problems)
     if values.get("accent_colour") and (problem := accent_problem(values["accent_colour"])):
         problems.add(display, raw.lines.get("accent_colour"), "accent_colour", problem)
     problems.raise_if_any()
@@ -99,6 +101,18 @@ def check_pgp_key(root: Path, raw: LinedDict, values: dict, display: str, proble
         problems.add(display, raw.lines.get("pgp_key"), "pgp_key", f"there is no file static/{name}; export the public key into it (gpg --armor --export ADDRESS > static/{name})")
     if values.get("secure_email") is None:
         problems.add(display, raw.lines.get("pgp_key"), "pgp_key", "says which key encrypts mail, but no 'secure_email:' says to which address; add it")
+
+
+def read_site_logo(root: Path, raw: LinedDict, values: dict, display: str, problems: Problems):
+    """`logo:` names an SVG or PNG file in the site's static/ folder; it is checked and measured here, once."""
+    if values.get("logo") is None:
+        return None
+    try:
+        return read_logo(root / "static", values["logo"])
+    except ValueError as exc:
+        message = str(exc) if str(exc).startswith(("'", "there is")) else f"static/{values['logo']} {exc}"
+        problems.add(display, raw.lines.get("logo"), "logo", message)
+        return None
 
 
 ACTIONS_EXAMPLE = "actions:\n  - kind: petition\n    url: https://example.org/petition\n    label: Sign the petition\n    labels:\n      ru: Подпишите петицию"

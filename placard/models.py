@@ -127,6 +127,15 @@ ACTION_SCHEMA = {
 
 
 @dataclass(frozen=True)
+class Logo:
+    """The campaign's logo: a file in static/, with its size in CSS pixels (placard.identity measured it)."""
+
+    name: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """The site-wide settings from site.yml."""
 
@@ -145,6 +154,7 @@ class SiteConfig:
     pgp_key: str | None = None  # the public key's file in static/, e.g. campaign.asc (content.py checks it is there)
     postal_address: str | None = None
     accent_colour: str | None = None  # #rrggbb for links and buttons, refused below WCAG AA contrast (placard.colour)
+    logo: Logo | None = None  # shown before the name in every page's header; the icons are drawn from a PNG one
     languages: tuple[str, ...] = ("en",)
     mirrors: tuple[str, ...] = ()
     translations: tuple[tuple[str, SiteTexts], ...] = ()  # (lang, texts) for each language but the default
@@ -181,6 +191,7 @@ CONFIG_SCHEMA = {
     "pgp_key": Field(parse_text, help=" (the name of the public key's file in static/, e.g. campaign.asc)"),
     "postal_address": Field(parse_text),
     "accent_colour": Field(parse_colour, help=' (e.g. "#a4161a")'),
+    "logo": Field(parse_text, help=" (the name of the logo's file in static/, .svg or .png, e.g. logo.svg)"),
     "mirrors": Field(list_of(parse_url), default=()),
     "translations": Field(lambda v: v, default=None),
     "placard_version": Field(parse_placard_version, help=" (the placard version the site was made with, e.g. 0.1.0)"),

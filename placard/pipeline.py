@@ -39,7 +39,8 @@ from .register import render_open_data
 from .colour import accent_stylesheet
 from .render import RenderInputs, RenderOptions, TemplateProblem
 from .search import SearchUnavailable
-from .share_cards import ACCENT, accent_of, plan_share_cards
+from .share_cards import plan_share_cards
+from .identity import ICON_SIZES, site_accent, site_icon
 from .share_image import draw_share_image
 from .theme import DEFAULT_THEME, Layers, theme_layers
 from .urls import entity_path, is_placeholder, path_of
@@ -164,8 +165,7 @@ def add_data_files(output: Output, project: Project, site: Site, catalogues, ind
 
 def published_images(session: Session, project: Project, site: Site, images: ImagePlan) -> dict[str, bytes]:
     """The photos' derivatives and every post's and event's share card (derivatives.py, share_cards.py)."""
-    style = project.static_layers.find("style.css")
-    accent = accent_of(style.read_text(encoding="utf-8", errors="replace")) if style is not None else ACCENT
+    accent = site_accent(site.config, project.static_layers)
     return {**session.derivatives(project, images), **session.share_cards(project, plan_share_cards(site, images, accent))}
 
 
@@ -331,7 +331,7 @@ def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool
 
 def add_static(output: Output, project: Project, site: Site) -> None:
     """The site's static/ files, then the theme's that the site does not override, and the share
-    picture drawn from the site's title when neither has one."""
+    picture and icons drawn from the site's settings where the site has none of its own."""
     add_tree(output, project, project.static)
     own = output.paths()
     for rel, file in Layers((project.theme / "static",)).files().items():  # (the site's own are in already)
@@ -339,6 +339,9 @@ def add_static(output: Output, project: Project, site: Site) -> None:
             output.add(rel, file.read_bytes(), f"placard's theme: static/{rel}")
     if SHARE_IMAGE not in output.paths():
         output.add(SHARE_IMAGE, draw_share_image(site.config.title, site.config.tagline), "the site's title (site.yml)")
+    for icon in ICON_SIZES:
+        if icon not in output.paths():
+            output.add(icon, site_icon(icon, site.config, project.static_layers), "the site's logo or title and accent (site.yml)")
     if site.config.accent_colour:
         output.add("accent.css", accent_stylesheet(site.config.accent_colour), "site.yml accent_colour")
 

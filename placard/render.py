@@ -84,12 +84,6 @@ class Observer(Protocol):
         """Around the template's rendering."""
 
 
-def read_favicon(static_dir: Path | None) -> str:
-    """static/favicon.png as a data: URL, for pages that cannot link to it (the 404 page), or ''."""
-    file = static_dir / "favicon.png" if static_dir else None
-    return "data:image/png;base64," + base64.b64encode(file.read_bytes()).decode() if file and file.is_file() else ""
-
-
 def csp_hash(text: str) -> str:
     """The CSP source expression allowing exactly this inline <style> or <script> (CSP3 section 8.2)."""
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"

@@ -178,6 +178,10 @@ timezone: Europe/London
 # The campaign's colour for links and buttons, as "#rrggbb"; the build refuses one too light to read.
 # accent_colour: "#a4161a"
 
+# The campaign's logo, a file in static/ (.svg or .png), shown before the name in every page's header;
+# the site's icons are drawn from a PNG logo, otherwise from the name's first letter on the accent colour.
+# logo: logo.svg
+
 # How long calendar apps show an event that has no `ends:` (its page says the end time was not announced).
 # event_duration: "2:00"
 

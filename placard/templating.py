@@ -14,6 +14,7 @@ from babel import Locale
 from babel.dates import format_date, format_time, format_timedelta, get_date_format
 from markupsafe import Markup
 
+from .identity import site_icon
 from .catalogue import LANGUAGE_NAMES, Catalogue
 from .theme import Layers
 from .models import ENTITY_KIND_LABELS, EVENT_KIND_LABELS, EVENT_STATUS_LABELS, RELATIONS
@@ -28,7 +29,7 @@ def make_environment(templates: Layers, static: Layers | None = None, bytecode_c
     """The Jinja2 environment: autoescaping, undefined variables are errors, our filters and globals.
 
     Templates are looked up in the site's templates/ first, then the theme's. `inline_stylesheet` is
-    static/style.css, `inline_favicon` static/favicon.png as a data: URL, for pages that cannot link
+    static/style.css, `inline_favicon(config)` the site's icon as a data: URL, for pages that cannot link
     to them (the 404 page). The
     environment's class is the caller's to choose (placard.incremental traces what pages read)."""
     env = environment_class(
@@ -149,7 +150,9 @@ def filter_iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def read_favicon(static: Layers | None) -> str:
-    """static/favicon.png as a data: URL, for pages that cannot link to it (the 404 page), or ''."""
-    file = static.find("favicon.png") if static else None
-    return "data:image/png;base64," + base64.b64encode(file.read_bytes()).decode() if file and file.is_file() else ""
+def read_favicon(static: Layers | None):
+    """The site's icon as a data: URL, for pages that cannot link to it (the 404 page): a function of the
+    site's settings, since without a static/favicon.png of its own the icon is drawn from them."""
+    def inline_favicon(config) -> str:
+        return "data:image/png;base64," + base64.b64encode(site_icon("favicon.png", config, static)).decode() if static else ""
+    return inline_favicon

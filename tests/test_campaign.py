@@ -96,10 +96,10 @@ def test_event_duration_refused_with_advice(text, message):
 def test_pages_built_before_an_event_let_the_visitors_clock_decide(seed_before, seed_after):
     event = page(seed_before, "calendar/london-demonstration-2011-12-21/index.html")
     assert '<p class="badge past" data-show-after="2011-12-21T12:00:00+00:00" hidden>This event is over</p>' in event
-    assert 'src="../../calendar.js"' in event
+    assert 'src="../../early.js"' in event
     home = page(seed_before, "index.html")
     assert 'class="next-event h-event" aria-labelledby="next-event" data-hide-after="2011-12-21T12:00:00+00:00"' in home
-    assert 'data-show-after="2011-12-21T12:00:00+00:00" hidden' in home and 'src="calendar.js"' in home
+    assert 'data-show-after="2011-12-21T12:00:00+00:00" hidden' in home and 'src="early.js"' in home
     over = page(seed_after, "calendar/london-demonstration-2011-12-21/index.html")
     assert '<p class="badge past" data-show-after="2011-12-21T12:00:00+00:00">This event is over</p>' in over
     assert 'class="next-event' not in page(seed_after, "index.html")
@@ -311,7 +311,7 @@ LAYOUT_SHIFT = """() => new Promise(done => new PerformanceObserver((list, obser
 
 @pytest.mark.parametrize("page", ["", "calendar/", "calendar/london-demonstration-2011-12-21/"])
 def test_nothing_moves_once_shown_when_the_visitors_clock_is_past_the_event(phone, page):
-    """calendar.js decides in the page's head, before the first paint: a page built before the event shows its
+    """early.js decides in the page's head, before the first paint: a page built before the event shows its
     after-the-event state from the start, with no layout shift (Lighthouse counted 0.1 and more when it moved things)."""
     browser, base = phone
     tab = open_page(browser, base + page, datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc))
@@ -400,7 +400,7 @@ def test_switching_language_on_a_translation_goes_to_the_original_not_to_the_hom
     kk = "kk/news/birinshi-zhazba/index.html"  # the Kazakh translation of first-post
     html = page(output, kk)
     switcher = html[html.index('<nav class="languages"'):html.index("</nav>", html.index('<nav class="languages"'))]
-    assert '<a href="../../../news/first-post/" hreflang="ru" lang="ru" title="Эта страница не переведена; ссылка ведёт на оригинал.">Русский</a>' in switcher
-    assert '<a href="../../../news/first-post/" hreflang="en" lang="en">English</a>' in switcher
+    assert '<a href="../../../news/first-post/" hreflang="ru" lang="ru" title="Эта страница не переведена; ссылка ведёт на оригинал."><span class="lang-code" aria-hidden="true">RU</span><span class="lang-name">Русский</span></a>' in switcher
+    assert '<a href="../../../news/first-post/" hreflang="en" lang="en"><span class="lang-code" aria-hidden="true">EN</span><span class="lang-name">English</span></a>' in switcher
     # From the original itself, a language without a translation still leads to its home page.
     assert 'href="../../ru/" hreflang="ru" lang="ru" title="Эта страница не переведена; ссылка ведёт на главную страницу.">' in page(output, "news/first-post/index.html")

@@ -115,6 +115,7 @@ def calendar_sections(html: str) -> tuple[list[str], list[str]]:
     """Event titles in the Upcoming and Past lists of the calendar page, in order."""
     upcoming = html.split('id="upcoming-events"')[1].split("</ul>")[0]
     past = html.split('id="past-events"')[1].split("</ul>")[0]
+    past = re.sub(r"<li data-show-after=[^>]* hidden>.*?</li>", "", past, flags=re.S)  # copies shown by the visitor's clock
     titles = lambda part: re.findall(r'class="p-name u-url" href="[^"]+">([^<]+)</a>', part)
     return titles(upcoming), titles(past)
 
@@ -131,6 +132,9 @@ def test_calendar_page_splits_upcoming_and_past_for_any_now(tmp_path):
     _, early = build_events(tmp_path / "one", CALENDAR, now=datetime(2027, 1, 1, tzinfo=timezone.utc))
     html = early.files["calendar/index.html"].decode()
     assert calendar_sections(html) == (["Almaty March", "May Camp", "London July"], ["Old Demo"])
+    copies = html.split('id="past-events"')[1].split("</ul>")[0].split("Old Demo")[0]
+    assert re.findall(r'<li data-show-after="([^"]+)" hidden>', copies) == [  # latest end first: Past is newest first
+        "2027-07-10T14:00:00+01:00", "2027-05-03T00:00:00+01:00", "2027-03-10T18:00:00+05:00"]  # (Kazakhstan has been on UTC+5 since 2024)
     assert 'Correct as of <time class="built" datetime="2027-01-01">1 January 2027</time>' in html
 
     # On the camp's second day it is still upcoming (all-day events last to the end of their last day);
@@ -139,8 +143,8 @@ def test_calendar_page_splits_upcoming_and_past_for_any_now(tmp_path):
     assert calendar_sections(mid.files["calendar/index.html"].decode()) == (["May Camp", "London July"], ["Almaty March", "Old Demo"])
     _, late = build_events(tmp_path / "three", CALENDAR, now=datetime(2027, 7, 10, 13, 1, tzinfo=timezone.utc))
     assert calendar_sections(late.files["calendar/index.html"].decode()) == ([], ["London July", "May Camp", "Almaty March", "Old Demo"])
-    assert 'src="../calendar.js"' in late.files["calendar/index.html"].decode()
-    assert "calendar.js" in late.files
+    assert 'src="../early.js"' in late.files["calendar/index.html"].decode()
+    assert "early.js" in late.files
 
 
 def test_calendar_page_shows_local_time_and_zone_abbreviation(tmp_path):

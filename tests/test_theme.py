@@ -88,7 +88,7 @@ def test_a_site_stylesheet_replaces_the_theme_one_and_the_theme_scripts_stay(tmp
     (project.root / "static" / "style.css").write_text("body { color: #111; }\n", encoding="utf-8")
     build(project, NOW)
     assert (project.output / "style.css").read_text(encoding="utf-8") == "body { color: #111; }\n"
-    assert (project.output / "calendar.js").read_bytes() == (DEFAULT_THEME / "static" / "calendar.js").read_bytes()
+    assert (project.output / "early.js").read_bytes() == (DEFAULT_THEME / "static" / "early.js").read_bytes()
 
 
 def test_a_site_catalogue_overrides_one_message_and_keeps_the_rest(tmp_path):
@@ -112,7 +112,7 @@ def test_the_seed_campaign_keeps_only_the_files_it_changes():
 def test_theme_diff_shows_each_override_against_the_theme(tmp_path, capsys):
     project = init_site(tmp_path)
     assert main(["theme", "copy", "templates/post.html", "--root", str(project.root)]) == 0
-    assert main(["theme", "copy", "static/calendar.js", "--root", str(project.root)]) == 0
+    assert main(["theme", "copy", "static/early.js", "--root", str(project.root)]) == 0
     post = project.root / "templates" / "post.html"
     post.write_text(post.read_text(encoding="utf-8").replace("</article>", "<p>Share this post.</p>\n</article>", 1), encoding="utf-8")
     capsys.readouterr()
@@ -120,7 +120,7 @@ def test_theme_diff_shows_each_override_against_the_theme(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "--- placard theme: templates/post.html\n+++ this site: templates/post.html\n" in out
     assert "+<p>Share this post.</p>\n" in out
-    assert "static/calendar.js: the same as the theme's; delete it to follow future fixes" in out
+    assert "static/early.js: the same as the theme's; delete it to follow future fixes" in out
 
 
 def test_theme_copy_refuses_an_unknown_file_and_an_existing_one(tmp_path, capsys):

@@ -7,14 +7,10 @@
   var box = document.getElementById("share");
   if (!box) return;
 
-  function reveal(element) {
-    var item = element.closest ? element.closest(".js-only") : null;
-    if (item) item.hidden = false;
-  }
-
+  // Which of these the page shows was decided before the first paint (static/early.js marks <html>, the
+  // stylesheet shows them), so that nothing moves; here they only get their behaviour.
   var share = box.querySelector(".web-share");
   if (share && navigator.share) {
-    reveal(share);
     share.addEventListener("click", function () {
       navigator.share({ title: share.getAttribute("data-title"), url: share.getAttribute("data-url") }).catch(function () {});
     });
@@ -22,7 +18,6 @@
 
   var copy = box.querySelector(".copy-link");
   if (copy && navigator.clipboard && window.isSecureContext) {
-    reveal(copy);
     copy.addEventListener("click", function () {
       navigator.clipboard.writeText(copy.getAttribute("data-url")).then(function () {
         copy.textContent = copy.getAttribute("data-done");
@@ -33,7 +28,6 @@
   var server = box.querySelector("#mastodon-server");
   var go = box.querySelector(".mastodon-go");
   if (server && go) {
-    reveal(server);
     server.addEventListener("input", function () {
       // Only a host name: "https://", a trailing "/" or "@user@" before it are dropped.
       var host = server.value.trim().replace(/^https?:\/\//i, "").replace(/\/.*$/, "").replace(/^.*@/, "");

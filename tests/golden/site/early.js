@@ -1,12 +1,18 @@
-/* The visitor's clock decides what is upcoming and what is over, on the calendar, home and event pages.
-   Loaded in <head>, before anything is painted, so nothing moves once the page is shown (no layout shift).
-   It reads the event ends listed in its own data-ends attribute (ISO 8601, written at build) and, for each one
+/* What must be decided before the first paint, so that nothing moves once the page is shown (no layout shift).
+   Loaded in every page's <head>, before the stylesheets. It does two things:
+
+   1. It marks on <html> what this browser can do (js, can-share, can-copy), so the stylesheet shows the share
+      buttons that work here from the start (static/share.js then only listens to them).
+   2. The visitor's clock decides what is upcoming and what is over, on the calendar, home and event pages. It reads the event ends listed in its own data-ends attribute (ISO 8601, written at build) and, for each one
    the visitor's clock is past, adds a rule hiding what was upcoming ([data-hide-after="that end"]) and showing
    what replaces it ([data-show-after="that end"], already in the page, in its language). Browsers without
    constructable stylesheets get the same result from the hidden attributes once the page is parsed.
    First-party and optional: without JavaScript each page stays correct as of its stated build date. */
 (function () {
   "use strict";
+  var root = document.documentElement;
+  root.className += " js" + (navigator.share ? " can-share" : "") + (navigator.clipboard && window.isSecureContext ? " can-copy" : "");
+
   var script = document.currentScript;
   if (!script || !document.querySelectorAll) return;
   var now = Date.now();
