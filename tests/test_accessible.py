@@ -113,3 +113,53 @@ def test_every_page_has_lang_skip_link_and_main(project):
             html = data.decode()
             assert re.search(r'<html lang="[a-z]{2}">', html), path
             assert '<a class="skip" href="#main">' in html and '<main id="main"' in html, path
+
+
+# axe-core in Chromium: the seed's page types, light and dark, at a phone's and a laptop's width
+
+AXE = Path(os.environ.get("AXE_JS", REPO / ".tools/axe/node_modules/axe-core/axe.min.js"))
+AXE_PAGES = ["", "news/", "news/demonstrate-support-oil-workers-in-kazakhstan/", "calendar/",
+             "calendar/london-demonstration-2011-12-21/", "calendar/london-demonstration-2011-12-21/flyer/",
+             "links/", "contact/", "about/", "search/", "ru/", "kk/links/", "404.html"]
+
+
+def test_axe_finds_no_violation_on_any_page_type_light_or_dark_phone_or_laptop(tmp_path):
+    from datetime import datetime, timezone
+
+    from test_campaign import served_site
+    from test_validators import CHROMIUM, CHROMIUM_ARGS, browser_missing
+
+    from placard.pipeline import Project, build_site
+
+    if browser_missing():
+        pytest.skip(browser_missing())
+    if not AXE.is_file():
+        pytest.skip(f"axe-core not found at {AXE}; run: npm install --prefix .tools/axe axe-core@4.14.1 (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    before = datetime(2011, 12, 20, 9, 0, tzinfo=timezone.utc)  # the next-protest card, share links, actions all shown
+    base, server = served_site(build_site(Project(REPO), before)[1], tmp_path / "site")
+    found, loads = {}, 0
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            for scheme in ("light", "dark"):
+                for width, height in ((390, 844), (1280, 900)):
+                    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme, bypass_csp=True)
+                    tab = context.new_page()
+                    tab.clock.set_fixed_time(before)
+                    for path in AXE_PAGES:
+                        assert tab.goto(base + path).status == 200, path
+                        tab.add_script_tag(path=str(AXE))
+                        violations = tab.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))"
+                                                  ".violations.map(v => `${v.id} (${v.impact}): ${v.nodes[0].target.join(' ')}`)")
+                        loads += 1
+                        if violations:
+                            found[f"{scheme} {width}px /{path}"] = violations
+                    context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert loads == len(AXE_PAGES) * 4
+    assert found == {}
