@@ -234,3 +234,53 @@ def test_a_rebuild_with_nothing_changed_makes_no_derivative_and_reads_no_photo(t
     monkeypatch.setattr(session, "draw_share_card", refuse)
     build(project, NOW)
     assert {path.name: path.read_bytes() for path in (project.output / "news").glob("p*.*w.*")} == before and len(before) == 18  # 480 and 600-602 px, 3 formats, 3 photos
+
+
+EVERY_FORM = """\
+A reference: ![A crowd][crowd], a collapsed one: ![Square][] and a shortcut: ![Banner].
+
+<figure>
+<img
+  src="raw.jpg"
+  alt="Police lines">
+</figure>
+
+Inline HTML across lines: <img alt="A tent"
+src="inline.jpg"> in a paragraph.
+
+Code is text: `![Code](code.jpg)` and `<img src="code.jpg" alt="x">`.
+
+[crowd]: img/crowd.jpg "The crowd"
+[square]: <square.jpg>
+[banner]: banner.jpg
+"""
+
+
+def test_every_way_of_writing_an_image_is_found_from_the_parsed_markdown(tmp_path):
+    names = ("img/crowd.jpg", "square.jpg", "banner.jpg", "raw.jpg", "inline.jpg")
+    files = {"content/news/photo-post.md": POST.format(body=EVERY_FORM), **{f"content/news/{name}": jpeg(700, 500) for name in names}}
+    project = make_project(tmp_path, files)
+    build(project, NOW)
+    html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<picture>", html)) == 5, html
+    for name in names:
+        assert not (project.output / "news" / name).exists(), name  # shown as derivatives, not published as it is
+        assert f'../{name.removesuffix(".jpg")}.' in html and re.search(rf"{name.removesuffix('.jpg')}\.\S*480w\.webp 480w", html), name
+
+
+def test_image_refs_carry_the_line_the_address_is_written_on():
+    from placard.derivatives import find_image_refs
+
+    found = [(ref.line, ref.src, ref.target) for ref in find_image_refs("content/news/x.md", EVERY_FORM, 10)]
+    assert found == [(23, "img/crowd.jpg", "news/img/crowd.jpg"), (24, "square.jpg", "news/square.jpg"), (25, "banner.jpg", "news/banner.jpg"),
+                     (14, "raw.jpg", "news/raw.jpg"), (19, "inline.jpg", "news/inline.jpg")]
+
+
+def test_a_photo_in_a_reply_is_found_too(tmp_path):
+    post = ("---\ntitle: Thread\nslug: photo-post\ndate: 2011-12-18\nauthor: A\nreplies:\n  - author: B\n    date: 2011-12-19\n"
+            "    body: \"We were there: ![The banner][b]\\n\\n[b]: banner.jpg\"\n---\n\nThe post.\n")
+    project = make_project(tmp_path, {"content/news/photo-post.md": post, "content/news/banner.jpg": jpeg(700, 500)})
+    build(project, NOW)
+    html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<picture>", html)) == 1 and 'alt="The banner"' in html
+    assert not (project.output / "news/banner.jpg").exists()

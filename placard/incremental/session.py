@@ -21,7 +21,7 @@ import jinja2
 
 from ..catalogue import required_messages, template_signature
 from ..content import TranslationStub, load_site, make_inside_check, parse_chunk, parse_files
-from ..derivatives import ImagePlan, make_derivatives, plan_image, plan_site_images
+from ..derivatives import ImagePlan, find_image_refs, make_derivatives, plan_image, plan_site_images
 from ..share_cards import CardRequest, draw_share_card
 from ..errors import Problems
 from ..index import SiteIndex
@@ -184,7 +184,17 @@ class IncrementalSession:
                     self.store.put_memo("image " + path, key, found)
             return found
 
-        return plan_site_images(project.root, project.content, site, inside, plan_cached)
+        def find_cached(path: str, text: str, first_line: int) -> list:
+            if "![" not in text and "<img" not in text.lower():  # (find_image_refs' own shortcut: no memo for most bodies)
+                return []
+            key = digest_value((text, first_line))
+            found = self.store.get_memo("image refs " + path + f":{first_line}", key)
+            if found is None:
+                found = find_image_refs(path, text, first_line)  # (a conversion of the body: kept while its text is unchanged)
+                self.store.put_memo("image refs " + path + f":{first_line}", key, found)
+            return found
+
+        return plan_site_images(project.root, project.content, site, inside, plan_cached, find_cached)
 
     def derivatives(self, project, plan: ImagePlan) -> dict[str, bytes]:
         """Every photo's derivatives, from the store by the photo's digest; the missing ones made on the workers."""
