@@ -70,9 +70,18 @@ class SourceImage:
     formats: tuple[str, ...]  # the fallback (jpg or png) last
 
     def variant(self, width: int, fmt: str) -> str:
-        """The site path of one derivative: news/photo.jpg at 960 px in WebP is news/photo.960w.webp."""
+        """The site path of one derivative: news/photo.jpg at 960 px in WebP is news/photo.<tag>.960w.webp.
+
+        The tag (8 hex digits) is a hash of the photo's bytes and how its copies are encoded, as Hugo names
+        processed images: the same photo keeps its names on every rebuild, while a photo replaced under the
+        same name gets new ones, so no browser, proxy or mirror keeps showing the old picture from its cache."""
         stem, _suffix = posixpath.splitext(self.path)
-        return f"{stem}.{width}w.{fmt}"
+        return f"{stem}.{self.tag}.{width}w.{fmt}"
+
+    @property
+    def tag(self) -> str:
+        recipe = f"{self.digest}\0{ENCODER_OPTIONS!r}".encode()
+        return hashlib.blake2b(recipe, digest_size=4).hexdigest()
 
     def height_at(self, width: int) -> int:
         return max(1, round(self.height * width / self.width))

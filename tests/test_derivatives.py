@@ -58,6 +58,11 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
 
 
+def untag(text: str) -> str:
+    """Derivative names without their content tag (square.1a2b3c4d.960w.jpg as square.960w.jpg), for assertions on the rest."""
+    return re.sub(r"\.[0-9a-f]{8}\.(\d+w)\.", r".\1.", text)
+
+
 def post_page(project) -> str:
     _, output = build_site(project, NOW)
     return output.files["news/photo-post/index.html"].decode()
@@ -89,7 +94,7 @@ def test_a_transparent_png_keeps_a_png_fallback_with_its_alpha():
     data = png(800, 400)
     image = plan_image("news/logo.png", data, ("webp",), 10**8)
     assert image.formats == ("webp", "png")
-    with Image.open(io.BytesIO(make_derivatives(data, image)["news/logo.480w.png"])) as opened:
+    with Image.open(io.BytesIO(make_derivatives(data, image)[image.variant(480, "png")])) as opened:
         assert opened.mode == "RGBA"
 
 
@@ -97,7 +102,7 @@ def test_a_body_photo_becomes_a_picture_with_size_and_lazy_loading_but_the_first
     body = "![The square](square.jpg)\n\nBetween.\n\n![The <crowd> & \"police\"](img/crowd.jpg){.wide}"
     files = {"content/news/photo-post.md": POST.format(body=body), "content/news/square.jpg": jpeg(2000, 1500),
              "content/news/img/crowd.jpg": jpeg(1200, 800)}
-    html = post_page(make_project(tmp_path, files))
+    html = untag(post_page(make_project(tmp_path, files)))
     pictures = re.findall(r"<picture>.*?</picture>", html)
     assert len(pictures) == 2
     first, second = pictures
@@ -114,7 +119,7 @@ def test_originals_are_not_published_and_every_derivative_is(tmp_path):
              "content/news/unused.jpg": jpeg(20, 20)}
     project = make_project(tmp_path, files)
     build(project, NOW)
-    names = sorted(file.name for file in (project.output / "news").glob("*.*"))
+    names = sorted(untag(file.name) for file in (project.output / "news").glob("*.*"))
     assert "square.jpg" not in names and {"square.480w.webp", "square.960w.jpg", "square.1000w.webp"} <= set(names)
     assert "unused.jpg" in names  # shown by no body: copied as before (metadata removed), a link may point to it
 
@@ -133,10 +138,10 @@ def test_a_changed_photo_re_renders_its_page_in_the_cached_build(tmp_path):
     (project.content / "news/square.jpg").write_bytes(jpeg(700, 700))
     build(project, NOW)
     html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
-    assert 'width="700" height="700"' in html and not (project.output / "news/square.960w.jpg").exists()
+    assert 'width="700" height="700"' in html and not list((project.output / "news").glob("square.*.960w.jpg"))
     _, plain = build_site(project, NOW, session=PlainSession())
     assert plain.files["news/photo-post/index.html"].decode() == html
-    with Image.open(project.output / "news/square.700w.jpg") as opened:
+    with Image.open(next((project.output / "news").glob("square.*.700w.jpg"))) as opened:
         assert opened.size == (700, 700)
 
 
@@ -284,3 +289,24 @@ def test_a_photo_in_a_reply_is_found_too(tmp_path):
     html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
     assert len(re.findall(r"<picture>", html)) == 1 and 'alt="The banner"' in html
     assert not (project.output / "news/banner.jpg").exists()
+
+
+def test_derivative_names_carry_a_content_tag_kept_across_rebuilds_and_changed_with_the_photo(tmp_path):
+    files = {"content/news/photo-post.md": POST.format(body="![The square](square.jpg)"), "content/news/square.jpg": jpeg(1000, 500)}
+    project = make_project(tmp_path, files)
+
+    def published() -> list[str]:
+        build(project, NOW)
+        return sorted(file.name for file in (project.output / "news").glob("square.*"))
+
+    first = published()
+    assert len(first) == 9 and all(re.fullmatch(r"square\.[0-9a-f]{8}\.(480|960|1000)w\.(avif|webp|jpg)", name) for name in first), first
+    (project.output / "news/photo-post/index.html").unlink()
+    assert published() == first  # a rebuild (and a cold one: the tag is of the bytes, not of the build) keeps the names
+    _, plain = build_site(project, NOW, session=PlainSession())
+    assert sorted(path.rsplit("/", 1)[1] for path in plain.files if path.startswith("news/square.")) == first
+    (project.content / "news/square.jpg").write_bytes(jpeg(1000, 500, exif=False))  # replaced: same name, same size, other bytes
+    second = published()
+    assert len(second) == 9 and not set(first) & set(second), (first, second)
+    html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
+    assert all(name in html for name in second if name.endswith(".webp")) and not any(name in html for name in first)
