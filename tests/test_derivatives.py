@@ -310,3 +310,30 @@ def test_derivative_names_carry_a_content_tag_kept_across_rebuilds_and_changed_w
     assert len(second) == 9 and not set(first) & set(second), (first, second)
     html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
     assert all(name in html for name in second if name.endswith(".webp")) and not any(name in html for name in first)
+
+
+def test_a_deleted_photo_s_cache_entries_are_pruned(tmp_path, monkeypatch):
+    import sqlite3
+
+    import placard.incremental.session as session
+    from placard.incremental.session import IncrementalSession
+    from placard.incremental.store import CACHE_DIR, CACHE_FILE, MemoryStore
+
+    files = {f"content/news/p{n}.md": POST.format(body=f"![Photo {n}][p]\n\n[p]: p{n}.jpg").replace("photo-post", f"p{n}") for n in range(2)}
+    project = make_project(tmp_path, {**files, **{f"content/news/p{n}.jpg": jpeg(600, 400) for n in range(2)}})
+    memory = IncrementalSession(MemoryStore())
+    monkeypatch.setattr(session, "RACY_SECONDS", -1.0)  # the files count as written long ago: each photo's plan is kept too
+
+    def photo_memos() -> tuple[list[str], list[str]]:
+        build(project, NOW)
+        build_site(project, NOW, session=memory)
+        memory.store.commit()
+        with sqlite3.connect(project.root / CACHE_DIR / CACHE_FILE) as db:
+            names = sorted(name for (name,) in db.execute("SELECT name FROM memos") if "p1" in name)
+        return names, sorted(name for name in memory.store.memos if "p1" in name)
+
+    kept, in_memory = photo_memos()
+    assert kept == in_memory == ["derivatives news/p1.jpg", "image news/p1.jpg", "image refs content/news/p1.md:8", "share card news/p1/share.jpg"]
+    (project.content / "news/p1.md").unlink()
+    (project.content / "news/p1.jpg").unlink()
+    assert photo_memos() == ([], [])
