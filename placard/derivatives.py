@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass
 from html import escape, unescape
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 WIDTHS = (480, 960, 1600)
 RASTER_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}  # GIFs (animations) are copied as they are
@@ -301,7 +302,9 @@ def has_transparency(image) -> bool:
 
 
 def srcset(image: SourceImage, fmt: str, url) -> str:
-    return ", ".join(f"{url(image.variant(width, fmt))} {width}w" for width in image.widths)
+    """A srcset's candidates, each URL percent-encoded: a space in it (my photo.jpg) would split the candidate
+    in two (HTML Living Standard 4.8.4.2.1: a candidate's URL is the run of characters up to whitespace)."""
+    return ", ".join(f"{quote(url(image.variant(width, fmt)), safe='/')} {width}w" for width in image.widths)
 
 
 def picture_html(image: SourceImage, url, alt: str, sizes: str, eager: bool, fallback_src: str | None = None,

@@ -337,3 +337,9 @@ def test_a_deleted_photo_s_cache_entries_are_pruned(tmp_path, monkeypatch):
     (project.content / "news/p1.md").unlink()
     (project.content / "news/p1.jpg").unlink()
     assert photo_memos() == ([], [])
+
+
+def test_a_photo_named_with_spaces_has_a_srcset_a_browser_can_split(tmp_path):
+    files = {"content/news/photo-post.md": POST.format(body="![A crowd](<my photo, 1.jpg>)"), "content/news/my photo, 1.jpg": jpeg(700, 500)}
+    html = untag(post_page(make_project(tmp_path, files)))
+    assert 'srcset="../my%20photo%2C%201.480w.webp 480w, ../my%20photo%2C%201.700w.webp 700w"' in html, html
