@@ -343,3 +343,24 @@ def test_a_photo_named_with_spaces_has_a_srcset_a_browser_can_split(tmp_path):
     files = {"content/news/photo-post.md": POST.format(body="![A crowd](<my photo, 1.jpg>)"), "content/news/my photo, 1.jpg": jpeg(700, 500)}
     html = untag(post_page(make_project(tmp_path, files)))
     assert 'srcset="../my%20photo%2C%201.480w.webp 480w, ../my%20photo%2C%201.700w.webp 700w"' in html, html
+
+
+def test_cached_builds_equal_a_plain_one_as_a_reference_s_photo_changes(tmp_path, monkeypatch):
+    import placard.incremental.session as session
+    from placard.incremental.session import IncrementalSession
+    from placard.incremental.store import MemoryStore
+
+    post = POST.format(body="![The square][p]\n\n[p]: {src}")
+    project = make_project(tmp_path, {"content/news/photo-post.md": post.replace("{src}", "a.jpg"),
+                                      "content/news/a.jpg": jpeg(700, 500), "content/news/b.jpg": jpeg(500, 700)})
+    monkeypatch.setattr(session, "RACY_SECONDS", -1.0)  # so the memos are used, not skipped as just written
+    memory = IncrementalSession(MemoryStore())
+    for src in ("a.jpg", "b.jpg", "a.jpg"):  # the body's refs memo is keyed by its text: each edit finds the new photo
+        (project.content / "news/photo-post.md").write_text(post.replace("{src}", src), encoding="utf-8")
+        build(project, NOW)
+        _, cached = build_site(project, NOW, session=memory)
+        memory.store.commit()
+        _, plain = build_site(project, NOW, session=PlainSession())
+        on_disk = {path: (project.output / path).read_bytes() for path in plain.files}
+        assert cached.files == plain.files == on_disk, src
+        assert f"{src[0]}." in untag(plain.files["news/photo-post/index.html"].decode()).split("srcset=")[1]
