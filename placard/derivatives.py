@@ -1,7 +1,8 @@
 """Photos from content/ published in a few widths and formats, for <picture>/srcset (HTML Living Standard 4.8.4).
 
 Three stages, each a function of values:
-- `find_image_refs`: the local raster images a Markdown body shows (`![alt](photo.jpg)`, `<img src>`), with lines;
+- `find_image_refs`: the local raster images a Markdown body shows, found in its converted HTML (so `![alt](a.jpg)`,
+  `![alt][ref]`, raw `<img>` alike), with lines;
 - `plan_images`: each referenced file read and checked (size, format, Pillow's pixel limit) into a `SourceImage`:
   its upright size, the widths (480, 960, 1600, never wider than the original) and formats (AVIF where the
   installed Pillow encodes it, WebP, and JPEG or PNG as the fallback every browser shows);
@@ -20,6 +21,8 @@ import re
 import warnings
 from dataclasses import dataclass
 from html import escape, unescape
+from html.parser import HTMLParser
+from urllib.parse import quote
 
 WIDTHS = (480, 960, 1600)
 RASTER_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}  # GIFs (animations) are copied as they are
@@ -68,9 +71,18 @@ class SourceImage:
     formats: tuple[str, ...]  # the fallback (jpg or png) last
 
     def variant(self, width: int, fmt: str) -> str:
-        """The site path of one derivative: news/photo.jpg at 960 px in WebP is news/photo.960w.webp."""
+        """The site path of one derivative: news/photo.jpg at 960 px in WebP is news/photo.<tag>.960w.webp.
+
+        The tag (8 hex digits) is a hash of the photo's bytes and how its copies are encoded, as Hugo names
+        processed images: the same photo keeps its names on every rebuild, while a photo replaced under the
+        same name gets new ones, so no browser, proxy or mirror keeps showing the old picture from its cache."""
         stem, _suffix = posixpath.splitext(self.path)
-        return f"{stem}.{width}w.{fmt}"
+        return f"{stem}.{self.tag}.{width}w.{fmt}"
+
+    @property
+    def tag(self) -> str:
+        recipe = f"{self.digest}\0{ENCODER_OPTIONS!r}".encode()
+        return hashlib.blake2b(recipe, digest_size=4).hexdigest()
 
     def height_at(self, width: int) -> int:
         return max(1, round(self.height * width / self.width))
@@ -84,8 +96,28 @@ def available_formats() -> tuple[str, ...]:
 
 
 CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$|(`+)(?!`).+?(?<!`)\2(?!`)", re.MULTILINE | re.DOTALL)  # fenced blocks, code spans
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
-HTML_IMAGE = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+class ImageSources(HTMLParser):
+    """The src of every <img> in HTML, in order (the parser decodes entities in attribute values)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "img":
+            self.sources.extend(value for name, value in attrs if name == "src" and value)
+
+    handle_startendtag = handle_starttag
+
+
+def image_sources(html: str) -> list[str]:
+    """The src of every <img> in converted HTML."""
+    parser = ImageSources()
+    parser.feed(html)
+    parser.close()
+    return parser.sources
 
 
 def is_raster(src: str) -> bool:
@@ -98,29 +130,37 @@ def is_local(src: str) -> bool:
 
 
 def find_image_refs(path: str, text: str, first_line: int) -> list[ImageRef]:
-    """The local raster images a Markdown body (of the file `path`, content/...) shows, with their lines."""
-    if "![" not in text and "<img" not in text.lower():
+    """The local raster images a Markdown body (of the file `path`, content/...) shows, with their lines.
+
+    Found in what Python-Markdown makes of the body, not by a pattern over the text, so every way of writing
+    one counts: `![alt](a.jpg)`, `![alt][ref]` and `![ref]` with `[ref]: a.jpg`, `<img>` in raw HTML across
+    lines; an image in code is text. The line is where its address is written (a reference's definition)."""
+    if "![" not in text and "<img" not in text.lower():  # (most bodies show no image: no conversion)
         return []
+    from .markup import convert_markdown, find_line
+
     source_dir = posixpath.dirname(path.removeprefix("content/"))
-    found = []
-    text = CODE.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)  # an image in code is shown as text
-    for offset, line in enumerate(text.split("\n")):
-        for match in [*MARKDOWN_IMAGE.finditer(line), *HTML_IMAGE.finditer(line)]:
-            src = unescape(match.group(1))
-            if is_local(src) and is_raster(src):
-                target = posixpath.normpath(posixpath.join(source_dir, src.split("?", 1)[0].split("#", 1)[0]))
-                found.append(ImageRef(path, first_line + offset, src, target))
+    outside_code = CODE.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)  # for lines: code shows no image
+    found, seen = [], {}
+    for src in image_sources(convert_markdown(text)):
+        if is_local(src) and is_raster(src):
+            seen[src] = seen.get(src, -1) + 1
+            target = posixpath.normpath(posixpath.join(source_dir, src.split("?", 1)[0].split("#", 1)[0]))
+            found.append(ImageRef(path, find_line(outside_code, first_line, src, seen[src]), src, target))
     return found
 
 
-def site_image_refs(site) -> list[ImageRef]:
-    """Every local raster image the site's bodies show (lead images too, where an item has one)."""
+def site_image_refs(site, find=find_image_refs) -> list[ImageRef]:
+    """Every local raster image the site's bodies and replies show (lead images too, where an item has one);
+    `find(path, text, first_line)` finds a body's (find_image_refs, or a cached one)."""
     refs = []
     for item in site.items():
         lead = getattr(item, "image", None)
         if lead is not None:
             refs.append(lead_image_ref(item, lead))
-        refs += find_image_refs(item.origin.path, item.body, item.body_line)
+        refs += find(item.origin.path, item.body, item.body_line)
+        for reply in getattr(item, "replies", ()):
+            refs += find(item.origin.path, reply.body, reply.line)
     return refs
 
 
@@ -262,7 +302,9 @@ def has_transparency(image) -> bool:
 
 
 def srcset(image: SourceImage, fmt: str, url) -> str:
-    return ", ".join(f"{url(image.variant(width, fmt))} {width}w" for width in image.widths)
+    """A srcset's candidates, each URL percent-encoded: a space in it (my photo.jpg) would split the candidate
+    in two (HTML Living Standard 4.8.4.2.1: a candidate's URL is the run of characters up to whitespace)."""
+    return ", ".join(f"{quote(url(image.variant(width, fmt)), safe='/')} {width}w" for width in image.widths)
 
 
 def picture_html(image: SourceImage, url, alt: str, sizes: str, eager: bool, fallback_src: str | None = None,
@@ -352,12 +394,12 @@ class ContentFiles:
             return handle.read()
 
 
-def plan_site_images(root, content_dir, site, inside, plan=None) -> ImagePlan:
+def plan_site_images(root, content_dir, site, inside, plan=None, find=find_image_refs) -> ImagePlan:
     """The photos the site's bodies show, read and checked; BuildError naming each bad reference's file and line."""
     from .errors import BuildError, Problem
 
     config = site.config
-    found, problems = plan_images(site_image_refs(site), ContentFiles(content_dir, inside), available_formats(),
+    found, problems = plan_images(site_image_refs(site, find), ContentFiles(content_dir, inside), available_formats(),
                                   config.max_image_mb * 1_000_000, config.publish_originals, plan)
     if problems:
         raise BuildError([Problem(ref.path, ref.line, ref.field, message) for ref, message in problems])

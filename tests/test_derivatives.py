@@ -58,6 +58,11 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
 
 
+def untag(text: str) -> str:
+    """Derivative names without their content tag (square.1a2b3c4d.960w.jpg as square.960w.jpg), for assertions on the rest."""
+    return re.sub(r"\.[0-9a-f]{8}\.(\d+w)\.", r".\1.", text)
+
+
 def post_page(project) -> str:
     _, output = build_site(project, NOW)
     return output.files["news/photo-post/index.html"].decode()
@@ -89,7 +94,7 @@ def test_a_transparent_png_keeps_a_png_fallback_with_its_alpha():
     data = png(800, 400)
     image = plan_image("news/logo.png", data, ("webp",), 10**8)
     assert image.formats == ("webp", "png")
-    with Image.open(io.BytesIO(make_derivatives(data, image)["news/logo.480w.png"])) as opened:
+    with Image.open(io.BytesIO(make_derivatives(data, image)[image.variant(480, "png")])) as opened:
         assert opened.mode == "RGBA"
 
 
@@ -97,7 +102,7 @@ def test_a_body_photo_becomes_a_picture_with_size_and_lazy_loading_but_the_first
     body = "![The square](square.jpg)\n\nBetween.\n\n![The <crowd> & \"police\"](img/crowd.jpg){.wide}"
     files = {"content/news/photo-post.md": POST.format(body=body), "content/news/square.jpg": jpeg(2000, 1500),
              "content/news/img/crowd.jpg": jpeg(1200, 800)}
-    html = post_page(make_project(tmp_path, files))
+    html = untag(post_page(make_project(tmp_path, files)))
     pictures = re.findall(r"<picture>.*?</picture>", html)
     assert len(pictures) == 2
     first, second = pictures
@@ -114,7 +119,7 @@ def test_originals_are_not_published_and_every_derivative_is(tmp_path):
              "content/news/unused.jpg": jpeg(20, 20)}
     project = make_project(tmp_path, files)
     build(project, NOW)
-    names = sorted(file.name for file in (project.output / "news").glob("*.*"))
+    names = sorted(untag(file.name) for file in (project.output / "news").glob("*.*"))
     assert "square.jpg" not in names and {"square.480w.webp", "square.960w.jpg", "square.1000w.webp"} <= set(names)
     assert "unused.jpg" in names  # shown by no body: copied as before (metadata removed), a link may point to it
 
@@ -133,10 +138,10 @@ def test_a_changed_photo_re_renders_its_page_in_the_cached_build(tmp_path):
     (project.content / "news/square.jpg").write_bytes(jpeg(700, 700))
     build(project, NOW)
     html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
-    assert 'width="700" height="700"' in html and not (project.output / "news/square.960w.jpg").exists()
+    assert 'width="700" height="700"' in html and not list((project.output / "news").glob("square.*.960w.jpg"))
     _, plain = build_site(project, NOW, session=PlainSession())
     assert plain.files["news/photo-post/index.html"].decode() == html
-    with Image.open(project.output / "news/square.700w.jpg") as opened:
+    with Image.open(next((project.output / "news").glob("square.*.700w.jpg"))) as opened:
         assert opened.size == (700, 700)
 
 
@@ -234,3 +239,128 @@ def test_a_rebuild_with_nothing_changed_makes_no_derivative_and_reads_no_photo(t
     monkeypatch.setattr(session, "draw_share_card", refuse)
     build(project, NOW)
     assert {path.name: path.read_bytes() for path in (project.output / "news").glob("p*.*w.*")} == before and len(before) == 18  # 480 and 600-602 px, 3 formats, 3 photos
+
+
+EVERY_FORM = """\
+A reference: ![A crowd][crowd], a collapsed one: ![Square][] and a shortcut: ![Banner].
+
+<figure>
+<img
+  src="raw.jpg"
+  alt="Police lines">
+</figure>
+
+Inline HTML across lines: <img alt="A tent"
+src="inline.jpg"> in a paragraph.
+
+Code is text: `![Code](code.jpg)` and `<img src="code.jpg" alt="x">`.
+
+[crowd]: img/crowd.jpg "The crowd"
+[square]: <square.jpg>
+[banner]: banner.jpg
+"""
+
+
+def test_every_way_of_writing_an_image_is_found_from_the_parsed_markdown(tmp_path):
+    names = ("img/crowd.jpg", "square.jpg", "banner.jpg", "raw.jpg", "inline.jpg")
+    files = {"content/news/photo-post.md": POST.format(body=EVERY_FORM), **{f"content/news/{name}": jpeg(700, 500) for name in names}}
+    project = make_project(tmp_path, files)
+    build(project, NOW)
+    html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<picture>", html)) == 5, html
+    for name in names:
+        assert not (project.output / "news" / name).exists(), name  # shown as derivatives, not published as it is
+        assert f'../{name.removesuffix(".jpg")}.' in html and re.search(rf"{name.removesuffix('.jpg')}\.\S*480w\.webp 480w", html), name
+
+
+def test_image_refs_carry_the_line_the_address_is_written_on():
+    from placard.derivatives import find_image_refs
+
+    found = [(ref.line, ref.src, ref.target) for ref in find_image_refs("content/news/x.md", EVERY_FORM, 10)]
+    assert found == [(23, "img/crowd.jpg", "news/img/crowd.jpg"), (24, "square.jpg", "news/square.jpg"), (25, "banner.jpg", "news/banner.jpg"),
+                     (14, "raw.jpg", "news/raw.jpg"), (19, "inline.jpg", "news/inline.jpg")]
+
+
+def test_a_photo_in_a_reply_is_found_too(tmp_path):
+    post = ("---\ntitle: Thread\nslug: photo-post\ndate: 2011-12-18\nauthor: A\nreplies:\n  - author: B\n    date: 2011-12-19\n"
+            "    body: \"We were there: ![The banner][b]\\n\\n[b]: banner.jpg\"\n---\n\nThe post.\n")
+    project = make_project(tmp_path, {"content/news/photo-post.md": post, "content/news/banner.jpg": jpeg(700, 500)})
+    build(project, NOW)
+    html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<picture>", html)) == 1 and 'alt="The banner"' in html
+    assert not (project.output / "news/banner.jpg").exists()
+
+
+def test_derivative_names_carry_a_content_tag_kept_across_rebuilds_and_changed_with_the_photo(tmp_path):
+    files = {"content/news/photo-post.md": POST.format(body="![The square](square.jpg)"), "content/news/square.jpg": jpeg(1000, 500)}
+    project = make_project(tmp_path, files)
+
+    def published() -> list[str]:
+        build(project, NOW)
+        return sorted(file.name for file in (project.output / "news").glob("square.*"))
+
+    first = published()
+    assert len(first) == 9 and all(re.fullmatch(r"square\.[0-9a-f]{8}\.(480|960|1000)w\.(avif|webp|jpg)", name) for name in first), first
+    (project.output / "news/photo-post/index.html").unlink()
+    assert published() == first  # a rebuild (and a cold one: the tag is of the bytes, not of the build) keeps the names
+    _, plain = build_site(project, NOW, session=PlainSession())
+    assert sorted(path.rsplit("/", 1)[1] for path in plain.files if path.startswith("news/square.")) == first
+    (project.content / "news/square.jpg").write_bytes(jpeg(1000, 500, exif=False))  # replaced: same name, same size, other bytes
+    second = published()
+    assert len(second) == 9 and not set(first) & set(second), (first, second)
+    html = (project.output / "news/photo-post/index.html").read_text(encoding="utf-8")
+    assert all(name in html for name in second if name.endswith(".webp")) and not any(name in html for name in first)
+
+
+def test_a_deleted_photo_s_cache_entries_are_pruned(tmp_path, monkeypatch):
+    import sqlite3
+
+    import placard.incremental.session as session
+    from placard.incremental.session import IncrementalSession
+    from placard.incremental.store import CACHE_DIR, CACHE_FILE, MemoryStore
+
+    files = {f"content/news/p{n}.md": POST.format(body=f"![Photo {n}][p]\n\n[p]: p{n}.jpg").replace("photo-post", f"p{n}") for n in range(2)}
+    project = make_project(tmp_path, {**files, **{f"content/news/p{n}.jpg": jpeg(600, 400) for n in range(2)}})
+    memory = IncrementalSession(MemoryStore())
+    monkeypatch.setattr(session, "RACY_SECONDS", -1.0)  # the files count as written long ago: each photo's plan is kept too
+
+    def photo_memos() -> tuple[list[str], list[str]]:
+        build(project, NOW)
+        build_site(project, NOW, session=memory)
+        memory.store.commit()
+        with sqlite3.connect(project.root / CACHE_DIR / CACHE_FILE) as db:
+            names = sorted(name for (name,) in db.execute("SELECT name FROM memos") if "p1" in name)
+        return names, sorted(name for name in memory.store.memos if "p1" in name)
+
+    kept, in_memory = photo_memos()
+    assert kept == in_memory == ["derivatives news/p1.jpg", "image news/p1.jpg", "image refs content/news/p1.md:8", "share card news/p1/share.jpg"]
+    (project.content / "news/p1.md").unlink()
+    (project.content / "news/p1.jpg").unlink()
+    assert photo_memos() == ([], [])
+
+
+def test_a_photo_named_with_spaces_has_a_srcset_a_browser_can_split(tmp_path):
+    files = {"content/news/photo-post.md": POST.format(body="![A crowd](<my photo, 1.jpg>)"), "content/news/my photo, 1.jpg": jpeg(700, 500)}
+    html = untag(post_page(make_project(tmp_path, files)))
+    assert 'srcset="../my%20photo%2C%201.480w.webp 480w, ../my%20photo%2C%201.700w.webp 700w"' in html, html
+
+
+def test_cached_builds_equal_a_plain_one_as_a_reference_s_photo_changes(tmp_path, monkeypatch):
+    import placard.incremental.session as session
+    from placard.incremental.session import IncrementalSession
+    from placard.incremental.store import MemoryStore
+
+    post = POST.format(body="![The square][p]\n\n[p]: {src}")
+    project = make_project(tmp_path, {"content/news/photo-post.md": post.replace("{src}", "a.jpg"),
+                                      "content/news/a.jpg": jpeg(700, 500), "content/news/b.jpg": jpeg(500, 700)})
+    monkeypatch.setattr(session, "RACY_SECONDS", -1.0)  # so the memos are used, not skipped as just written
+    memory = IncrementalSession(MemoryStore())
+    for src in ("a.jpg", "b.jpg", "a.jpg"):  # the body's refs memo is keyed by its text: each edit finds the new photo
+        (project.content / "news/photo-post.md").write_text(post.replace("{src}", src), encoding="utf-8")
+        build(project, NOW)
+        _, cached = build_site(project, NOW, session=memory)
+        memory.store.commit()
+        _, plain = build_site(project, NOW, session=PlainSession())
+        on_disk = {path: (project.output / path).read_bytes() for path in plain.files}
+        assert cached.files == plain.files == on_disk, src
+        assert f"{src[0]}." in untag(plain.files["news/photo-post/index.html"].decode()).split("srcset=")[1]

@@ -9,6 +9,7 @@ import re
 
 from conftest import NOW, SITE_YML, build_errors, make_project
 from PIL import Image
+from test_derivatives import untag
 
 from placard.images import ImageError, strip_jpeg, strip_metadata
 from placard.pipeline import build, build_site
@@ -90,7 +91,7 @@ def test_images_are_addressed_relative_to_their_markdown_file(tmp_path):
     files = {"content/news/photo-post.md": POST.format(body="![The square](square.png)"), "content/news/square.png": png_bytes()}
     project = make_project(tmp_path, files)
     pages = build_pages(project)
-    assert '<img src="../square.4w.png" srcset="../square.4w.png 4w"' in pages["news/photo-post/index.html"]
+    assert '<img src="../square.4w.png" srcset="../square.4w.png 4w"' in untag(pages["news/photo-post/index.html"])
 
 
 def png_bytes(**info) -> bytes:
@@ -154,7 +155,7 @@ def test_photos_in_content_are_published_without_gps(tmp_path):
     project = make_project(tmp_path, files)
     build(project, NOW)
     published = sorted(project.output.glob("news/square*"))
-    assert [file.name for file in published] == ["square.32w.avif", "square.32w.jpg", "square.32w.webp"]  # the original stays out
+    assert [untag(file.name) for file in published] == ["square.32w.avif", "square.32w.jpg", "square.32w.webp"]  # the original stays out
     for file in published:
         data = file.read_bytes()
         with Image.open(io.BytesIO(data)) as image:
@@ -168,7 +169,7 @@ def test_photos_originals_are_published_without_gps_when_site_yml_asks(tmp_path)
     build(project, NOW)
     published = (project.output / "news/square.jpg").read_bytes()
     assert b"SpyCam" not in published and not Image.open(io.BytesIO(published)).getexif()
-    assert (project.output / "news/square.32w.webp").is_file()
+    assert len(list((project.output / "news").glob("square.*.32w.webp"))) == 1
 
 
 def test_a_damaged_jpeg_fails_the_build_naming_it(tmp_path):

@@ -21,7 +21,7 @@ import jinja2
 
 from ..catalogue import required_messages, template_signature
 from ..content import TranslationStub, load_site, make_inside_check, parse_chunk, parse_files
-from ..derivatives import ImagePlan, make_derivatives, plan_image, plan_site_images
+from ..derivatives import ImagePlan, find_image_refs, make_derivatives, plan_image, plan_site_images
 from ..share_cards import CardRequest, draw_share_card
 from ..errors import Problems
 from ..index import SiteIndex
@@ -96,10 +96,12 @@ class IncrementalSession:
         self.store, self.out_dir, self.staging, self.bytecode_cache = store, out_dir, staging, bytecode_cache
         self.progress = progress or NoProgress()
         self.converted: Bodies | None = None
+        self.used_memos: set[str] = set()  # this build's memos of PRUNED_MEMOS' kinds: the others are pruned by keep()
 
     def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
         """Files unchanged since they were cached (same bytes, same site.yml) are not parsed again."""
         config_key = digest_value(config)
+        self.used_memos = set()  # (a build starts here)
 
         def read_items(wanted: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
             keys = {display: file_key(display, file, config_key) for display, _kind, file in wanted} if config_key else {}
@@ -177,21 +179,31 @@ class IncrementalSession:
 
         def plan_cached(path: str, data: bytes, modern, max_bytes: int):
             key = file_key(path, str(project.content / path), config_key + repr(modern).encode())
-            found = self.store.get_memo("image " + path, key) if key is not None else None  # (one memo per name)
+            found = self.store.get_memo(self.memo("image " + path), key) if key is not None else None  # (one memo per name)
             if found is None:
                 found = plan_image(path, data(), modern, max_bytes)
                 if key is not None:
                     self.store.put_memo("image " + path, key, found)
             return found
 
-        return plan_site_images(project.root, project.content, site, inside, plan_cached)
+        def find_cached(path: str, text: str, first_line: int) -> list:
+            if "![" not in text and "<img" not in text.lower():  # (find_image_refs' own shortcut: no memo for most bodies)
+                return []
+            key = digest_value((text, first_line))
+            found = self.store.get_memo(self.memo("image refs " + path + f":{first_line}"), key)
+            if found is None:
+                found = find_image_refs(path, text, first_line)  # (a conversion of the body: kept while its text is unchanged)
+                self.store.put_memo("image refs " + path + f":{first_line}", key, found)
+            return found
+
+        return plan_site_images(project.root, project.content, site, inside, plan_cached, find_cached)
 
     def derivatives(self, project, plan: ImagePlan) -> dict[str, bytes]:
         """Every photo's derivatives, from the store by the photo's digest; the missing ones made on the workers."""
         made: dict[str, bytes] = {}
         missing = []
         for image in plan.images.values():
-            found = self.store.get_memo("derivatives " + image.path, derivative_key(image))  # (the store keeps one value per name)
+            found = self.store.get_memo(self.memo("derivatives " + image.path), derivative_key(image))  # (the store keeps one value per name)
             if found is None:
                 missing.append(image)
             else:
@@ -206,7 +218,7 @@ class IncrementalSession:
         made: dict[str, bytes] = {}
         missing = []
         for card in cards:
-            found = self.store.get_memo("share card " + card.path, digest_value(repr(card).encode()))
+            found = self.store.get_memo(self.memo("share card " + card.path), digest_value(repr(card).encode()))
             if found is None:
                 missing.append(card)
             else:
@@ -221,9 +233,15 @@ class IncrementalSession:
         digests = set(self.converted.digests.values()) if self.converted is not None else set()
         try:
             self.store.prune({item.origin.path for item in site.items()} | {held.path for held in site.held_back}, digests, output.paths())
+            self.store.prune_memos(PRUNED_MEMOS, self.used_memos)
             self.store.commit()
         except Exception:  # the cache only saves time: a build never fails because of it
             pass
+
+    def memo(self, name: str) -> str:
+        """A memo's name, noted as used by this build (keep() prunes the unused ones of PRUNED_MEMOS' kinds)."""
+        self.used_memos.add(name)
+        return name
 
     def rollback(self) -> None:
         """After a failed build (the preview's store): the next build starts from the last good one."""
@@ -258,6 +276,7 @@ class IncrementalSession:
 Session = PlainSession | IncrementalSession
 
 OUTPUT_MEMO = b"files in output/"
+PRUNED_MEMOS = ("image ", "derivatives ", "share card ")  # one memo per photo, body or card: "image " covers "image refs " too
 RACY_SECONDS = 2.0
 
 

@@ -172,6 +172,10 @@ class MemoryStore:
     def put_memo(self, name: str, key: bytes, value: Any) -> None:
         self.memos[name] = (key, value)
 
+    def prune_memos(self, kinds: tuple[str, ...], used: set[str]) -> None:
+        """Forget the memos of these kinds (name prefixes) this build did not use: a deleted photo's, say."""
+        self.memos = {name: memo for name, memo in self.memos.items() if name in used or not name.startswith(kinds)}
+
     def prune(self, items: set[str], bodies: set[bytes], pages: set[str]) -> None:
         """Forget what this build no longer uses, so the cache does not grow forever."""
         self.items = {k: v for k, v in self.items.items() if k in items}
@@ -485,6 +489,16 @@ class SqliteStore:
     def put_memo(self, name: str, key: bytes, value: Any) -> None:
         data = pickle.dumps(value, protocol=5)
         self.write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?, ?)", [(name, key, data, entry_sum(name, key, data))])
+
+    def prune_memos(self, kinds: tuple[str, ...], used: set[str]) -> None:
+        """Forget the memos of these kinds (name prefixes) this build did not use: a deleted photo's plan,
+        derivatives and share card would otherwise stay in .cache/ for ever (a photo's are hundreds of KB)."""
+        try:
+            stale = [(name,) for (name,) in self.db.execute("SELECT name FROM memos") if name.startswith(kinds) and name not in used]
+        except Exception as error:
+            self.trouble(error)
+            return
+        self.write("DELETE FROM memos WHERE name=?", stale)
 
     def write(self, statement: str, rows: Iterable[tuple]) -> None:
         """Run a statement for each row, unless the disk is full (then no more); any failure: see trouble."""
