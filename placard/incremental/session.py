@@ -32,6 +32,7 @@ from ..pages import PageSpec, plan_site
 from ..render import RenderInputs, render_pages
 from ..search import build_search_index
 from ..templating import make_environment
+from .basis import RACY_SECONDS
 from .bodies import Bodies
 from .digest import digest_value
 from .progress import NoProgress, Progress
@@ -258,7 +259,6 @@ class IncrementalSession:
 Session = PlainSession | IncrementalSession
 
 OUTPUT_MEMO = b"files in output/"
-RACY_SECONDS = 2.0
 
 
 def file_key(display: str, file: str, config_key: bytes) -> bytes | None:
