@@ -284,7 +284,7 @@ def add_search_index(output: Output, project: Project, site: Site, session: Sess
     default = site.config.language
     paths = [path_of(item, default) for item in site.posts + site.events + site.pages + site.translations if not item.draft]
     paths += [entity_path(entity.slug, lang, default) for lang in site.config.languages for entity in site.entities if not entity.draft]
-    pages = {path: output.read(path, project.output) for path in paths if path in output.origins}
+    pages = output.reader(paths, project.output)  # (read one by one: never all in memory)
     try:
         bundle = session.search_index(pages)
     except SearchUnavailable as exc:
