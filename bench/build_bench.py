@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Build-time benchmark: cold, warm (nothing changed) and one-post-edit builds at N posts.
+"""Build-time benchmark: cold, nothing-changed and one-post-edit builds at N posts, placard beside its peers.
 
-Prints median wall time, CPU time and peak memory of the largest process over several runs,
-and, when Pelican is installed in bench/.venv-pelican (see requirements-pelican.txt), builds
-the same corpus with Pelican in the same run and prints the ratios. Also prints the
-Python-Markdown floor: converting every post with `extra` + `toc` on one and on two processes.
+Builds the same generated corpus (bench/corpus.py) with placard's build.py and with every peer that is
+installed (Hugo, Eleventy, Pelican: bench/peers.py; how to install them: docs/performance.md), in turn,
+run after run, so the machine's load falls on each alike. Prints, per scenario, each tool's median wall
+time with min-max, CPU time (user + system, workers included), peak RSS of its largest process, and the
+peer/placard ratio of each pair of runs; the load average before, during and after. Also prints the
+Python-Markdown floor (every post converted with `extra` + `toc`, on one and on two processes) and the
+preview's rebuild after one edit.
 
     .venv/bin/python bench/build_bench.py --sizes 1000 10000 --runs 3
 """
@@ -18,27 +21,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+from peers import Peer, installed_peers, missing_peers
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-PELICAN_PY = HERE / ".venv-pelican" / "bin" / "python"
 NOW = "2026-11-26T12:00:00+00:00"
-
-# Runs one build in a fresh process and reports wall, CPU and peak RSS (self and pool workers).
-PROBE = r"""
-import json, resource, sys, time
-sys.path.insert(0, {repo!r})
-from datetime import datetime
-from pathlib import Path
-from placard.pipeline import Project, build
-t0 = time.perf_counter(); c0 = time.process_time()
-build(Project(Path({root!r})), datetime.fromisoformat({now!r}))
-wall = time.perf_counter() - t0
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({{"wall": wall, "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-                  "sys": me.ru_stime + kids.ru_stime, "peak_mb": max(me.ru_maxrss, kids.ru_maxrss) / 1024}}))
-"""
 
 # The preview server's rebuild (placard.serve.make_builder keeps the site and cache in memory):
 # after a first build, one post edited, timed from the save to the new site in memory.
@@ -63,20 +53,6 @@ assert b"Edited in the preview." in site.files["news/post-00008/index.html"]
 print(json.dumps({{"wall": wall, "cpu": cpu, "sys": 0, "peak_mb": 0}}))
 """
 
-PELICAN_PROBE = r"""
-import json, resource, sys, time, logging
-from pelican import Pelican
-from pelican.settings import read_settings
-logging.disable(logging.WARNING)
-settings = read_settings({conf!r}, override={{"PATH": {content!r}, "OUTPUT_PATH": {out!r}, "CACHE_PATH": {cache!r},
-                                             "LOAD_CONTENT_CACHE": {cache_on}, "CACHE_CONTENT": {cache_on}}})
-t0 = time.perf_counter()
-Pelican(settings).run()
-wall = time.perf_counter() - t0
-me = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({{"wall": wall, "cpu": me.ru_utime + me.ru_stime, "sys": me.ru_stime, "peak_mb": me.ru_maxrss / 1024}}))
-"""
-
 FLOOR = r"""
 import json, sys, time, glob
 from concurrent.futures import ProcessPoolExecutor
@@ -99,15 +75,19 @@ def run_probe(code: str, python: str = sys.executable) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def median(runs: list[dict], key: str) -> float:
-    """Median of one figure over runs."""
-    return statistics.median(r[key] for r in runs)
 
-
-def line(label: str, runs: list[dict]) -> str:
-    """One row of the report."""
-    return (f"  {label:<28} wall {median(runs, 'wall'):7.2f} s   cpu {median(runs, 'cpu'):7.2f} s (sys {median(runs, 'sys'):5.2f} s)"
-            f"   peak {max(r['peak_mb'] for r in runs):6.0f} MB")
+def run_timed(command: list[str], cwd: Path) -> dict:
+    """Run a build command; its wall time, CPU time (user + system of it and every process it waited for),
+    system time and peak RSS of its largest process (wait4's rusage, as GNU time reports it)."""
+    t0 = time.perf_counter()
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = child.stderr.read()
+    _pid, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - t0
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{command[0]} failed in {cwd} ({child.returncode}):\n{stderr.decode(errors='replace')[-2000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "sys": usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
 
 
 def set_aside(folder: Path, trash: Path) -> None:
@@ -122,42 +102,75 @@ def set_aside(folder: Path, trash: Path) -> None:
         os.rename(folder, trash / f"{folder.name}-{len(list(trash.iterdir()))}")
 
 
-def bench_placard(root: Path, runs: int, trash: Path) -> dict[str, list[dict]]:
-    """Cold, warm and one-edit builds of a placard project."""
-    probe = PROBE.format(repo=str(REPO), root=str(root), now=NOW)
-    results: dict[str, list[dict]] = {"cold": [], "warm": [], "edit": [], "preview": []}
-    edited = root / "content" / "news" / "post-00007.md"
-    original = edited.read_text(encoding="utf-8")
-    for i in range(runs):
-        for junk in ("output", ".cache"):
-            set_aside(root / junk, trash)
-        results["cold"].append(run_probe(probe))
-        results["warm"].append(run_probe(probe))
-        edited.write_text(original.replace("\n\n", f"\n\nEdited for run {i}.\n\n", 1), encoding="utf-8")
-        results["edit"].append(run_probe(probe))
-        results["preview"].append(run_probe(SERVE_PROBE.format(repo=str(REPO), root=str(root), now=NOW)))
-    edited.write_text(original, encoding="utf-8")
+def placard_peer(root: Path) -> Peer:
+    """placard itself, through build.py as a campaigner runs it (start-up and imports included)."""
+    return Peer("placard", root, (sys.executable, str(REPO / "build.py"), "--root", str(root), "--now", NOW),
+                root / "content" / "news" / "post-00007.md", ("output", ".cache"))
+
+
+SCENARIOS = (("cold", "cold build"), ("warm", "nothing changed"), ("edit", "one post edited"))
+
+
+def bench_paired(tools: list[Peer], runs: int, trash: Path) -> dict[str, dict[str, list[dict]]]:
+    """Each scenario, each tool in turn (placard first), `runs` times: cold (output and cache set aside),
+    nothing changed, then one post edited. Interleaved so that the machine's load falls on every tool alike."""
+    results = {tool.name: {key: [] for key, _ in SCENARIOS} for tool in tools}
+    originals = {tool.name: tool.edited.read_text(encoding="utf-8") for tool in tools}
+    try:
+        for i in range(runs):
+            for tool in tools:
+                for junk in tool.outputs:
+                    set_aside(tool.root / junk, trash / tool.name)
+            for key, _label in SCENARIOS:
+                for tool in tools:
+                    if key == "edit":
+                        tool.edited.write_text(originals[tool.name].replace("\n\n", f"\n\nEdited for run {i}.\n\n", 1), encoding="utf-8")
+                    results[tool.name][key].append(run_timed(list(tool.command), tool.root))
+    finally:
+        for tool in tools:
+            tool.edited.write_text(originals[tool.name], encoding="utf-8")
     return results
 
 
-def bench_pelican(n: int, work: Path, runs: int, trash: Path) -> dict[str, list[dict]] | None:
-    """Cold, cached and one-edit builds of the same corpus with Pelican, if it is installed."""
-    if not PELICAN_PY.exists():
-        return None
-    subprocess.run([sys.executable, str(HERE / "corpus.py"), str(n), str(work), "--pelican"], check=True)
-    edited = work / "content" / "post-00007.md"
-    original = edited.read_text(encoding="utf-8")
-    results: dict[str, list[dict]] = {"cold": [], "warm": [], "edit": []}
-    for i in range(runs):
-        set_aside(work / "output", trash)
-        set_aside(work / "cache", trash)
-        args = dict(conf=str(work / "pelicanconf.py"), content=str(work / "content"), out=str(work / "output"), cache=str(work / "cache"))
-        results["cold"].append(run_probe(PELICAN_PROBE.format(cache_on=True, **args), str(PELICAN_PY)))
-        results["warm"].append(run_probe(PELICAN_PROBE.format(cache_on=True, **args), str(PELICAN_PY)))
-        edited.write_text(original.replace("\n\n", f"\n\nEdited for run {i}.\n\n", 1), encoding="utf-8")
-        results["edit"].append(run_probe(PELICAN_PROBE.format(cache_on=True, **args), str(PELICAN_PY)))
-    edited.write_text(original, encoding="utf-8")
-    return results
+def spread(values: list[float], unit: str = " s", digits: int = 2) -> str:
+    """Median with min-max."""
+    return f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def report_size(n: int, runs: int, floor: dict, results: dict, preview: list[dict], missing: list[str]) -> None:
+    """The table for one corpus size: every tool's wall, CPU, peak RSS, and peer/placard ratios of paired runs."""
+    print(f"\nN = {n} posts, {runs} paired runs (median (min-max)); load average now {load()}")
+    print(f"  Python-Markdown floor: one process {floor['one']:.2f} s, two processes {floor['two']:.2f} s")
+    ours = results["placard"]
+    for key, label in SCENARIOS:
+        print(f"  {label}")
+        for name, runs_of in results.items():
+            done = runs_of[key]
+            ratio = ""
+            if name != "placard":
+                ratios = [peer["wall"] / own["wall"] for peer, own in zip(done, ours[key])]
+                ratio = f"   wall {name}/placard {spread(ratios, 'x')}"
+            print(f"    {name:<9} wall {spread([r['wall'] for r in done])}   cpu {spread([r['cpu'] for r in done])}"
+                  f" (sys {statistics.median(r['sys'] for r in done):.2f} s)   peak RSS {max(r['peak_mb'] for r in done):.0f} MB{ratio}")
+    print(f"  placard preview, one edit: wall {spread([r['wall'] for r in preview])}   (build.py serve's rebuild, in its process)")
+    print(f"  placard cold / two-process floor: {statistics.median(r['wall'] for r in ours['cold']) / floor['two']:.2f}x")
+    for name in missing:
+        print(f"  (not installed: {name})")
+
+
+def bench_size(n: int, tmp: Path, runs: int) -> None:
+    """Generate N posts for placard and every installed peer, time them in turn, and print the report."""
+    root = tmp / "placard"
+    subprocess.run([sys.executable, str(HERE / "corpus.py"), str(n), str(root)], check=True)
+    floor = run_probe(FLOOR.format(pattern=str(root / "content" / "news" / "*.md")))
+    tools = [placard_peer(root), *installed_peers(n, tmp)]
+    results = bench_paired(tools, runs, tmp / "trash")
+    preview = [run_probe(SERVE_PROBE.format(repo=str(REPO), root=str(root), now=NOW)) for _ in range(runs)]
+    report_size(n, runs, floor, results, preview, missing_peers())
 
 
 def main() -> None:
@@ -165,34 +178,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="where to write the corpora (default: a temporary folder, deleted after)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
-    with tempfile.TemporaryDirectory(prefix="bench-") as work:  # deleted only once every build is timed (see set_aside)
+    print(f"machine: {os.cpu_count()} cores, load average {load()}")
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=args.work) as work:  # deleted only once every build is timed (see set_aside)
         for n in args.sizes:
             bench_size(n, Path(work) / str(n), args.runs)
-
-
-def bench_size(n: int, tmp: Path, runs: int) -> None:
-    """Generate N posts, time the floor, placard and Pelican on them, and print the report."""
-    root = tmp / "placard"
-    subprocess.run([sys.executable, str(HERE / "corpus.py"), str(n), str(root)], check=True)
-    floor = run_probe(FLOOR.format(pattern=str(root / "content" / "news" / "*.md")))
-    ours = bench_placard(root, runs, tmp / "trash")
-    theirs = bench_pelican(n, tmp / "pelican", runs, tmp / "trash")
-    print(f"\nN = {n} posts, median of {runs} runs")
-    print(f"  Python-Markdown floor        one process {floor['one']:.2f} s, two processes {floor['two']:.2f} s")
-    for key, label in (("cold", "cold build"), ("warm", "nothing changed"), ("edit", "one post edited")):
-        print(line(f"placard {label}", ours[key]))
-        if theirs:
-            print(line(f"pelican {label}", theirs[key]))
-    print(f"  placard preview, one edit    wall {median(ours['preview'], 'wall'):7.2f} s   cpu {median(ours['preview'], 'cpu'):7.2f} s   (build.py serve's rebuild)")
-    cold = median(ours["cold"], "wall")
-    print(f"  cold / two-process floor     {cold / floor['two']:.2f}x (target <= 1.3x)")
-    if theirs:
-        for key in ("cold", "warm", "edit"):
-            print(f"  pelican / placard {key:<10} {median(theirs[key], 'wall') / median(ours[key], 'wall'):.1f}x")
-    else:
-        print("  (Pelican not installed: see bench/requirements-pelican.txt)")
+    print(f"\nload average at the end {load()}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable, Iterator
 
 
@@ -95,6 +96,10 @@ class Output:
         if path in self.kept and out_dir is not None:
             return (out_dir / path).read_bytes()
         raise KeyError(path)
+
+    def reader(self, paths: list[str], out_dir: Path | None = None) -> "FileReader":
+        """These files by path, each read only when asked for (see FileReader)."""
+        return FileReader(self, [path for path in paths if path in self.origins], out_dir)
 
     def discard(self) -> None:
         """Remove the staging folder (a failed build: output/ was never touched)."""
@@ -438,3 +443,24 @@ def signals_deferred() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+class FileReader(Mapping):
+    """Some of an Output's files, path -> bytes, each read when asked for (from memory, the staging
+    folder or output/) and not kept: the pages Pagefind indexes (160 MB at 10,000 posts) are never all
+    in memory at once."""
+
+    def __init__(self, output: Output, paths: list[str], out_dir: Path | None) -> None:
+        self.output, self.paths, self.out_dir = output, paths, out_dir
+        self.known = set(paths)
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.known:
+            raise KeyError(path)
+        return self.output.read(path, self.out_dir)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)

@@ -10,7 +10,6 @@ import gc
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,7 +26,7 @@ from .images import ImageError, strip_metadata
 from .incremental.progress import Progress
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
-from .incremental.unchanged import begin_build, find_unchanged, record_build
+from .incremental.unchanged import begin_build, record_build, unchanged_report
 from .index import index_site
 from .markup import check_refs, pending_link_notes, pending_refs
 from .models import Site
@@ -42,82 +41,9 @@ from .search import SearchUnavailable
 from .share_cards import plan_share_cards
 from .identity import ICON_SIZES, site_accent, site_icon
 from .share_image import draw_share_image
-from .theme import DEFAULT_THEME, Layers, theme_layers
+from .theme import Layers
 from .urls import entity_path, is_placeholder, path_of
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where a campaign's files are; the one configuration object besides site.yml."""
-
-    root: Path
-    theme: Path = DEFAULT_THEME  # the templates and static files a site does not override
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / "site.yml"
-
-    @property
-    def content(self) -> Path:
-        return self.root / "content"
-
-    @property
-    def templates(self) -> Path:
-        return self.root / "templates"
-
-    @property
-    def static(self) -> Path:
-        return self.root / "static"
-
-    @property
-    def template_layers(self) -> Layers:
-        """The site's templates/ over the theme's."""
-        return theme_layers(self.templates, self.theme, "templates")
-
-    @property
-    def static_layers(self) -> Layers:
-        """The site's static/ over the theme's."""
-        return theme_layers(self.static, self.theme, "static")
-
-    @property
-    def output(self) -> Path:
-        return self.root / "output"
-
-
-@dataclass(frozen=True)
-class BuildSummary:
-    """What a build published and held back, for its summary (kept for a build with nothing to do)."""
-
-    posts: int
-    events: int
-    pages: int
-    entities: int
-    ties: int
-    held_back: tuple[tuple[str, str], ...]  # (path, why) of each item not published
-
-    @classmethod
-    def of(cls, site: Site) -> "BuildSummary":
-        return cls(len(site.posts), len(site.events), len(site.pages), len(site.entities),
-                   sum(len(entity.ties) for entity in site.entities), tuple((held.path, held.reason) for held in site.held_back))
-
-    def as_dict(self) -> dict:
-        return {**self.__dict__, "held_back": [list(pair) for pair in self.held_back]}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "BuildSummary":
-        return cls(**{**values, "held_back": tuple(tuple(pair) for pair in values["held_back"])})
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What a build did, for the summary line."""
-
-    summary: BuildSummary
-    pages: int
-    files: int
-    milliseconds: int
-    notes: tuple[str, ...] = ()  # not fatal: e.g. catalogue messages no template uses any more
-    unchanged: bool = False  # nothing had changed since the last build: nothing was written
+from .project import BuildReport, BuildSummary, Project  # (defined there: the command line uses them without the stages)
 
 
 def build_site(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(),
@@ -195,18 +121,19 @@ def later_problems(project: Project, failed: ContentProblems, session: Session) 
 
 
 def build(project: Project, now: datetime, preview: bool = False, options: RenderOptions = RenderOptions(), use_cache: bool = True,
-          progress: Progress | None = None) -> BuildReport:
+          progress: Progress | None = None, checked: tuple[tuple[str, bool], float] | None = None) -> BuildReport:
     """Build the site and swap it into output/; on any problem output/ is left untouched.
 
     The cache in .cache/ (safe to delete) makes builds after the first redo only what changed, and
-    a build with nothing to change return at once (placard.incremental.unchanged)."""
-    started = time.perf_counter()
+    a build with nothing to change return at once (placard.incremental.unchanged). `checked`: the
+    inputs' state and the start time, from a caller that already found there is something to do
+    (the command line checks before importing this module)."""
+    started = checked[1] if checked else time.perf_counter()
     shortcut = use_cache and not preview
-    inputs = begin_build(project, options) if shortcut else ("", False)  # the inputs' metadata, read once
-    kept = find_unchanged(project, now, inputs) if shortcut else None
+    inputs = checked[0] if checked else begin_build(project, options) if shortcut else ("", False)  # the inputs' metadata, read once
+    kept = unchanged_report(project, now, inputs, started) if shortcut and not checked else None
     if kept is not None:
-        summary = BuildSummary.from_dict(kept.summary["site"])
-        return BuildReport(summary, kept.summary["pages"], kept.summary["files"], round((time.perf_counter() - started) * 1000), kept.notes, unchanged=True)
+        return kept
     cache_notes: list[str] = []  # why the cache was not used, if so
     store = (open_store(project.root, project.output, cache_notes) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)
@@ -360,7 +287,7 @@ def add_search_index(output: Output, project: Project, site: Site, session: Sess
     default = site.config.language
     paths = [path_of(item, default) for item in site.posts + site.events + site.pages + site.translations if not item.draft]
     paths += [entity_path(entity.slug, lang, default) for lang in site.config.languages for entity in site.entities if not entity.draft]
-    pages = {path: output.read(path, project.output) for path in paths if path in output.origins}
+    pages = output.reader(paths, project.output)  # (read one by one: never all in memory)
     try:
         bundle = session.search_index(pages)
     except SearchUnavailable as exc:

@@ -29,6 +29,7 @@ from .derivatives import ImagePlan, lead_image_html, rewrite_body_images
 from .markup import item_key, rebase_assets, reply_key, resolve_links
 from .models import Site
 from .output import Output
+from .project import RenderOptions  # (defined beside Project: the nothing-changed check keys on it without the renderer)
 from .pages import PageSpec
 from .share import share_links
 from .templating import make_gettext
@@ -42,13 +43,6 @@ class TemplateProblem(Exception):
     def __init__(self, problem: Problem):
         super().__init__(str(problem))
         self.problem = problem
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """Choices that change every page: folder-style links or explicit index.html (file://)."""
-
-    index_html: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import functools
 import gzip
 import http.server
 import json
+import os
 import threading
 
 import pytest
@@ -110,3 +111,12 @@ def test_searching_samruk_in_chromium_finds_the_entity_and_the_appeal_in_each_la
         assert page.is_visible("#search-unavailable") and not page.is_visible("#search-form")
         assert page.locator("#search-unavailable a").first.get_attribute("href") == "../news/#archive-years"
         chromium.close()
+
+
+def test_pagefinds_scratch_files_go_to_memory_only_where_there_is_room(tmp_path):
+    from placard.search import scratch_folder
+
+    room = os.statvfs(tmp_path).f_bavail * os.statvfs(tmp_path).f_frsize
+    assert scratch_folder(1000, (str(tmp_path / "absent"), str(tmp_path))) == str(tmp_path)
+    assert scratch_folder(room, (str(tmp_path),)) is None  # (twice the room it needs: a full /dev/shm, as in a small container)
+    assert scratch_folder(1000, (str(tmp_path / "absent"),)) is None  # no such folder: the system's temporary folder

@@ -104,3 +104,27 @@ def test_a_long_build_shows_its_progress_on_a_terminal_only(project, monkeypatch
     (project.content / "news" / "first-post.md").touch()
     build(project, NOW, progress=progress.progress_for(log))
     assert log.getvalue() == ""
+
+
+HEAVY = ("jinja2", "markdown", "nh3", "PIL", "babel", "icalendar", "numpy", "networkx", "yaml", "sqlite3", "tqdm",
+         "concurrent.futures", "placard.pipeline", "placard.models", "placard.content", "placard.render", "placard.incremental.store")
+
+
+def test_a_build_with_nothing_to_do_imports_nothing_heavy(project, steady):
+    """build.py's nothing-changed path decides from metadata alone: none of the stages or their libraries
+    are imported (0.2 s of start-up before it, at 10,000 posts half of the whole check)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    build(project, NOW)
+    script = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+              "import placard.incremental.unchanged as u; u.RACY_SECONDS = -60.0  # (the files were written just now)\n"
+              "from placard.cli import main\n"
+              "code = main(['--root', sys.argv[2], '--now', sys.argv[3]])\n"
+              f"print(code, sorted(name for name in {HEAVY!r} if name in sys.modules))\n")
+    run = subprocess.run([sys.executable, "-c", script, str(REPO), str(project.root), NOW.isoformat()],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.startswith("Nothing changed since the last build"), run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1] == "0 []"

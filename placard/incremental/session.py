@@ -15,6 +15,7 @@ import os
 import time as systime
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import jinja2
@@ -32,6 +33,7 @@ from ..pages import PageSpec, plan_site
 from ..render import RenderInputs, render_pages
 from ..search import build_search_index
 from ..templating import make_environment
+from .basis import RACY_SECONDS
 from .bodies import Bodies
 from .digest import digest_value
 from .progress import NoProgress, Progress
@@ -63,7 +65,7 @@ class PlainSession:
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_site(site, catalogues, index)
 
-    def search_index(self, pages: dict[str, bytes]) -> dict[str, bytes]:
+    def search_index(self, pages: Mapping[str, bytes]) -> dict[str, bytes]:
         return build_search_index(pages)
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
@@ -155,7 +157,7 @@ class IncrementalSession:
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_kept(site, catalogues, index, self.store)
 
-    def search_index(self, pages: dict[str, bytes]) -> dict[str, bytes]:
+    def search_index(self, pages: Mapping[str, bytes]) -> dict[str, bytes]:
         """The last search index while no indexed page changed (Pagefind indexes every page again when one does)."""
         h = hashlib.blake2b(digest_size=20)
         for path, data in sorted(pages.items()):
@@ -277,7 +279,6 @@ Session = PlainSession | IncrementalSession
 
 OUTPUT_MEMO = b"files in output/"
 PRUNED_MEMOS = ("image ", "derivatives ", "share card ")  # one memo per photo, body or card: "image " covers "image refs " too
-RACY_SECONDS = 2.0
 
 
 def file_key(display: str, file: str, config_key: bytes) -> bytes | None:

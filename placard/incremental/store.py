@@ -41,11 +41,11 @@ from typing import Any, Iterable
 import jinja2
 import jinja2.bccache
 
-from .digest import code_version, digest_text
+from .basis import CACHE_DIR, code_version
+from .digest import digest_text
 from .workers import can_fork
 
 FORMAT_VERSION = 8
-CACHE_DIR = ".cache"
 CACHE_FILE = f"placard-v{FORMAT_VERSION}.sqlite"
 DAMAGED_MARK = "-damaged"  # beside the cache file: a render worker found a damaged entry (see BodyReader)
 

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .digest import code_version
-from .session import RACY_SECONDS
-from .store import CACHE_DIR
+from .basis import CACHE_DIR, RACY_SECONDS, code_version
 
 MEMO_FILE = "unchanged.json"
 FORMAT = 1
@@ -118,6 +116,18 @@ def find_unchanged(project, now: datetime, started: tuple[str, bool]) -> Unchang
         return Unchanged(memo["summary"], tuple(memo["notes"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no memo, or a damaged one: build as usual
+
+
+def unchanged_report(project, now: datetime, started: tuple[str, bool], clock_started: float):
+    """The report of a build with nothing to do (output/ already holds what it would write), or None."""
+    from ..project import BuildReport, BuildSummary
+
+    kept = find_unchanged(project, now, started)
+    if kept is None:
+        return None
+    milliseconds = round((systime.perf_counter() - clock_started) * 1000)
+    return BuildReport(BuildSummary.from_dict(kept.summary["site"]), kept.summary["pages"], kept.summary["files"], milliseconds,
+                       kept.notes, unchanged=True)
 
 
 def begin_build(project, options) -> tuple[str, bool]:
