@@ -15,7 +15,7 @@ import stat
 import uuid
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .identity import read_logo
 from .colour import accent_problem
@@ -277,11 +277,13 @@ def make_inside_check(root: Path) -> Callable[[Path], str | None]:
 
 
 def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, preview: bool = False,
-              read_items: "ReadItems | None" = None) -> Site:
+              read_items: "ReadItems | None" = None, overlay: "Mapping[str, bytes | None] | None" = None) -> Site:
     """Read every content file, validate it, and decide what this build publishes.
 
     `read_items` reads and validates the files found (parse_files by default; placard.incremental
-    takes unchanged files' items from its cache and parses the rest on every core)."""
+    takes unchanged files' items from its cache and parses the rest on every core). `overlay` (display
+    path -> bytes, or None for a file taken away) is read instead of those files, or added to them: the
+    preview's editor checks a file with the rest of the site before writing it, in memory."""
     problems = Problems()
     loaded: dict[str, list] = {kind: [] for kind in SECTIONS.values()}
     stubs: list[TranslationStub] = []
@@ -315,7 +317,10 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
         section = shown.removeprefix(content_display + "/").split("/")[0]
         if section in SECTIONS:
             unread.setdefault(SECTIONS[section], []).append(shown)
-    parsed = (read_items or parse_files)(wanted, config)
+    overlay = overlay or {}
+    wanted = overlay_files(wanted, overlay, content_display)
+    parsed = (read_items or parse_files)([want for want in wanted if want[0] not in overlay], config)
+    parsed.update(read_overlay(wanted, overlay, config))
     for display, _kind, _file in wanted:
         item, found = parsed[display]
         problems.items.extend(found)
@@ -351,6 +356,30 @@ def load_site(root: Path, content_dir: Path, config: SiteConfig, now: datetime, 
     if problems.items:
         raise ContentProblems(problems.items, site, frozenset(broken), hints)
     return site
+
+
+def overlay_files(wanted: list[tuple[str, str, str]], overlay: "Mapping[str, bytes | None]", content_display: str) -> list[tuple[str, str, str]]:
+    """The files to read with `overlay` applied: its None paths taken away, its new .md paths added."""
+    if not overlay:
+        return wanted
+    kept = [want for want in wanted if want[0] not in overlay or overlay[want[0]] is not None]
+    known = {want[0] for want in kept}
+    for display, data in overlay.items():
+        section = display.removeprefix(content_display + "/").split("/")[0]
+        if data is not None and display not in known and display.lower().endswith(".md") and section in SECTIONS:
+            kept.append((display, SECTIONS[section], ""))
+    return kept
+
+
+def read_overlay(wanted: list[tuple[str, str, str]], overlay: "Mapping[str, bytes | None]", config: SiteConfig) -> dict[str, tuple[Any, list]]:
+    """Display path -> (item or None, its problems) for the overlay's files among `wanted`, from their given bytes."""
+    read = {}
+    for display, kind, _file in wanted:
+        data = overlay.get(display)
+        if data is not None:
+            problems = Problems()
+            read[display] = (load_item(display, data, kind, config, problems), problems.items)
+    return read
 
 
 class ContentProblems(BuildError):

@@ -19,18 +19,19 @@ import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
 
-from .content import SECTIONS, is_translation, load_config, load_item
+from .content import SECTIONS, ContentProblems, is_translation, load_config, load_item, load_site
 from .documents import Document, DocumentError, LinedDict, decode_bytes, parse_document
 from .errors import BuildError, Problem, Problems
-from .markup import BodySource, convert_checked
+from .index import index_site
+from .markup import BodySource, check_refs, convert_checked, pending_refs
 from .models import (
     ENTITY_SCHEMA,
     EVENT_SCHEMA,
@@ -292,6 +293,34 @@ def check_text(display: str, text: str, kind: str, project_config) -> list[Probl
     return sorted(set(problems.items), key=lambda p: (p.line or 0, p.field, p.message))
 
 
+def check_in_site(root: Path, config, rel: str, data: bytes | None, now: datetime) -> list[Problem]:
+    """The problems the build's load stage and link checks would find with `data` in place of `rel` (None: the
+    file removed) and the rest of content/ as it is on disk, read in memory (nothing is written): the file's own
+    (a tie to an entity that does not exist, a slug or uid another file has, a link to nothing), and those it
+    would cause in other files (a slug they cite taken away); other files' problems of before are left out."""
+    problems = site_problems(root, config, {rel: data}, now)
+    elsewhere = [problem for problem in problems if problem.path != rel]
+    if elsewhere:
+        before = {(p.path, p.field, p.message) for p in site_problems(root, config, {}, now)}
+        problems = [p for p in problems if p.path == rel or (p.path, p.field, p.message) not in before]
+    return sorted(set(problems), key=lambda p: (p.path != rel, p.path, p.line or 0, p.field, p.message))
+
+
+def site_problems(root: Path, config, overlay: Mapping[str, bytes | None], now: datetime) -> list[Problem]:
+    """Every problem of the load stage (content.load_site, as the preview builds: drafts shown) and of the links
+    between items (markup.check_refs), with `overlay` in place of those files."""
+    try:
+        site = load_site(root, root / "content", config, now, preview=True, overlay=overlay)
+        problems, broken, hints = [], frozenset(), {}
+    except ContentProblems as failed:
+        site, problems, broken, hints = failed.site, list(failed.problems), failed.broken, failed.hints
+    targets = {**index_site(site).targets, **{ref: "" for ref in broken}}
+    found = Problems()
+    for item in site.items():
+        check_refs(item, targets, found, hints, pending_refs(site))
+    return problems + found.items
+
+
 FIELD_INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -420,6 +449,7 @@ class Editor:
     notes: list[str] = field(default_factory=list)  # what went wrong keeping history (said in the terminal)
     saves: list[Save] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # which items are published, for the site-wide checks
 
     @property
     def content(self) -> Path:
@@ -464,8 +494,9 @@ class Editor:
         return values
 
     def prepare(self, kind: str, rel: str | None, values: dict, body: str, base: str | None, meta: Any = None,
-                drop: tuple[str, ...] = ()) -> tuple[str, str, list[Problem]]:
-        """(file to write, its new text, the build's problems with it); `drop`: lines the schema does not know, to remove."""
+                drop: tuple[str, ...] = (), now: datetime | None = None) -> tuple[str, str, list[Problem]]:
+        """(file to write, its new text, the build's problems with it, alone and with the rest of the site at `now`);
+        `drop`: lines the schema does not know, to remove."""
         controls = self.controls(kind, meta)
         if rel:
             current = split_source(base if base is not None else "")
@@ -486,6 +517,9 @@ class Editor:
         problems = check_text(rel, text, kind, config)
         if base is None and not problems and (self.root / rel).exists():
             problems.append(Problem(rel, None, "slug", f"a file {rel} already exists; choose another slug (or edit that file)"))
+        # ... and with the other files (its references, its slug among theirs), all at once
+        problems = sorted(set(problems) | set(check_in_site(self.root, config, rel, text.encode("utf-8"), now or self.clock())),
+                          key=lambda p: (p.path != rel, p.path, p.line or 0, p.field, p.message))
         return rel, text, problems
 
     def save(self, rel: str, text: str, base: bytes | str | None, now: datetime) -> Save:

@@ -238,19 +238,22 @@ class EditorHandler(web.RequestHandler):
         return self.gettext(text)
 
     def show_form(self, kind: str, rel: str, base: bytes | None, values: dict, body: str, problems=(), refusal: str = "",
-                  diff: str = "", status: int = 200, controls=None, drop: tuple[str, ...] = ()) -> None:
-        """Render the form (its values, its problems beside their fields)."""
+                  diff: str = "", status: int = 200, controls=None, drop: tuple[str, ...] = (), target: str = "") -> None:
+        """Render the form (its values, its problems beside their fields; those it would cause in other files
+        than `target`, the file to write, listed with their file)."""
         controls = controls or self.site.editor.controls(kind, None)
         unknown = unknown_fields(parse_document(rel, decode_bytes(base)).meta, controls) if base is not None else []
         known = set(field_names(controls, values)) | {key for key, _ in unknown}
         errors: dict[str, list[str]] = {}
         listed = []
         for problem in problems:
+            elsewhere = problem.path not in ("", rel, target)
             name = field_name(problem.field)
-            target = name if name in known or name == "body" else ""
-            if target:
-                errors.setdefault(target, []).append(problem.message)
-            listed.append(SimpleNamespace(field=problem.field, message=problem.message, name=target))
+            shown = name if not elsewhere and (name in known or name == "body") else ""
+            if shown:
+                errors.setdefault(shown, []).append(problem.message)
+            listed.append(SimpleNamespace(field=problem.path + (f": {problem.field}" if problem.field else "") if elsewhere else problem.field,
+                                          message=problem.message, name=shown))
         heading = f"{self.t('Edit')} {rel}" if base is not None else self.t(NEW_LABELS[kind])
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -321,14 +324,14 @@ class SaveHandler(EditorHandler):
             self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop)
             return
         try:
-            target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta, drop)
+            target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta, drop, self.site.clock())
         except (EditRefused, DocumentError) as error:
             self.show_form(kind, rel, base_bytes, values, body, refusal=str(getattr(error, "message", error)), status=409, controls=controls, drop=drop)
             return
         taken = None if problems else self.site.slug_problem(target, text)
         problems = problems + [taken] if taken else problems
         if problems:
-            self.show_form(kind, rel, base_bytes, values, body, problems, status=422, controls=controls, drop=drop)
+            self.show_form(kind, rel, base_bytes, values, body, problems, status=422, controls=controls, drop=drop, target=target)
             return
         generation = self.site.current().generation
         try:

@@ -398,8 +398,10 @@ def source_filter(project: Project) -> Callable[[Change, str], bool]:
 class PreviewServer:
     """Runs on an asyncio loop: serves the current Preview and rebuilds when sources change."""
 
-    def __init__(self, project: Project, build: Builder, log: Log, debounce: float = DEBOUNCE_SECONDS, editing: bool = False) -> None:
+    def __init__(self, project: Project, build: Builder, log: Log, debounce: float = DEBOUNCE_SECONDS, editing: bool = False,
+                 clock: Clock = system_clock) -> None:
         self.project = project
+        self.clock = clock  # the builds' (for the editor's checks: which items are published)
         self.editing = editing  # the editor's forms (placard.editor_http), off with `serve --read-only`
         self.editor_site: EditorSite | None = None
         self.build = build
@@ -439,8 +441,8 @@ class PreviewServer:
             self.log(f"Editing in the browser is off: the preview listens on {host}, not only on this computer (127.0.0.1).")
             return None
         language, messages = make_messages(self.project)
-        return EditorSite(Editor(self.project.root), lambda: self.state.preview, hosts=own_hosts(self.port), language=language,
-                          messages=messages, log=self.log)
+        return EditorSite(Editor(self.project.root, clock=self.clock), lambda: self.state.preview, hosts=own_hosts(self.port), language=language,
+                          messages=messages, log=self.log, clock=self.clock)
 
     def start_watching(self) -> None:
         """Watch the project folder (site.yml, source folders coming or going) and the source folders.
@@ -567,7 +569,8 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, open_brow
           clock: Clock | None = None, log: Log = print_flush, read_only: bool = False) -> int:
     """`build.py serve`: preview the site with live reload until Ctrl-C (editing in the browser unless read-only); exit status 0."""
     logging.getLogger("tornado.access").disabled = True
-    server = PreviewServer(project, make_builder(project, clock or system_clock), log, editing=not read_only)
+    clock = clock or system_clock
+    server = PreviewServer(project, make_builder(project, clock), log, editing=not read_only, clock=clock)
     try:
         server.build_first()
         asyncio.run(run_until_stopped(server, host, port, open_browser))

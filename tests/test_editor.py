@@ -60,8 +60,9 @@ def test_controls_follow_the_parsers():
 
 @pytest.mark.parametrize("file", seed_files(), ids=lambda f: f.name)
 def test_saving_a_seed_file_unchanged_writes_the_same_bytes(tmp_path, file):
-    project = make_project(tmp_path, {f"content/{file.parent.name}/{file.name}": file.read_bytes()})
-    editor = Editor(project.root)
+    seed = {f"content/{f.parent.name}/{f.name}": f.read_bytes() for f in seed_files()}  # (the site-wide checks need its neighbours)
+    project = make_project(tmp_path, {**seed, "site.yml": (REPO / "site.yml").read_bytes()}, fixture="none")
+    editor = Editor(project.root, clock=lambda: WHEN)
     rel = f"content/{file.parent.name}/{file.name}"
     kind, text, source, values = editor.open_file(rel)
     target, new, problems = editor.prepare(kind, rel, values, source.body, text)
@@ -86,7 +87,7 @@ Bring candles.
 
 def test_a_change_keeps_comments_order_and_quotes_and_raises_the_sequence(tmp_path):
     project = make_project(tmp_path, {"content/events/vigil.md": COMMENTED})
-    editor = Editor(project.root)
+    editor = Editor(project.root, clock=lambda: WHEN)
     kind, text, source, values = editor.open_file("content/events/vigil.md")
     values["venue"] = "Embassy gates"
     values["city"] = "London"
@@ -106,7 +107,7 @@ def test_sequence_rises_once_per_save_and_not_for_other_fields():
 
 
 def test_new_items_get_a_uid_and_a_dated_file_name(tmp_path):
-    editor = Editor(make_project(tmp_path).root)
+    editor = Editor(make_project(tmp_path).root, clock=lambda: WHEN)
     values = editor.new_values("event")
     assert re.fullmatch(r"[0-9a-f-]{36}", values["uid"]) and values["timezone"] == "Europe/London"
     values.update(title="Vigil", slug="vigil", starts="2026-12-10 18:00")
@@ -120,7 +121,7 @@ def test_new_items_get_a_uid_and_a_dated_file_name(tmp_path):
 
 def test_every_problem_is_reported_in_the_builds_words_and_nothing_is_written(tmp_path):
     project = make_project(tmp_path)
-    editor = Editor(project.root)
+    editor = Editor(project.root, clock=lambda: WHEN)
     before = sorted(p.name for p in project.content.rglob("*"))
     values = editor.new_values("event")
     values.update(title="Vigil", slug="Vigil Now", starts="2026-02-30 18:00", timezone="Europe/Londn")
@@ -132,12 +133,50 @@ def test_every_problem_is_reported_in_the_builds_words_and_nothing_is_written(tm
 
 
 def test_a_tie_without_source_is_named_at_its_row(tmp_path):
-    editor = Editor(make_project(tmp_path).root)
+    editor = Editor(make_project(tmp_path).root, clock=lambda: WHEN)
     values = editor.new_values("entity")
     values.update(name="Acme Two", slug="acme-two", type="company",
                   ties=[{"relation": "owns", "object": "acme", "sources": []}])
     _, _, problems = editor.prepare("entity", None, values, "", None)
     assert [(p.field, "at least one source" in p.message) for p in problems] == [("ties[1].sources", True)]
+
+
+def test_a_tie_to_an_entity_that_does_not_exist_is_found_before_writing(tmp_path):
+    project = make_project(tmp_path)
+    editor = Editor(project.root, clock=lambda: WHEN)
+    before = sorted(p.name for p in project.content.rglob("*"))
+    values = editor.new_values("entity")
+    values.update(name="Acme Two", slug="acme-two", type="company",
+                  ties=[{"relation": "owns", "object": "acmee", "sources": [{"post": "first-post"}]}])
+    _, _, problems = editor.prepare("entity", None, values, "", None)
+    assert [(p.path, p.field) for p in problems] == [("content/links/acme-two.md", "ties[1].object")]
+    assert "no published entity has slug 'acmee' (did you mean 'acme'?)" in problems[0].message
+    assert sorted(p.name for p in project.content.rglob("*")) == before
+
+
+def test_references_slugs_and_uids_are_checked_with_the_rest_of_the_site(tmp_path):
+    project = make_project(tmp_path)
+    editor = Editor(project.root, clock=lambda: WHEN)
+    post = editor.new_values("post") | {"title": "Again", "slug": "first-post", "date": "2011-12-20", "author": "A"}
+    _, _, problems = editor.prepare("post", None, post, "See [the vigil](event:vigil).\n", None)
+    assert {p.field for p in problems} == {"slug", "body"}
+    assert any("also used by content/news/first-post.md" in p.message for p in problems)
+    assert any("the link 'event:vigil' points to no published event" in p.message for p in problems)
+    demo = (project.content / "events" / "demo.md").read_text(encoding="utf-8")
+    uid = re.search(r"^uid: (\S+)", demo, re.M).group(1)
+    event = editor.new_values("event") | {"title": "Copy", "slug": "copy", "starts": "2026-12-10 18:00", "uid": uid, "posts": ["no-such-post"]}
+    _, _, problems = editor.prepare("event", None, event, "", None)
+    assert sorted(p.field for p in problems) == ["posts", "uid"]
+
+
+def test_a_change_that_breaks_another_file_names_that_file(tmp_path):
+    project = make_project(tmp_path)
+    editor = Editor(project.root, clock=lambda: WHEN)
+    rel = "content/links/exchange.md"
+    kind, text, source, values = editor.open_file(rel)
+    values["slug"] = "the-exchange"
+    _, _, problems = editor.prepare(kind, rel, values, source.body, text)
+    assert [(p.path, p.field) for p in problems] == [("content/links/acme.md", "ties[1].object")]
 
 
 def test_form_values_read_rows_and_drop_removed_and_empty_ones():
@@ -156,7 +195,7 @@ def test_form_values_read_rows_and_drop_removed_and_empty_ones():
 @pytest.mark.parametrize("rel", ["site.yml", "content/../site.yml", "/etc/passwd", "content/news/../../site.yml",
                                  "content/news/x.txt", "content/.git/config.md", "content/news/./a.md"])
 def test_writes_outside_content_are_refused(tmp_path, rel):
-    editor = Editor(make_project(tmp_path).root)
+    editor = Editor(make_project(tmp_path).root, clock=lambda: WHEN)
     with pytest.raises(EditRefused):
         editor.save(rel, "---\ntitle: x\n---\n", None, WHEN)
 
@@ -167,13 +206,13 @@ def test_a_symlink_out_of_content_is_refused(tmp_path):
     outside.mkdir()
     os.symlink(outside, project.content / "news" / "escape")
     with pytest.raises(EditRefused, match="symbolic link"):
-        Editor(project.root).save("content/news/escape/a.md", "---\ntitle: x\n---\n", None, WHEN)
+        Editor(project.root, clock=lambda: WHEN).save("content/news/escape/a.md", "---\ntitle: x\n---\n", None, WHEN)
     assert list(outside.iterdir()) == []
 
 
 def test_a_file_changed_since_the_form_opened_is_refused_with_the_difference(tmp_path):
     project = make_project(tmp_path, {"content/events/vigil.md": COMMENTED})
-    editor = Editor(project.root)
+    editor = Editor(project.root, clock=lambda: WHEN)
     target = project.content / "events" / "vigil.md"
     kind, text, source, values = editor.open_file("content/events/vigil.md")
     target.write_text(COMMENTED.replace("Bring candles.", "Bring torches."), encoding="utf-8")  # the other tab, or a text editor
@@ -189,7 +228,7 @@ def test_a_file_changed_since_the_form_opened_is_refused_with_the_difference(tmp
 def test_undo_restores_the_previous_bytes_exactly_and_keeps_a_dated_copy(tmp_path):
     original = COMMENTED.replace("\n", "\r\n").encode("utf-8")  # CRLF, as some editors write
     project = make_project(tmp_path, {"content/events/vigil.md": original})
-    editor = Editor(project.root)
+    editor = Editor(project.root, clock=lambda: WHEN)
     target = project.content / "events" / "vigil.md"
     kind, text, source, values = editor.open_file("content/events/vigil.md")
     values["venue"] = "Elsewhere"
@@ -208,7 +247,7 @@ def test_undo_restores_the_previous_bytes_exactly_and_keeps_a_dated_copy(tmp_pat
 
 def test_undo_of_a_new_file_removes_it_and_undo_refuses_after_a_later_change(tmp_path):
     project = make_project(tmp_path)
-    editor = Editor(project.root)
+    editor = Editor(project.root, clock=lambda: WHEN)
     values = editor.new_values("page")
     values.update(title="Contact", slug="contact")
     rel, text, problems = editor.prepare("page", None, values, "Write to us.\n", None)
@@ -250,7 +289,7 @@ def preview(tmp_path):
         asploop = asyncio.new_event_loop()
         asyncio.set_event_loop(asploop)
         sock, port = bind_unused_port()
-        site = EditorSite(Editor(project.root), lambda: state.preview, clock=lambda: WHEN, hosts=own_hosts(port), rebuild_wait=0)
+        site = EditorSite(Editor(project.root, clock=lambda: WHEN), lambda: state.preview, clock=lambda: WHEN, hosts=own_hosts(port), rebuild_wait=0)
         site_box = site
         HTTPServer(make_app(state, site_box)).add_sockets([sock])
         box.update(port=port, loop=IOLoop.current(), site=site)
@@ -365,7 +404,7 @@ def test_in_a_git_project_each_save_is_a_commit_and_other_staged_work_stays_stag
     git("commit", "-qm", "start")
     (project.content / "pages" / "about.md").write_text("---\ntitle: About\nslug: about\n---\nStaged by hand.\n", encoding="utf-8")
     git("add", "content/pages/about.md")
-    editor = Editor(project.root)
+    editor = Editor(project.root, clock=lambda: WHEN)
     target = project.content / "events" / "vigil.md"
     target.write_text(COMMENTED + "Changed in a text editor, not committed.\n", encoding="utf-8")
     kind, text, source, values = editor.open_file("content/events/vigil.md")
@@ -430,9 +469,33 @@ def test_a_reply_of_several_lines_is_edited_in_a_text_area_and_kept(preview):
     (project.content / "news" / "thread.md").write_text(text, encoding="utf-8")
     status, form = request(port, "GET", "/__placard__/edit?" + urlencode({"file": "content/news/thread.md"}))
     assert '<textarea id="f-replies.0.body" name="replies.0.body" rows=' in form and "First line.\nSecond line." in form
-    editor = Editor(project.root)
+    editor = Editor(project.root, clock=lambda: WHEN)
     kind, original, source, values = editor.open_file("content/news/thread.md")
     assert values["replies"][0]["body"] == "First line.\nSecond line.\n"
     values["replies"][0]["author"] = "C"
     _, new, problems = editor.prepare(kind, "content/news/thread.md", values, source.body, original)
     assert problems == [] and new == text.replace("author: B", "author: C")
+
+
+def test_a_tie_to_a_missing_entity_is_shown_beside_its_field_and_nothing_is_written(preview):
+    project, port, site = preview
+    form = {"__token": site.editor.token, "__kind": "entity", "__file": "", "__base": "", "__action": "save",
+            "name": "Acme Two", "slug": "acme-two", "type": "company", "ties.count": "1", "ties.0.relation": "owns",
+            "ties.0.object": "acmee", "ties.0.sources.count": "1", "ties.0.sources.0.post": "first-post", "__body": ""}
+    status, page = request(port, "POST", "/__placard__/save", form, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 422
+    error = re.search(r'<p class="error" id="f-ties.0.object-error">([^<]*)</p>', page)
+    assert error and "no published entity has slug &#39;acmee&#39; (did you mean &#39;acme&#39;?)" in error.group(1)
+    assert 'aria-describedby="f-ties.0.object-help f-ties.0.object-error" aria-invalid="true"' in page
+    assert not (project.content / "links" / "acme-two.md").exists()
+
+
+def test_a_problem_caused_in_another_file_is_listed_with_that_file(preview):
+    project, port, site = preview
+    rel = "content/links/exchange.md"
+    base = (project.root / rel).read_bytes()
+    form = {"__token": site.editor.token, "__kind": "entity", "__file": rel, "__base": base64.b64encode(base).decode(),
+            "__action": "save", "name": "Exchange", "slug": "the-exchange", "type": "institution", "__body": ""}
+    status, page = request(port, "POST", "/__placard__/save", form, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 422 and "<li>content/links/acme.md: ties[1].object: no published entity has slug &#39;exchange&#39;" in page
+    assert (project.root / rel).read_bytes() == base
