@@ -43,6 +43,7 @@ from .models import (
     TRANSLATION_SCHEMAS,
 )
 from .schema import Field, parse_bool, parse_date, parse_int, parse_local_datetime, parse_relation, parse_timezone, parse_url, parse_uuid
+from .vocabulary import FIELD_LABELS
 
 SCHEMAS = {"post": POST_SCHEMA, "event": EVENT_SCHEMA, "page": PAGE_SCHEMA, "entity": ENTITY_SCHEMA}
 FOLDERS = {kind: folder for folder, kind in SECTIONS.items()}
@@ -70,6 +71,7 @@ class Control:
     help: str = ""
     default: str = ""
     records: tuple["Control", ...] = ()  # for widget == "records": the fields of one record
+    label: str = ""  # what the form calls it, in English (vocabulary.FIELD_LABELS; translated where shown), else the key
 
 
 def controls_for(schema: Mapping[str, Field]) -> tuple[Control, ...]:
@@ -82,7 +84,7 @@ def control_for(key: str, spec: Field) -> Control:
     parse = spec.parse
     help_text = spec.help.strip().removeprefix("(").removesuffix(")").strip() or (parse.__doc__ or "").strip()
     default = "" if spec.default in (None, (), False) else str(spec.default)
-    common = {"key": key, "required": spec.required, "help": help_text, "default": default}
+    common = {"key": key, "required": spec.required, "help": help_text, "default": default, "label": FIELD_LABELS.get(key, "")}
     if key in RECORDS:
         return Control(widget="records", records=controls_for(RECORDS[key]), **common)
     if spec.widget:

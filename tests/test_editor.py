@@ -319,7 +319,7 @@ def test_the_form_carries_the_token_and_the_page_the_edit_bar(preview):
     project, port, site = preview
     status, form = request(port, "GET", "/__placard__/edit?" + urlencode({"file": "content/pages/about.md"}))
     assert status == 200 and f'name="__token" value="{site.editor.token}"' in form
-    assert '<label for="f-title">title' in form and 'aria-describedby="f-title-help"' in form
+    assert '<label for="f-title">Title <code class="key" lang="en">title</code>' in form and 'aria-describedby="f-title-help"' in form
     status, page = request(port, "GET", "/")
     assert status == 200 and 'id="placard-editor-bar"' in page and "/__placard__/new/event" in page
 
@@ -389,6 +389,17 @@ def test_the_bar_and_the_form_speak_the_pages_language(preview):
     assert "New event" in editor_bar(site, None, "index.html")
     status, form = request(port, "GET", "/__placard__/new/event?lang=kk")
     assert status == 200 and '<html lang="kk">' in form and "Тексеру және сақтау" in form and 'name="__lang" value="kk"' in form
+    # the fields by their names in the form's language, each with its front-matter key (as in the README)
+    assert '<label for="f-timezone">Уақыт белдеуі <code class="key" lang="en">timezone</code>' in form
+    assert 'Басталуы <code class="key" lang="en">starts</code>' in form
+
+
+def test_every_field_a_form_shows_has_a_label_in_plain_words():
+    from placard.editor import RECORDS, SCHEMAS
+    from placard.vocabulary import FIELD_LABELS
+
+    keys = {key for schema in (*SCHEMAS.values(), *RECORDS.values()) for key in schema}
+    assert sorted(keys - set(FIELD_LABELS)) == []
 
 
 def test_in_a_git_project_each_save_is_a_commit_and_other_staged_work_stays_staged(tmp_path):
