@@ -110,8 +110,7 @@ def read_site_logo(root: Path, raw: LinedDict, values: dict, display: str, probl
     try:
         return read_logo(root / "static", values["logo"])
     except ValueError as exc:
-        message = str(exc) if str(exc).startswith(("'", "there is")) else f"static/{values['logo']} {exc}"
-        problems.add(display, raw.lines.get("logo"), "logo", message)
+        problems.add(display, raw.lines.get("logo"), "logo", str(exc))
         return None
 
 

@@ -45,7 +45,10 @@ def read_logo(static: Path, name: str) -> Logo:
     if not file.is_file():
         raise ValueError(f"there is no file static/{name}; put the logo there, or remove this line for the name in letters")
     data = file.read_bytes()
-    width, height = measure_svg(data) if name.lower().endswith(".svg") else measure_png(data)
+    try:
+        width, height = measure_svg(data) if name.lower().endswith(".svg") else measure_png(data)
+    except ValueError as exc:
+        raise ValueError(f"static/{name} {exc}") from None
     return Logo(name, width, height)
 
 
