@@ -5,6 +5,7 @@ accent colour, over the item's own photo when it has one. The font is DejaVu San
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -80,10 +81,18 @@ def wrap(pen, text: str, font, width: int) -> list[str]:
     return lines
 
 
+@functools.lru_cache(maxsize=8)
+def face(file: Path, size: int):
+    """A face of the theme's font at one size: loading it costs more than drawing a title with it."""
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(file), size)
+
+
 def draw_share_card(card: CardRequest, photo: bytes | None = None) -> bytes:
     """The card as a JPEG: the photo (cropped to fill, darkened) or the ink colour, an accent bar, the title
     in up to four lines (smaller when long), the date and place, and the site's name at the foot."""
-    from PIL import Image, ImageDraw, ImageFont, ImageOps
+    from PIL import Image, ImageDraw, ImageOps
 
     if photo is not None:
         with Image.open(io.BytesIO(photo)) as opened:
@@ -95,7 +104,7 @@ def draw_share_card(card: CardRequest, photo: bytes | None = None) -> bytes:
     pen = ImageDraw.Draw(canvas)
     pen.rectangle((0, 0, SIZE[0], 20), fill=card.accent)
     for size in (68, 58, 50, 44):
-        title_font = ImageFont.truetype(str(BOLD), size)
+        title_font = face(BOLD, size)
         lines = wrap(pen, card.title, title_font, SIZE[0] - 160)
         if len(lines) <= 4:
             break
@@ -106,14 +115,16 @@ def draw_share_card(card: CardRequest, photo: bytes | None = None) -> bytes:
     for line in lines:
         pen.text((80, y), line, font=title_font, fill="#ffffff")
         y += round(title_font.size * 1.22)
-    small = ImageFont.truetype(str(REGULAR), 36)
+    small = face(REGULAR, 36)
     y += 24
     for line in (card.when, card.place):
         if line:
             pen.text((80, y), line, font=small, fill="#fde68a")
             y += 50
     pen.rectangle((80, SIZE[1] - 96, 92, SIZE[1] - 52), fill=card.accent)
-    pen.text((110, SIZE[1] - 96), card.site_name, font=ImageFont.truetype(str(BOLD), 34), fill="#ffffff")
+    pen.text((110, SIZE[1] - 96), card.site_name, font=face(BOLD, 34), fill="#ffffff")
     buffer = io.BytesIO()
-    canvas.save(buffer, "JPEG", quality=82, optimize=True, progressive=True)  # no EXIF: a new picture
+    # Baseline, not progressive: a card is fetched whole by a link preview, never shown while it loads, and
+    # progressive encoding took 8.4 ms of a card's 13.5 (baseline 3.0 ms, for 9% more bytes). No EXIF: a new picture.
+    canvas.save(buffer, "JPEG", quality=82, optimize=True)
     return buffer.getvalue()
