@@ -17,7 +17,7 @@ from .urls import path_of
 SIZE = (1200, 630)
 FONTS = Path(__file__).parent / "theme" / "fonts"
 BOLD, REGULAR = FONTS / "DejaVuSans-Bold.ttf", FONTS / "DejaVuSans.ttf"
-CARD_NAME = "share.jpg"
+CARD_NAMES = {True: "share.jpg", False: "share.png"}  # over the item's photo: a JPEG; on a flat colour: a PNG
 INK, ACCENT = "#1b1b1b", "#a4161a"  # style.css --ink and --accent
 ACCENT_IN_CSS = re.compile(r"--accent:\s*(#[0-9a-fA-F]{6})\b")
 
@@ -36,8 +36,8 @@ class CardRequest:
 
 
 def share_card_path(item, default_lang: str) -> str:
-    """Where an item's card is published: beside its page (news/<slug>/share.jpg)."""
-    return posixpath.join(posixpath.dirname(path_of(item, default_lang)), CARD_NAME)
+    """Where an item's card is published: beside its page (news/<slug>/share.png, share.jpg over its photo)."""
+    return posixpath.join(posixpath.dirname(path_of(item, default_lang)), CARD_NAMES[getattr(item, "image", None) is not None])
 
 
 def accent_of(stylesheet: str) -> str:
@@ -89,42 +89,93 @@ def face(file: Path, size: int):
     return ImageFont.truetype(str(file), size)
 
 
-def draw_share_card(card: CardRequest, photo: bytes | None = None) -> bytes:
-    """The card as a JPEG: the photo (cropped to fill, darkened) or the ink colour, an accent bar, the title
-    in up to four lines (smaller when long), the date and place, and the site's name at the foot."""
-    from PIL import Image, ImageDraw, ImageOps
+@dataclass(frozen=True)
+class Inks:
+    """What a card's parts are drawn with: colours on a photo, or palette indexes on a flat card."""
 
-    if photo is not None:
-        with Image.open(io.BytesIO(photo)) as opened:
-            opened.draft("RGB", SIZE)
-            canvas = ImageOps.fit(ImageOps.exif_transpose(opened).convert("RGB"), SIZE, Image.Resampling.LANCZOS)
-        canvas = Image.blend(canvas, Image.new("RGB", SIZE, INK), 0.62)  # the text stays readable on any photo
-    else:
-        canvas = Image.new("RGB", SIZE, INK)
-    pen = ImageDraw.Draw(canvas)
-    pen.rectangle((0, 0, SIZE[0], 20), fill=card.accent)
+    title: object
+    when: object
+    accent: object
+    when_ground: object = None  # painted behind the date's lines first (a flat card's second ramp starts there)
+
+
+FOOT = SIZE[1] - 96  # the top of the site's name
+LEVELS = 64  # shades of each text colour on a flat card: its antialiasing, in the palette
+WHITE, YELLOW = "#ffffff", "#fde68a"
+
+
+def lay_out(pen, card: CardRequest, inks: Inks) -> None:
+    """An accent bar, the title in up to four lines (smaller when long), the date and place, and the site's
+    name at the foot beside an accent mark."""
+    pen.rectangle((0, 0, SIZE[0], 20), fill=inks.accent)
+    shown = [line for line in (card.when, card.place) if line]
+    room = FOOT - 16 - 90 - 24 - 50 * len(shown)  # the title's height, above the date and place, clear of the foot
     for size in (68, 58, 50, 44):
         title_font = face(BOLD, size)
         lines = wrap(pen, card.title, title_font, SIZE[0] - 160)
-        if len(lines) <= 4:
+        if len(lines) <= 4 and len(lines) * round(size * 1.22) <= room:
             break
-    if len(lines) > 4:
-        lines = lines[:4]
+    fits = min(4, room // round(title_font.size * 1.22))
+    if len(lines) > fits:
+        lines = lines[:fits]
         lines[-1] = lines[-1].rstrip(".,;:") + "…"
     y = 90
     for line in lines:
-        pen.text((80, y), line, font=title_font, fill="#ffffff")
+        pen.text((80, y), line, font=title_font, fill=inks.title)
         y += round(title_font.size * 1.22)
     small = face(REGULAR, 36)
     y += 24
-    for line in (card.when, card.place):
-        if line:
-            pen.text((80, y), line, font=small, fill="#fde68a")
-            y += 50
-    pen.rectangle((80, SIZE[1] - 96, 92, SIZE[1] - 52), fill=card.accent)
-    pen.text((110, SIZE[1] - 96), card.site_name, font=face(BOLD, 34), fill="#ffffff")
+    if inks.when_ground is not None:
+        pen.rectangle((0, y, SIZE[0], y + 50 * len(shown)), fill=inks.when_ground)
+    for line in shown:
+        pen.text((80, y), line, font=small, fill=inks.when)
+        y += 50
+    pen.rectangle((80, FOOT, 92, FOOT + 44), fill=inks.accent)
+    pen.text((110, FOOT), card.site_name, font=face(BOLD, 34), fill=inks.title)
+
+
+def draw_share_card(card: CardRequest, photo: bytes | None = None) -> bytes:
+    """The card, in the format its name says (share_card_path): a JPEG over the item's photo (cropped to
+    fill, darkened), else a PNG on the ink colour."""
+    return photo_card(card, photo) if card.path.endswith(".jpg") else flat_card(card)
+
+
+def photo_card(card: CardRequest, photo: bytes | None) -> bytes:
+    """The text over the darkened photo (the ink colour if the photo could not be read), as a JPEG."""
+    from PIL import Image, ImageDraw, ImageOps
+
+    canvas = Image.new("RGB", SIZE, INK)
+    if photo is not None:
+        with Image.open(io.BytesIO(photo)) as opened:
+            opened.draft("RGB", SIZE)
+            fitted = ImageOps.fit(ImageOps.exif_transpose(opened).convert("RGB"), SIZE, Image.Resampling.LANCZOS)
+        canvas = Image.blend(fitted, canvas, 0.62)  # the text stays readable on any photo
+    lay_out(ImageDraw.Draw(canvas), card, Inks(WHITE, YELLOW, card.accent))
     buffer = io.BytesIO()
     # Baseline, not progressive: a card is fetched whole by a link preview, never shown while it loads, and
     # progressive encoding took 8.4 ms of a card's 13.5 (baseline 3.0 ms, for 9% more bytes). No EXIF: a new picture.
     canvas.save(buffer, "JPEG", quality=82, optimize=True)
     return buffer.getvalue()
+
+
+def flat_card(card: CardRequest) -> bytes:
+    """The text on the ink colour, as a palette PNG: drawn in greyscale, where each value is a palette
+    index. Pillow blends text into the values under it, so white text (index LEVELS-1) on the ground (0)
+    leaves 0..LEVELS-1 at its edges, and the date's colour (2*LEVELS-1) on its own ground (LEVELS) leaves
+    LEVELS..2*LEVELS-1: two ramps from the ink colour, each shade the blend an RGB drawing would give.
+    Measured on one card: 5.4 ms and 29 KB, against 6-7 ms and 73 KB as a JPEG (whose text it blurs)."""
+    from PIL import Image, ImageColor, ImageDraw
+
+    canvas = Image.new("L", SIZE, 0)
+    lay_out(ImageDraw.Draw(canvas), card, Inks(LEVELS - 1, 2 * LEVELS - 1, 2 * LEVELS, LEVELS))
+    flat = Image.frombytes("P", SIZE, canvas.tobytes())
+    ink = ImageColor.getrgb(INK)
+    flat.putpalette(ramp(ink, ImageColor.getrgb(WHITE)) + ramp(ink, ImageColor.getrgb(YELLOW)) + list(ImageColor.getrgb(card.accent)))
+    buffer = io.BytesIO()
+    flat.save(buffer, "PNG", compress_level=3)  # level 6 saves 10% more bytes for 30% more time; no metadata
+    return buffer.getvalue()
+
+
+def ramp(start: tuple, end: tuple) -> list[int]:
+    """LEVELS colours from `start` to `end`, as a flat list of RGB values (one run of a palette)."""
+    return [round(a + (b - a) * level / (LEVELS - 1)) for level in range(LEVELS) for a, b in zip(start, end)]

@@ -333,7 +333,7 @@ def test_a_deleted_photo_s_cache_entries_are_pruned(tmp_path, monkeypatch):
         return names, sorted(name for name in memory.store.memos if "p1" in name)
 
     kept, in_memory = photo_memos()
-    assert kept == in_memory == ["derivatives news/p1.jpg", "image news/p1.jpg", "image refs content/news/p1.md:8", "share card news/p1/share.jpg"]
+    assert kept == in_memory == ["derivatives news/p1.jpg", "image news/p1.jpg", "image refs content/news/p1.md:8", "share card news/p1/share.png"]
     (project.content / "news/p1.md").unlink()
     (project.content / "news/p1.jpg").unlink()
     assert photo_memos() == ([], [])

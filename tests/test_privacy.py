@@ -193,7 +193,7 @@ def test_onion_mirror_sets_onion_location_and_mirrors_page(tmp_path):
 def test_share_tags_use_absolute_urls_from_base_url(project):
     pages = build_pages(project)
     html = pages["news/first-post/index.html"]
-    assert '<meta property="og:image" content="https://example.org/campaign/news/first-post/share.jpg">' in html  # its own card
+    assert '<meta property="og:image" content="https://example.org/campaign/news/first-post/share.png">' in html  # its own card
     assert '<meta property="og:image" content="https://example.org/campaign/share.png">' in pages["index.html"]  # the site's
     assert '<meta property="og:url" content="https://example.org/campaign/news/first-post/">' in html
     assert '<meta property="og:type" content="article">' in html

@@ -8,11 +8,11 @@ import json
 import re
 
 from conftest import NOW, build_errors, make_project
-from PIL import Image, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 from test_derivatives import jpeg, untag
 
 from placard.pipeline import build_site
-from placard.share_cards import BOLD, REGULAR
+from placard.share_cards import BOLD, FOOT, INK, REGULAR, SIZE, WHITE, YELLOW, CardRequest, Inks, flat_card, lay_out
 
 POST = """\
 ---
@@ -82,11 +82,32 @@ def test_every_post_and_event_has_its_own_1200x630_card_without_metadata(tmp_pat
     files = built(tmp_path, {"content/events/vigil.md": EVENT, "content/events/vigil.jpg": jpeg(1200, 800)})
     pages = [path for path in files if re.fullmatch(r"(ru/|kk/)?(news|calendar)/(?!\d{4}/)[^/]+/index.html", path)]  # (not the year archives)
     assert len(pages) >= 5
+    formats = set()
     for path in pages:
-        card = files[path.replace("index.html", "share.jpg")]
+        name = "share.jpg" if path == "calendar/vigil/index.html" else "share.png"  # over its photo: a JPEG; flat: a PNG
+        card = files[path.replace("index.html", name)]
         with Image.open(io.BytesIO(card)) as opened:
-            assert (opened.format, opened.size) == ("JPEG", (1200, 630)) and not opened.getexif(), path
-        assert f'content="https://example.org/campaign/{path.replace("index.html", "share.jpg")}"' in files[path].decode(), path
+            assert opened.size == (1200, 630) and not opened.getexif() and not opened.info.get("exif"), path
+            formats.add(opened.format)
+            assert opened.format == {"share.jpg": "JPEG", "share.png": "PNG"}[name], path
+        page = files[path].decode()
+        assert f'content="https://example.org/campaign/{path.replace("index.html", name)}"' in page, path
+        assert f'<meta property="og:image:type" content="image/{"jpeg" if name == "share.jpg" else "png"}">' in page, path
+    assert formats == {"JPEG", "PNG"}
+
+
+def test_a_flat_card_is_the_same_picture_as_one_drawn_in_full_colour():
+    """The palette PNG (drawn as indexes, share_cards.flat_card) against the same card drawn in RGB without
+    loss: every pixel within 2 of 255 in each channel (the JPEG of the same card is off by up to 71)."""
+    card = CardRequest("news/x/share.png", "Жаңаөзен мұнайшыларымен ынтымақтастық, a title long enough to wrap", "1 December 2026",
+                       "Aktau", "Solidarity", "#a4161a")
+    exact = Image.new("RGB", SIZE, INK)
+    lay_out(ImageDraw.Draw(exact), card, Inks(WHITE, YELLOW, card.accent))
+    with Image.open(io.BytesIO(flat_card(card))) as flat:
+        assert flat.mode == "P" and len(flat.getcolors()) > 60  # antialiased, in shades of the palette
+        difference = ImageChops.difference(flat.convert("RGB"), exact)
+    assert max(high for _, high in difference.getextrema()) <= 2
+    assert exact.getbbox() is not None and ImageChops.difference(exact, Image.new("RGB", SIZE, INK)).getbbox() is not None  # (text was drawn)
 
 
 def test_the_shipped_font_draws_every_kazakh_and_russian_letter():
@@ -115,3 +136,17 @@ def test_a_remote_or_missing_lead_image_names_its_line(tmp_path):
         "content/news/photo-post.md:8: image: the image 'https://example.com/a.jpg' is on another site; every visitor's browser "
         "would contact it. Download the file next to this one (e.g. content/news/photo.jpg) and write src: photo.jpg",
     ]
+
+
+def test_a_long_title_with_date_and_place_stays_clear_of_the_sites_name():
+    """Four lines of title, the date and the place: shrunk or cut with '…' so that the 16 rows above the
+    site's name stay the bare ink colour (before, the place was drawn over the name)."""
+    for title in ("Demonstrate – Support oil workers and their communities in Kazakhstan – Protest at police killings",
+                  " ".join(["Жаңаөзен"] * 40)):
+        card = CardRequest("calendar/x/share.png", title, "21 December 2011, 12:00 GMT", "Yeltsin Boulevard, Zhanaozen, Mangystau, Kyzylorda gypsy joy",
+                           "Solidarity with the Zhanaozen oil workers", "#a4161a")
+        with Image.open(io.BytesIO(flat_card(card))) as flat:
+            picture = flat.convert("RGB")
+        clear = picture.crop((0, FOOT - 16, SIZE[0], FOOT))
+        assert ImageChops.difference(clear, Image.new("RGB", clear.size, INK)).getbbox() is None, title
+        assert picture.crop((80, FOOT, SIZE[0], FOOT + 44)).getbbox() is not None  # the name is there

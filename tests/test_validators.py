@@ -277,7 +277,7 @@ def test_an_event_without_summary_or_address_still_has_description_image_and_pla
     (block,) = json_ld_blocks(files["calendar/vigil/index.html"])
     data = json.loads(block)
     assert event_problems(data) == []
-    assert data["image"] == "https://example.org/campaign/calendar/vigil/share.jpg" and data["startDate"] == "2027-07-10T12:00:00+01:00"
+    assert data["image"] == "https://example.org/campaign/calendar/vigil/share.png" and data["startDate"] == "2027-07-10T12:00:00+01:00"
 
 
 # Sitemap and hreflang --------------------------------------------------------------------------------------
