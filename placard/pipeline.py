@@ -23,6 +23,7 @@ from .documents import decode_bytes, parse_yaml
 from .derivatives import ImagePlan
 from .errors import BuildError, Problem, Problems
 from .images import ImageError, strip_metadata
+from .incremental.priority import Priority
 from .incremental.progress import Progress
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
@@ -155,10 +156,11 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     return BuildReport(summary, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
-def preview_builder(project: Project) -> Callable[[datetime], Output]:
+def preview_builder(project: Project, priority: Priority | None = None) -> Callable[[datetime], Output]:
     """The preview's build: drafts shown (marked), in memory; what a rebuild can reuse (items, bodies,
-    pages, compiled templates) stays in memory between rebuilds, and a failed build is forgotten."""
-    session = IncrementalSession(MemoryStore(), bytecode_cache=TemplateCache())
+    pages, compiled templates) stays in memory between rebuilds, and a failed or superseded build is
+    forgotten. `priority`: the server's pages to render first (placard.incremental.priority)."""
+    session = IncrementalSession(MemoryStore(), bytecode_cache=TemplateCache(), priority=priority)
 
     def build_preview(now: datetime) -> Output:
         try:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator, Callable, Mapping
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from livereload.handlers import LiveReloadJSHandler
 from tornado import httpserver, netutil, web
@@ -42,6 +42,7 @@ from watchfiles import Change, awatch
 from .editor import Editor
 from .editor_http import EditorSite, editor_bar, editor_routes, is_loopback, make_messages, own_hosts
 from .errors import BuildError, Problem
+from .incremental.priority import Priority, Superseded
 from .output import Output
 from .pipeline import Project, preview_builder
 
@@ -88,23 +89,27 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def make_builder(project: Project, clock: Clock = system_clock) -> Builder:
+def make_builder(project: Project, clock: Clock = system_clock, priority: Priority | None = None) -> Builder:
     """The build callable: a preview build at the clock's time (pipeline.preview_builder).
 
     A rebuild re-reads every file but parses, converts and renders only what a change affects (the
-    edited post, the lists, feeds and pages that show it): the rest stays in memory between rebuilds."""
-    build_preview = preview_builder(project)
+    edited post, the lists, feeds and pages that show it): the rest stays in memory between rebuilds.
+    With `priority` (the server's), the pages the browsers show render first and are shown at once."""
+    build_preview = preview_builder(project, priority)
     return lambda: build_preview(clock())
 
 
 def rebuild(build: Builder, previous: Preview, log: Log) -> Preview:
-    """Run one build; on any failure log it and keep the previous site, with the failure attached."""
+    """Run one build; on any failure log it and keep the previous site, with the failure attached.
+    (Superseded, a later save stopping this build, goes to the caller: there is nothing to show.)"""
     started = time.perf_counter()
     generation = previous.generation + 1
     kept = bool(previous.files)
     still = "Still serving the last good site" if kept else "Nothing to show until it builds"
     try:
         output = build()
+    except Superseded:
+        raise
     except BuildError as error:
         count = len(error.problems)
         for problem in error.problems:
@@ -226,12 +231,35 @@ class PreviewState:
     def __init__(self, preview: Preview) -> None:
         self.preview = preview
         self.sockets: set[ReloadSocket] = set()
+        self.early: dict[str, bytes] = {}  # pages a running rebuild showed ahead of its end (publish_early)
+
+    def viewed(self) -> frozenset[str]:
+        """The output paths the connected browsers show (read from the build's thread: a copy)."""
+        return frozenset(page for page in [sock.page for sock in list(self.sockets)] if page)
+
+    def publish_early(self, pages: Mapping[str, bytes]) -> None:
+        """Show the pages a running rebuild rendered first, over the last site, and reload the browsers on them."""
+        last = self.preview
+        self.preview = Preview({**last.files, **pages}, last.failure, last.generation + 1, last.origins)
+        self.early = dict(pages)
+        self.reload(lambda sock: sock.page in pages)
 
     def publish(self, preview: Preview) -> None:
-        """Show a new preview and tell every connected browser to reload (also after a failure)."""
+        """Show a new preview and tell every browser to reload (also after a failure), except one on a
+        page shown early by this rebuild (publish_early) that came out the same."""
+        early, self.early = self.early, {}
+        if preview.generation <= self.preview.generation:  # (an early showing took this rebuild's number)
+            preview = Preview(preview.files, preview.failure, self.preview.generation + 1, preview.origins)
         self.preview = preview
+        fresh = {path for path, data in early.items() if preview.failure is None and preview.files.get(path) == data}
+        self.reload(lambda sock: sock.page not in fresh)
+
+    def reload(self, chosen: Callable[["ReloadSocket"], bool]) -> None:
+        """Tell the chosen browsers to reload; a browser that went away is forgotten."""
         message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
         for sock in list(self.sockets):
+            if not chosen(sock):
+                continue
             try:
                 sock.write_message(message)
             except Exception:  # a browser that went away is simply forgotten
@@ -306,13 +334,18 @@ class ReloadSocket(WebSocketHandler):
 
     def initialize(self, state: PreviewState) -> None:
         self.state = state
+        self.page: str | None = None  # the output path this browser shows, from livereload.js's info
 
     def on_message(self, message: str | bytes) -> None:
-        """The handshake: livereload.js sends hello, and reloads only after a hello back."""
+        """The handshake: livereload.js sends hello, and reloads only after a hello back; then its info
+        names the page it shows (rendered first after a template edit: placard.incremental.priority)."""
         try:
-            command = json.loads(message).get("command")
+            data = json.loads(message)
+            command = data.get("command")
         except (ValueError, AttributeError):
             return  # not livereload.js: nothing to answer
+        if command == "info" and isinstance(data.get("url"), str):
+            self.page = resolve_request(urlsplit(data["url"]).path, self.state.preview.files)[0]
         if command == "hello":
             self.write_message({"command": "hello", "protocols": [LIVERELOAD_PROTOCOL], "serverName": "placard"})
             self.state.sockets.add(self)  # from the hello, before the page checks the build id
@@ -416,6 +449,9 @@ class PreviewServer:
         self.building = False
         self.pending = False
         self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # For the builder (make_builder): the browsers' pages first, shown at once; a later save stops a rebuild.
+        self.priority = Priority(self.state.viewed, self.show_early, lambda: self.pending)
 
     def build_first(self) -> None:
         """The first build, on this thread, before the server's loop and threads exist (see serve):
@@ -427,6 +463,7 @@ class PreviewServer:
     async def start(self, host: str, port: int) -> int:
         """Listen (on the next free port if need be) and start watching; returns the port."""
         sockets, self.port = bind_port(host, port, self.log)
+        self.loop = asyncio.get_running_loop()
         self.editor_site = self.make_editor_site(host)
         self.http = httpserver.HTTPServer(make_app(self.state, self.editor_site))
         self.http.add_sockets(sockets)
@@ -509,21 +546,34 @@ class PreviewServer:
             return
         asyncio.get_running_loop().create_task(self.rebuild_and_reload())
 
+    def show_early(self, pages: Mapping[str, bytes]) -> None:
+        """From the build's thread: the browsers' pages, rendered ahead of the rest, shown on the loop's."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.state.publish_early, dict(pages))
+
     async def rebuild_and_reload(self) -> None:
-        """Rebuild, swap the preview in and reload the browsers; repeat if files changed meanwhile."""
+        """Rebuild, swap the preview in and reload the browsers; repeat if files changed meanwhile
+        (a rebuild still rendering when they do stops, and the next one starts at once)."""
         self.building = True
         try:
-            self.state.publish(await self.run_build())
+            preview = await self.run_build()
+            if preview is not None:
+                self.state.publish(preview)
         finally:
             self.building = False
         if self.pending:
             self.pending = False
             self.start_rebuild()
 
-    async def run_build(self) -> Preview:
-        """The build runs in a worker thread so pages keep being served while it runs."""
+    async def run_build(self) -> Preview | None:
+        """The build runs in a worker thread so pages keep being served while it runs; None if a later
+        save superseded it."""
         previous = self.state.preview
-        return await asyncio.get_running_loop().run_in_executor(None, rebuild, self.build, previous, self.log)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, rebuild, self.build, previous, self.log)
+        except Superseded:
+            self.log("A later save came during the rebuild: rebuilding with it.")
+            return None
 
     async def close(self) -> None:
         """Stop listening and watching (both watchers end within one step), close browser connections."""
@@ -570,7 +620,8 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, open_brow
     """`build.py serve`: preview the site with live reload until Ctrl-C (editing in the browser unless read-only); exit status 0."""
     logging.getLogger("tornado.access").disabled = True
     clock = clock or system_clock
-    server = PreviewServer(project, make_builder(project, clock), log, editing=not read_only, clock=clock)
+    server = PreviewServer(project, lambda: Output(), log, editing=not read_only, clock=clock)
+    server.build = make_builder(project, clock, server.priority)  # (the server's pages first: its priority)
     try:
         server.build_first()
         asyncio.run(run_until_stopped(server, host, port, open_browser))

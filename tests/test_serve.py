@@ -200,7 +200,7 @@ def test_ctrl_c_during_the_first_build_stops_the_preview_at_once(tmp_path, monke
         finished.append(True)
         return build_site_stub()
 
-    monkeypatch.setattr(serve_module, "make_builder", lambda project, clock: build)
+    monkeypatch.setattr(serve_module, "make_builder", lambda project, clock, priority: build)
     log: list[str] = []
     started = time.monotonic()
     assert serve_module.serve(Project(tmp_path), port=0, log=log.append) == 0

@@ -13,6 +13,7 @@ from ..markup import item_key, reply_key
 from ..output import Output, Staged, write_staged
 from ..pages import PageSpec
 from ..render import RenderInputs, TemplateProblem, finish_page, render_page
+from .priority import Priority, check_superseded, order_first
 from .progress import NoProgress, Progress
 from .page_keys import PageInputs, page_entry, reusable
 from .store import PageEntry, Store
@@ -21,13 +22,16 @@ from .workers import can_fork, fork_map
 
 
 def render_site(render: RenderInputs, specs: list[PageSpec], store: Store, previous: Mapping[str, PageEntry],
-                staging: Path | None = None, progress: Progress | None = None) -> Output:
+                staging: Path | None = None, progress: Progress | None = None, priority: Priority | None = None) -> Output:
     """Render the given pages into an Output map; pages whose every input is unchanged since `previous`
     (the pages of the last build still intact) are reused, not rendered.
 
     Many pages render on worker processes, one per core, each writing finished pages into `staging`
     (the folder that becomes the new output/) when given. Raises BuildError with the problems found
-    in bodies converted while rendering and the first template error."""
+    in bodies converted while rendering and the first template error.
+
+    With a `priority` (the preview), the pages the browsers show render first and are handed over at
+    once, and a later save stops the rendering (Superseded): see priority.py."""
     keys = PageInputs(render, store)
     output = Output(staging)
     todo: list[int] = []
@@ -41,6 +45,8 @@ def render_site(render: RenderInputs, specs: list[PageSpec], store: Store, previ
                 output.keep(spec.path, spec.origin or spec.template)
         else:
             todo.append(number)
+    todo, waiting = order_first(todo, [spec.path for spec in specs], priority)
+    shown: dict[str, bytes] = {}
     job = RenderJob(render, specs, keys)
     progress = progress or NoProgress()
     progress.start("rendering pages", len(todo))
@@ -48,7 +54,14 @@ def render_site(render: RenderInputs, specs: list[PageSpec], store: Store, previ
     entries: list[tuple[str, PageEntry]] = []
     forgotten: list[str] = []
     for number, page in render_numbered(job, todo, staging):
+        check_superseded(priority)
         spec = specs[number]
+        if spec.path in waiting:
+            waiting.discard(spec.path)
+            if page.data is not None:  # (a page with a template error is shown as the build's failure, at its end)
+                shown[spec.path] = page.data
+            if not waiting and shown:  # the browsers' pages are done: to them now, the rest meanwhile
+                priority.show(shown)
         if page.problem is not None:
             problems.append(page.problem)
         elif page.staged is not None:

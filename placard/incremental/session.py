@@ -36,6 +36,7 @@ from ..templating import make_environment
 from .basis import RACY_SECONDS
 from .bodies import Bodies
 from .digest import digest_value
+from .priority import Priority
 from .progress import NoProgress, Progress
 from .parallel import render_site
 from .plan_memo import plan_kept
@@ -94,9 +95,11 @@ class IncrementalSession:
     `staging`, the folder that becomes the new output/, and pages unchanged in `out_dir` stay as they are."""
 
     def __init__(self, store: Store, out_dir: Path | None = None, staging: Path | None = None,
-                 bytecode_cache: jinja2.BytecodeCache | None = None, progress: Progress | None = None) -> None:
+                 bytecode_cache: jinja2.BytecodeCache | None = None, progress: Progress | None = None,
+                 priority: Priority | None = None) -> None:
         self.store, self.out_dir, self.staging, self.bytecode_cache = store, out_dir, staging, bytecode_cache
         self.progress = progress or NoProgress()
+        self.priority = priority  # the preview's: which pages to render first (priority.py)
         self.converted: Bodies | None = None
         self.used_memos: set[str] = set()  # this build's memos of PRUNED_MEMOS' kinds: the others are pruned by keep()
 
@@ -171,7 +174,7 @@ class IncrementalSession:
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
-        return render_site(inputs, specs, self.store, previous, self.staging, self.progress)
+        return render_site(inputs, specs, self.store, previous, self.staging, self.progress, self.priority)
 
     def images(self, project, site: Site) -> ImagePlan:
         """The photos bodies show; a file unchanged since the last build (same path, size, times, inode)

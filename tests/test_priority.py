@@ -1,0 +1,154 @@
+"""The preview's rendering order (placard.incremental.priority): after a template edit the pages the
+browsers show render first and are shown at once; a later save stops the rebuild; what is finally
+served is the whole, correct site. Then the server's side: which browsers reload when."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from conftest import NOW, editable, make_project
+
+from placard.incremental.priority import EARLY_MIN_PAGES, Priority, Superseded, order_first
+from placard.pipeline import build_site, preview_builder
+from placard.serve import Preview, PreviewState
+
+WANTED = "about/index.html"
+
+
+class Recorder:
+    """A server stand-in: the pages it asks for first, what it was shown and when, and a save after N pages."""
+
+    def __init__(self, wanted=(), stop_after: int | None = None) -> None:
+        self.wanted, self.stop_after = set(wanted), stop_after
+        self.rendered = 0  # pages rendered so far (superseded is asked once per page)
+        self.shown: list[tuple[int, dict]] = []
+
+    def superseded(self) -> bool:
+        self.rendered += 1
+        return self.stop_after is not None and self.rendered > self.stop_after
+
+    def priority(self) -> Priority:
+        return Priority(lambda: self.wanted, lambda pages: self.shown.append((self.rendered, dict(pages))), self.superseded)
+
+
+def restyled(project) -> None:
+    """An edit to the template every page extends, so every page renders again."""
+    base = editable(project, "templates/base.html")
+    text = base.read_text(encoding="utf-8")
+    assert text.count("</footer>") == 1
+    base.write_text(text.replace("</footer>", '<p class="restyled">Restyled.</p></footer>'), encoding="utf-8")
+
+
+def test_after_a_template_edit_the_browsers_page_renders_first_and_is_shown_before_the_rest(tmp_path):
+    project = make_project(tmp_path)
+    recorder = Recorder()
+    build = preview_builder(project, recorder.priority())
+    build(NOW)
+    assert recorder.shown == []  # no browser on a page yet: nothing shown early
+    recorder.wanted, recorder.rendered = {WANTED}, 0
+    restyled(project)
+    output = build(NOW)
+    assert recorder.rendered >= EARLY_MIN_PAGES  # every page rendered again
+    ((rendered_then, pages),) = recorder.shown
+    assert rendered_then == 1 and set(pages) == {WANTED}  # shown when it alone was rendered
+    assert b"Restyled." in pages[WANTED] and pages[WANTED] == output.files[WANTED]  # the final page, early
+    assert output.files == build_site(project, NOW, preview=True)[1].files  # the whole site, as a plain build makes it
+
+
+def test_a_small_rebuild_is_shown_whole_at_its_end(tmp_path):
+    project = make_project(tmp_path)
+    recorder = Recorder({WANTED})
+    build = preview_builder(project, recorder.priority())
+    build(NOW)
+    about = project.content / "pages/about.md"
+    about.write_text(about.read_text(encoding="utf-8").replace("About the", "Now about the"), encoding="utf-8")
+    recorder.shown.clear()
+    recorder.rendered = 0
+    build(NOW)
+    assert 0 < recorder.rendered < EARLY_MIN_PAGES and recorder.shown == []
+
+
+def test_a_later_save_stops_the_rebuild_and_the_next_one_builds_the_whole_site(tmp_path):
+    project = make_project(tmp_path)
+    recorder = Recorder({WANTED})
+    build = preview_builder(project, recorder.priority())
+    build(NOW)
+    restyled(project)
+    recorder.rendered, recorder.stop_after = 0, 5
+    with pytest.raises(Superseded):
+        build(NOW)
+    assert recorder.rendered == 6  # stopped at the first page after the save
+    recorder.stop_after, recorder.shown = None, []
+    output = build(NOW)  # the superseded rebuild was forgotten: this one renders everything again
+    assert output.files == build_site(project, NOW, preview=True)[1].files
+
+
+def test_order_first_puts_the_wanted_pages_first_and_keeps_the_rest_in_order():
+    paths = [f"p{n}/index.html" for n in range(60)]
+    priority = Priority(lambda: {"p7/index.html", "p42/index.html", "elsewhere/index.html"}, lambda pages: None, lambda: False)
+    todo, first = order_first(list(range(60)), paths, priority)
+    assert todo[:2] == [7, 42] and todo[2:] == [n for n in range(60) if n not in (7, 42)]
+    assert first == {"p7/index.html", "p42/index.html"}
+    assert order_first(list(range(10)), paths, priority) == (list(range(10)), set())  # too few to bother
+    assert order_first(list(range(60)), paths, None) == (list(range(60)), set())
+
+
+class FakeSocket:
+    def __init__(self, page):
+        self.page, self.messages = page, []
+
+    def write_message(self, message):
+        self.messages.append(message["command"])
+
+
+def test_the_early_pages_reload_their_browsers_and_the_end_reloads_only_what_changed_since():
+    state = PreviewState(Preview({"a.html": b"old a", "b.html": b"old b"}, generation=3))
+    on_a, on_b = FakeSocket("a.html"), FakeSocket("b.html")
+    state.sockets = {on_a, on_b}
+    assert state.viewed() == {"a.html", "b.html"}
+    state.publish_early({"a.html": b"new a"})
+    assert (on_a.messages, on_b.messages) == (["reload"], [])
+    assert state.preview.files == {"a.html": b"new a", "b.html": b"old b"} and state.preview.generation == 4
+    state.publish(Preview({"a.html": b"new a", "b.html": b"new b"}, generation=4))  # the rebuild's number: taken by the early showing
+    assert (on_a.messages, on_b.messages) == (["reload"], ["reload"])  # a: already showing the final bytes
+    assert state.preview.generation == 5  # a page loaded from the early showing still sees a newer build
+    state.publish_early({"a.html": b"newer a"})
+    state.publish(Preview({"a.html": b"newest a", "b.html": b"new b"}, generation=6))  # a changed again after its early showing
+    assert on_a.messages == ["reload"] * 3 and on_b.messages == ["reload"] * 2
+
+
+def test_a_browser_names_its_page_in_livereloads_info(tmp_path):
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    from placard.output import Output
+    from placard.pipeline import Project
+    from placard.serve import PreviewServer
+
+    def stub():
+        output = Output()
+        output.add("index.html", "<html><head></head><body></body></html>")
+        output.add("news/x/index.html", "<html><head></head><body></body></html>")
+        return output
+
+    async def scenario():
+        server = PreviewServer(Project(tmp_path), stub, lambda line: None)
+        server.build_first()
+        port = await server.start("127.0.0.1", 0)
+        try:
+            ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", connect_timeout=5))
+            ws.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+            await asyncio.wait_for(ws.read_message(), 5)
+            ws.write_message(json.dumps({"command": "info", "plugins": {}, "url": f"http://127.0.0.1:{port}/news/x/?q=1"}))
+            for _ in range(100):
+                if server.state.viewed():
+                    break
+                await asyncio.sleep(0.02)
+            assert server.state.viewed() == {"news/x/index.html"} and server.priority.wanted() == {"news/x/index.html"}
+            ws.close()
+        finally:
+            await server.close()
+
+    asyncio.run(scenario())
