@@ -29,7 +29,9 @@ from tornado import web
 from .catalogue import check_catalogues
 from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
-from .editor import SCHEMAS, Editor, EditRefused, field_name, form_values, kind_of, render_body, unknown_fields
+from .derivatives import DEFAULT_MAX_MB
+from .editor import (FOLDERS, SCHEMAS, Editor, EditRefused, check_upload, field_name, form_values, kind_of, markdown_image, photo_stem,
+                     render_body, unknown_fields)
 from .errors import BuildError, Problem
 from .models import LANGUAGES
 from .vocabulary import N_
@@ -73,6 +75,22 @@ EDITOR_TEXTS = (
     N_('Check and save'),
     N_('Lines the site does not know'),
     N_('Remove this line when saving'),
+    N_('Add a photo'),
+    N_('A JPEG, PNG or WebP photo from this computer. It is checked as the build checks photos (format, size) and saved next to this file without its metadata (camera, time, place).'),
+    N_('Photo file'),
+    N_('What the photo shows'),
+    N_('A few words, read aloud to people who cannot see the photo.'),
+    N_('Upload and add to the text'),
+    N_('Upload as the lead photo'),
+    N_('The photo was not added'),
+    N_('Photo added'),
+    N_('Choose a photo file first; nothing was uploaded.'),
+    N_('Say in a few words what the photo shows (it is read aloud to people who cannot see it); nothing was uploaded.'),
+    N_('Saved as %(file)s, without its metadata (camera, time, place).'),
+    N_('The name %(name)s was taken, so the photo got another name.'),
+    N_('It is at the end of the text below: save to publish it.'),
+    N_('It is the lead photo above: save to publish it.'),
+    N_('Undo last save removes it again.'),
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
@@ -238,9 +256,10 @@ class EditorHandler(web.RequestHandler):
         return self.gettext(text)
 
     def show_form(self, kind: str, rel: str, base: bytes | None, values: dict, body: str, problems=(), refusal: str = "",
-                  diff: str = "", status: int = 200, controls=None, drop: tuple[str, ...] = (), target: str = "") -> None:
+                  diff: str = "", status: int = 200, controls=None, drop: tuple[str, ...] = (), target: str = "",
+                  upload: tuple[str, bool] = ("", False), upload_alt: str = "") -> None:
         """Render the form (its values, its problems beside their fields; those it would cause in other files
-        than `target`, the file to write, listed with their file)."""
+        than `target`, the file to write, listed with their file; `upload`: what an upload did, and whether it was refused)."""
         controls = controls or self.site.editor.controls(kind, None)
         unknown = unknown_fields(parse_document(rel, decode_bytes(base)).meta, controls) if base is not None else []
         known = set(field_names(controls, values)) | {key for key, _ in unknown}
@@ -261,7 +280,8 @@ class EditorHandler(web.RequestHandler):
             lang=self.lang(), t=self.t, heading=heading, file=rel if base is not None else "", kind=kind,
             base=base64.b64encode(base).decode() if base is not None else "", token=self.site.editor.token,
             controls=controls, values=values, body=body, errors=errors, unknown=unknown, drop=drop, problems=listed, refusal=refusal, diff=diff,
-            zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/"))
+            zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/",
+            upload=upload[0], upload_refused=upload[1], upload_alt=upload_alt))
 
 
 def field_names(controls, values: dict, prefix: str = ""):
@@ -323,6 +343,9 @@ class SaveHandler(EditorHandler):
             add_row(values, controls, action[4:].split("."))
             self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop)
             return
+        if action in ("upload:body", "upload:image"):
+            self.upload(kind, rel, base_bytes, values, body, controls, drop, action == "upload:image")
+            return
         try:
             target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta, drop, self.site.clock())
         except (EditRefused, DocumentError) as error:
@@ -343,6 +366,47 @@ class SaveHandler(EditorHandler):
         report_notes(self.site)
         await wait_for_rebuild(self.site, generation)
         self.redirect(self.site.page_of(target), status=303)
+
+    def upload(self, kind: str, rel: str, base_bytes: bytes | None, values: dict, body: str, controls, drop, lead: bool) -> None:
+        """Check the form's photo as the build would and write it next to the item under a free name, then show the
+        form again with nothing else written: the photo in the body as ![alt](name) or as `image:`, for the next save."""
+        files = self.request.files.get("__upload") or []
+        alt = " ".join(self.get_body_argument("__upload_alt", "").split())
+        if lead and not any(control.key == "image" for control in controls):
+            raise web.HTTPError(400)
+
+        def show(message: str, refused: bool) -> None:
+            self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop, status=422 if refused else 200,
+                           upload=(message, refused), upload_alt=alt if refused else "")
+
+        if not files or not files[0].body:
+            return show(self.t("Choose a photo file first; nothing was uploaded."), True)
+        if not alt:
+            return show(self.t("Say in a few words what the photo shows (it is read aloud to people who cannot see it); nothing was uploaded."), True)
+        try:
+            max_mb = self.site.editor.config().max_image_mb
+        except BuildError:
+            max_mb = DEFAULT_MAX_MB
+        try:
+            suffix, data = check_upload(files[0].filename, files[0].body, max_mb * 1_000_000)
+            folder = rel.rsplit("/", 1)[0] if rel else f"content/{FOLDERS[kind]}"
+            stem = photo_stem(files[0].filename, str(values.get("slug") or ""))
+            saved = self.site.editor.add_photo(folder, stem, suffix, data)
+        except EditRefused as error:
+            return show(str(error), True)
+        name = saved.rel.rsplit("/", 1)[1]
+        if lead:
+            values["image"] = {"src": name, "alt": alt}
+        else:
+            body = body.rstrip("\n") + ("\n\n" if body.strip() else "") + markdown_image(alt, name) + "\n"
+        said = [self.t("Saved as %(file)s, without its metadata (camera, time, place).") % {"file": saved.rel}]
+        if name != stem + suffix:
+            said.append(self.t("The name %(name)s was taken, so the photo got another name.") % {"name": stem + suffix})
+        said.append(self.t("It is the lead photo above: save to publish it.") if lead else self.t("It is at the end of the text below: save to publish it."))
+        said.append(self.t("Undo last save removes it again."))
+        self.site.log(f"{saved.rel}: photo uploaded from the browser, without its metadata (Undo last save removes it)")
+        report_notes(self.site)
+        show(" ".join(said), False)
 
 
 def add_row(values: dict, controls, path: list[str]) -> None:

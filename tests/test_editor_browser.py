@@ -172,3 +172,34 @@ def test_an_entity_with_a_tie_and_two_sources_is_made_with_the_keyboard(served):
     assert "Jane Roe" in tab.inner_text("main")
     written = (project.content / "links" / "jane-roe.md").read_text(encoding="utf-8")
     assert "\nties:\n  - relation: " in written and "    object: acme\n    sources:\n      - post: first-post\n      - url: https://example.org/board\n        title: Board of directors\n" in written
+
+
+def test_a_photo_is_uploaded_through_the_form_with_the_keyboard_and_shown_on_the_page(served, tmp_path):
+    """The file chosen in the form's own file input, its alt text typed, the upload button pressed with the
+    keyboard: the status is focused (read out), the photo is in the text, and once saved on the post's page."""
+    from test_editor_upload import MAKE, photo_with_exif
+    from PIL import Image
+
+    project, base, browser = served
+    photo = tmp_path / "Rally photo.jpg"
+    photo.write_bytes(photo_with_exif())
+    tab = browser.new_page()
+    tab.goto(base + "news/first-post/")
+    tab.click("#placard-editor-bar >> text=Edit this page")
+    assert tab.inner_text("label[for=f-upload-file]") == "Photo file"
+    tab.set_input_files("#f-upload-file", str(photo))
+    tab.fill("#f-upload-alt", "Strikers on the square")
+    tab.focus("button[value='upload:body']")
+    tab.keyboard.press("Enter")
+    status = tab.wait_for_selector("#upload-status h2")
+    assert status.inner_text() == "Photo added"
+    assert tab.evaluate("document.activeElement.id") == "upload-status"
+    assert "Saved as content/news/rally-photo.jpg" in tab.inner_text("#upload-status")
+    assert tab.input_value("#f-body-text").endswith("![Strikers on the square](rally-photo.jpg)\n")
+    with Image.open(project.content / "news" / "rally-photo.jpg") as image:
+        assert image.getexif().get(MAKE) is None and dict(image.getexif()) == {}
+    tab.click("button.save")
+    tab.wait_for_url(base + "news/first-post/", timeout=15000)
+    image = tab.wait_for_selector("main img[alt='Strikers on the square']")
+    loaded = tab.evaluate("(img) => [img.complete && img.naturalWidth > 0, img.currentSrc]", image)
+    assert loaded[0] and re.search(r"/news/rally-photo\.[0-9a-f]{8}\.\d+w\.(avif|webp|jpg)$", loaded[1]), loaded

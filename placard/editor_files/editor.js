@@ -2,7 +2,8 @@
 // (POST /__placard__/render with the form's token); focus on the problems or refusal after a save.
 (function () {
   var form = document.querySelector('form[action="/__placard__/save"]');
-  var alert = document.getElementById('refusal') || document.getElementById('problems');
+  var status = document.getElementById('upload-status');
+  var alert = document.getElementById('refusal') || document.getElementById('problems') || (status && status.textContent.trim() ? status : null);
   if (alert) alert.focus();
   if (!form) return;
   var body = document.getElementById('f-body-text');
