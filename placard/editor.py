@@ -65,6 +65,41 @@ LEAD_IMAGE_PARTS = (
     Field(str, help=" (a few words saying what the photo shows, read aloud to people who cannot see it)"),
 )
 LEAD_IMAGE_LABELS = {"src": N_("Photo file"), "alt": N_("What the photo shows")}
+# The help under each field (the schema's `help`, else its parser's docstring), marked here so that every
+# language's catalogue has it; tests/test_editor.py fails when a field's help is not among them.
+HELP_TEXTS = (
+    N_("A single line or paragraph of text."),
+    N_("lowercase-words-with-hyphens; it fixes the page's address"),
+    N_("A date (YYYY-MM-DD) or a date and time with its UTC offset (YYYY-MM-DD HH:MM +00:00)."),
+    N_("addresses this page had before, from the site's root, e.g. news/old-slug/; each keeps leading here"),
+    N_("the photo at the top of the page, with src: and alt:"),
+    N_("the photo's file name, next to this file, e.g. square.jpg"),
+    N_("a few words saying what the photo shows, read aloud to people who cannot see it"),
+    N_("true/false (yes/no accepted)."),
+    N_("A URL slug: lowercase ASCII letters, digits and single hyphens."),
+    N_("A UUID, as written by `build.py new event`."),
+    N_("A whole number, zero or more."),
+    N_("YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event"),
+    N_("e.g. Europe/London"),
+    N_("A wall-clock date and time without zone, 'YYYY-MM-DD HH:MM' (the zone comes from `timezone`)."),
+    N_("`image:` with `src:` (a photo next to the file) and `alt:` (what it shows, for people who cannot see it)."),
+    N_("An absolute http(s) web address."),
+    N_("the slug of the other entity"),
+    N_("A year, a year and month, or a full date: 2006, 2006-10 or 2006-10-01."),
+    N_("with at least one source below it: '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published"),
+    N_("A calendar date written YYYY-MM-DD."),
+    N_("ASCII, e.g. transliterated from the title: build.py new --lang ru ..."),
+)
+ONE_OF = N_("one of: %(values)s")  # a choice()'s docstring: its values are the file's own words, never translated
+
+
+def translated_help(text: str, gettext: Callable[[str], str]) -> str:
+    """A field's help in the form's language (`gettext`): the catalogue's words, the values of a choice kept as written."""
+    if text.startswith("one of: "):
+        return gettext(ONE_OF) % {"values": text.removeprefix("one of: ")}
+    return gettext(text)
+
+
 # The photos an upload may add: those the build publishes in several widths (derivatives.RASTER_SUFFIXES),
 # named by what their bytes are, not by what the uploaded name says.
 UPLOAD_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}

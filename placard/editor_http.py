@@ -31,7 +31,7 @@ from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
 from .derivatives import DEFAULT_MAX_MB
 from .editor import (FOLDERS, SCHEMAS, Editor, EditRefused, check_upload, field_name, form_values, kind_of, markdown_image, photo_stem,
-                     render_body, unknown_fields)
+                     render_body, translated_help, unknown_fields)
 from .errors import BuildError, Problem
 from .models import LANGUAGES
 from .vocabulary import N_
@@ -277,7 +277,7 @@ class EditorHandler(web.RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(self.site.environment.get_template("form.html").render(
-            lang=self.lang(), t=self.t, heading=heading, file=rel if base is not None else "", kind=kind,
+            lang=self.lang(), t=self.t, help_of=lambda text: translated_help(text, self.t), heading=heading, file=rel if base is not None else "", kind=kind,
             base=base64.b64encode(base).decode() if base is not None else "", token=self.site.editor.token,
             controls=controls, values=values, body=body, errors=errors, unknown=unknown, drop=drop, problems=listed, refusal=refusal, diff=diff,
             zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/",

@@ -510,3 +510,44 @@ def test_a_problem_caused_in_another_file_is_listed_with_that_file(preview):
     status, page = request(port, "POST", "/__placard__/save", form, {"Origin": f"http://127.0.0.1:{port}"})
     assert status == 422 and "<li>content/links/acme.md: ties[1].object: no published entity has slug &#39;exchange&#39;" in page
     assert (project.root / rel).read_bytes() == base
+
+
+def every_control():
+    """Every control any form shows: each kind's, each translation's, each record's and part's."""
+    from placard.editor import RECORDS
+    from placard.models import TRANSLATION_SCHEMAS
+
+    def walk(controls):
+        for control in controls:
+            yield control
+            yield from walk(control.records)
+
+    for schema in (*SCHEMAS.values(), *RECORDS.values(), *TRANSLATION_SCHEMAS.values()):
+        yield from walk(controls_for(schema))
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_every_fields_help_is_in_the_forms_language(lang):
+    """Fails when a schema's help or a parser's docstring changes (or a field is added) without its translation."""
+    from placard.catalogue import check_catalogues
+    from placard.editor import HELP_TEXTS, translated_help
+    from placard.project import Project
+
+    gettext = check_catalogues(Project(REPO).template_layers, (lang,)).catalogues[lang].gettext
+    english_only = sorted({c.help for c in every_control() if c.help and translated_help(c.help, gettext) == c.help})
+    assert english_only == []
+    assert sorted({c.help for c in every_control() if c.help and not c.help.startswith("one of: ")} - set(HELP_TEXTS)) == []
+
+
+def test_the_kk_event_forms_help_is_kazakh_the_values_as_written(preview):
+    project, port, site = preview
+    from placard.editor_http import make_messages
+
+    site.language, site.messages = make_messages(project)
+    status, form = request(port, "GET", "/__placard__/new/event?lang=kk")
+    assert status == 200
+    assert '<p class="help" id="f-timezone-help">мысалы Europe/London</p>' in form
+    assert '<p class="help" id="f-status-help">мыналардың бірі: scheduled, cancelled, postponed, rescheduled, moved-online</p>' in form
+    assert "Іс-шараның өз уақыт белдеуіндегі уақыты" in form
+    status, form = request(port, "GET", "/__placard__/new/post?lang=ru")
+    assert '<p class="help" id="f-slug-help">строчные-слова-через-дефис; задаёт адрес страницы</p>' in form
