@@ -410,6 +410,15 @@ class EditRefused(Exception):
         self.diff = diff
 
 
+class WouldBreak(EditRefused):
+    """A deletion refused because other files rely on the file: the problems the build would then report in them."""
+
+    def __init__(self, rel: str, problems: list[Problem]):
+        files = sorted({problem.path for problem in problems})
+        super().__init__(f"{rel} was not deleted: {', '.join(files)} would break (they link to it); change or remove those links first")
+        self.problems = problems
+
+
 def content_file(content: Path, rel: str, suffixes: tuple[str, ...] = (".md",)) -> Path:
     """The file `rel` (content/...) names, refused unless it is a .md file (or one of `suffixes`) inside content/ reached without symlinks."""
     rel = rel.replace("\\", "/")
@@ -556,11 +565,11 @@ def describe_difference(before: str, after: str, before_name: str, after_name: s
 
 @dataclass(frozen=True)
 class Save:
-    """One save the editor made: what the file held before (None: it did not exist) and what it wrote."""
+    """One save the editor made: what the file held before (None: it did not exist) and what it wrote (None: it deleted it)."""
 
     rel: str
     before: bytes | None
-    after: bytes
+    after: bytes | None
 
 
 @dataclass
@@ -692,6 +701,38 @@ class Editor:
                 return save
         raise EditRefused(f"every name from {stem}{suffix} to {stem}-999{suffix} is taken in {folder}; rename the photo's file and upload it again")
 
+    def check_delete(self, rel: str, base: bytes, now: datetime) -> None:
+        """Refuse (EditRefused) to delete `rel` unless it still holds `base`, its bytes when the form was opened, and no
+        other file would break without it: the build's load stage and link checks with the file gone (overlay None)."""
+        target = content_file(self.content, rel)
+        current = target.read_bytes() if target.is_file() else None
+        if current is None:
+            raise EditRefused(f"{rel} was deleted or renamed meanwhile; nothing was done.")
+        if current != base:
+            raise EditRefused(f"{rel} was changed since this form was opened (in another tab or a text editor); nothing was deleted. "
+                              "The changes made meanwhile are below.",
+                              describe_difference(decode_bytes(base), decode_bytes(current), f"{rel} (when you opened the form)", f"{rel} (now)"))
+        try:
+            config = self.config()
+        except BuildError as error:
+            raise EditRefused(f"site.yml has problems ({error.problems[0].message}); fix them first, then delete {rel}") from None
+        broken = [problem for problem in check_in_site(self.root, config, rel, None, now) if problem.path != rel]
+        if broken:
+            raise WouldBreak(rel, broken)
+
+    def delete(self, rel: str, base: bytes, now: datetime) -> Save:
+        """Remove the content file `rel` after check_delete; its bytes are kept (history, git) and "Undo last save" puts them back."""
+        with self.lock:
+            self.check_delete(rel, base, now)
+            target = content_file(self.content, rel)
+            keep_copy(self.root, rel, base, now)
+            self.keep_in_git(rel, f"{rel}: as it was before the preview's editor deleted it")
+            target.unlink()
+            self.keep_in_git(rel, f"{rel}: deleted in the preview's editor")
+            save = Save(rel, base, None)
+            self.saves.append(save)
+            return save
+
     def keep_in_git(self, rel: str, message: str) -> None:
         """In a git work tree, commit the file as it is now (the previous version is then one commit back)."""
         if self.git is None:
@@ -712,8 +753,9 @@ class Editor:
             if current != last.after:
                 text = last.rel.endswith(".md")  # (a photo's bytes have no difference to show)
                 raise EditRefused(f"{last.rel} was changed after the last save; undo would lose that change, so nothing was done.",
-                                  describe_difference(decode_bytes(last.after), decode_bytes(current or b""), f"{last.rel} (as saved)", f"{last.rel} (now)") if text else "")
-            keep_copy(self.root, last.rel, current, now)
+                                  describe_difference(decode_bytes(last.after or b""), decode_bytes(current or b""), f"{last.rel} (as saved)", f"{last.rel} (now)") if text else "")
+            if current is not None:
+                keep_copy(self.root, last.rel, current, now)
             if last.before is None:
                 target.unlink()
             else:

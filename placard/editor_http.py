@@ -30,7 +30,7 @@ from .catalogue import check_catalogues
 from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
 from .derivatives import DEFAULT_MAX_MB
-from .editor import (FOLDERS, SCHEMAS, Editor, EditRefused, check_upload, field_name, form_values, kind_of, markdown_image, photo_stem,
+from .editor import (FOLDERS, SCHEMAS, Editor, EditRefused, WouldBreak, check_upload, field_name, form_values, kind_of, markdown_image, photo_stem,
                      render_body, translated_help, unknown_fields)
 from .errors import BuildError, Problem
 from .models import LANGUAGES
@@ -91,6 +91,13 @@ EDITOR_TEXTS = (
     N_('It is at the end of the text below: save to publish it.'),
     N_('It is the lead photo above: save to publish it.'),
     N_('Undo last save removes it again.'),
+    N_('Delete this file'),
+    N_('Delete %(file)s?'),
+    N_('This removes the file %(file)s from content/, and its page from the site. Undo last save puts it back.'),
+    N_('Yes, delete it'),
+    N_('No, keep it'),
+    N_('Not deleted'),
+    N_('Other files link to this one: deleting it would break them. Change or remove their links first; nothing was deleted.'),
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
@@ -469,6 +476,40 @@ class UndoHandler(EditorHandler):
         self.redirect(self.site.page_of(undone.rel) if undone.before is not None else "/", status=303)
 
 
+class DeleteHandler(EditorHandler):
+    """POST /__placard__/delete: ask to confirm (after checking what it would break), then delete (undone like a save)."""
+
+    async def post(self) -> None:
+        rel = self.get_body_argument("__file", "")
+        try:
+            base = base64.b64decode(self.get_body_argument("__base", ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise web.HTTPError(400) from None
+        confirmed = self.get_body_argument("__confirm", "") == "yes"
+        generation = self.site.current().generation
+        try:
+            if not confirmed:
+                self.site.editor.check_delete(rel, base, self.site.clock())
+                return self.show_delete(rel, base)
+            deleted = self.site.editor.delete(rel, base, self.site.clock())
+        except EditRefused as error:
+            return self.show_delete(rel, base, error)
+        self.site.log(f"{deleted.rel}: deleted from the browser (Undo last save puts it back)")
+        report_notes(self.site)
+        await wait_for_rebuild(self.site, generation)
+        self.redirect("/" + (self.lang() + "/" if self.lang() != self.site.language() else ""), status=303)
+
+    def show_delete(self, rel: str, base: bytes, refused: EditRefused | None = None) -> None:
+        """The confirmation page, or why the file was not deleted (the files it would break, listed with their problems)."""
+        self.set_status(409 if refused else 200)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(self.site.environment.get_template("delete.html").render(
+            lang=self.lang(), t=self.t, file=rel, base=base64.b64encode(base).decode(), token=self.site.editor.token,
+            refusal=str(refused) if refused and not isinstance(refused, WouldBreak) else "", diff=getattr(refused, "diff", ""),
+            broken=refused.problems if isinstance(refused, WouldBreak) else [],
+            back=self.site.page_of(rel), edit=f"{EDITOR_URL}/edit?" + urlencode({"file": rel, "lang": self.lang()})))
+
+
 class RenderHandler(EditorHandler):
     """POST /__placard__/render: a body's HTML by the build's own Markdown pipeline, with its problems."""
 
@@ -496,6 +537,7 @@ def editor_routes(site: EditorSite) -> list:
         (EDITOR_URL + rf"/new/({kinds})", NewHandler, {"site": site}),
         (EDITOR_URL + r"/save", SaveHandler, {"site": site}),
         (EDITOR_URL + r"/undo", UndoHandler, {"site": site}),
+        (EDITOR_URL + r"/delete", DeleteHandler, {"site": site}),
         (EDITOR_URL + r"/render", RenderHandler, {"site": site}),
         (EDITOR_URL + r"/(editor\.css|editor\.js)", FileHandler, {"site": site}),
     ]
