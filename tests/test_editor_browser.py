@@ -189,8 +189,7 @@ def test_a_photo_is_uploaded_through_the_form_with_the_keyboard_and_shown_on_the
     assert tab.inner_text("label[for=f-upload-file]") == "Photo file"
     tab.set_input_files("#f-upload-file", str(photo))
     tab.fill("#f-upload-alt", "Strikers on the square")
-    tab.focus("button[value='upload:body']")
-    tab.keyboard.press("Enter")
+    tab.press("#f-upload-alt", "Enter")  # (Enter there uploads; anywhere else it is Check and save)
     status = tab.wait_for_selector("#upload-status h2")
     assert status.inner_text() == "Photo added"
     assert tab.evaluate("document.activeElement.id") == "upload-status"
@@ -203,3 +202,16 @@ def test_a_photo_is_uploaded_through_the_form_with_the_keyboard_and_shown_on_the
     image = tab.wait_for_selector("main img[alt='Strikers on the square']")
     loaded = tab.evaluate("(img) => [img.complete && img.naturalWidth > 0, img.currentSrc]", image)
     assert loaded[0] and re.search(r"/news/rally-photo\.[0-9a-f]{8}\.\d+w\.(avif|webp|jpg)$", loaded[1]), loaded
+
+
+def test_enter_in_a_field_checks_and_saves_rather_than_adding_a_row(served):
+    """Enter in a text field presses the form's default button: Check and save, not the first 'Add one more' (a post's replies)."""
+    project, base, browser = served
+    tab = browser.new_page()
+    tab.goto(base + "news/second-post/")
+    tab.click("#placard-editor-bar >> text=Edit this page")
+    assert tab.locator("button[value^='add:']").count() >= 1  # the form has a row button before the save button
+    tab.fill("#f-summary", "Saved with the Enter key.")
+    tab.press("#f-summary", "Enter")
+    tab.wait_for_url(base + "news/second-post/", timeout=15000)
+    assert "summary: Saved with the Enter key." in (project.content / "news" / "second-post.md").read_text(encoding="utf-8")

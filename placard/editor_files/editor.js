@@ -6,6 +6,13 @@
   var alert = document.getElementById('refusal') || document.getElementById('problems') || (status && status.textContent.trim() ? status : null);
   if (alert) alert.focus();
   if (!form) return;
+  // Enter in the photo's alt text uploads it (elsewhere in the form, Enter is "Check and save")
+  var alt = document.getElementById('f-upload-alt');
+  if (alt) alt.addEventListener('keydown', function (event) {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    form.querySelector('button[value="upload:body"]').click();
+  });
   var body = document.getElementById('f-body-text');
   var out = document.getElementById('body-preview');
   var timer = null, asked = 0;
