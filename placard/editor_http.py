@@ -30,7 +30,7 @@ from .catalogue import check_catalogues
 from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
 from .derivatives import DEFAULT_MAX_MB
-from .editor import (FOLDERS, SCHEMAS, Editor, EditRefused, WouldBreak, check_upload, field_name, form_values, kind_of, markdown_image, photo_stem,
+from .editor import (FOLDERS, PHOTO_SUFFIXES, SCHEMAS, Editor, EditRefused, WouldBreak, check_upload, content_file, field_name, form_values, kind_of, markdown_image, photo_stem,
                      render_body, translated_help, unknown_fields)
 from .errors import BuildError, Problem
 from .models import LANGUAGES
@@ -288,7 +288,7 @@ class EditorHandler(web.RequestHandler):
             base=base64.b64encode(base).decode() if base is not None else "", token=self.site.editor.token,
             controls=controls, values=values, body=body, errors=errors, unknown=unknown, drop=drop, problems=listed, refusal=refusal, diff=diff,
             zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/",
-            upload=upload[0], upload_refused=upload[1], upload_alt=upload_alt))
+            upload=upload[0], upload_refused=upload[1], upload_alt=upload_alt, folder=rel.rsplit("/", 1)[0] if rel else f"content/{FOLDERS[kind]}"))
 
 
 def field_names(controls, values: dict, prefix: str = ""):
@@ -519,6 +519,28 @@ class RenderHandler(EditorHandler):
         self.finish(json.dumps({"html": html, "problems": [f"{p.field + ': ' if p.field else ''}{p.message}" for p in problems]}))
 
 
+class PhotoHandler(EditorHandler):
+    """GET /__placard__/photo?file=content/...&token=...: a photo from content/ for the form's previews (the body's, the
+    lead photo's). With the token, and for this origin only (CORP): another website cannot even learn a photo's size."""
+
+    TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+    def get(self) -> None:
+        if not hmac.compare_digest(self.get_query_argument("token", "").encode(), self.site.editor.token.encode()):
+            raise web.HTTPError(403)
+        rel = self.get_query_argument("file", "")
+        try:
+            target = content_file(self.site.editor.content, rel, PHOTO_SUFFIXES + tuple(suffix.upper() for suffix in PHOTO_SUFFIXES))
+        except EditRefused:
+            raise web.HTTPError(404) from None
+        if not target.is_file():
+            raise web.HTTPError(404)
+        self.set_header("Content-Type", self.TYPES[target.suffix.lower()])
+        self.set_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(target.read_bytes())
+
+
 class FileHandler(EditorHandler):
     """The form's stylesheet and script."""
 
@@ -539,5 +561,6 @@ def editor_routes(site: EditorSite) -> list:
         (EDITOR_URL + r"/undo", UndoHandler, {"site": site}),
         (EDITOR_URL + r"/delete", DeleteHandler, {"site": site}),
         (EDITOR_URL + r"/render", RenderHandler, {"site": site}),
+        (EDITOR_URL + r"/photo", PhotoHandler, {"site": site}),
         (EDITOR_URL + r"/(editor\.css|editor\.js)", FileHandler, {"site": site}),
     ]

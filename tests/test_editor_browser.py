@@ -195,6 +195,9 @@ def test_a_photo_is_uploaded_through_the_form_with_the_keyboard_and_shown_on_the
     assert tab.evaluate("document.activeElement.id") == "upload-status"
     assert "Saved as content/news/rally-photo.jpg" in tab.inner_text("#upload-status")
     assert tab.input_value("#f-body-text").endswith("![Strikers on the square](rally-photo.jpg)\n")
+    shown = tab.wait_for_selector("#body-preview img[alt='Strikers on the square']")  # the live preview shows it, from content/
+    tab.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=shown, timeout=5000)
+    assert "/__placard__/photo?file=content%2Fnews%2Frally-photo.jpg&token=" in shown.get_attribute("src")
     with Image.open(project.content / "news" / "rally-photo.jpg") as image:
         assert image.getexif().get(MAKE) is None and dict(image.getexif()) == {}
     tab.click("button.save")

@@ -209,3 +209,29 @@ def test_the_form_has_a_labelled_upload_with_a_status_region(preview):
     assert 'value="upload:image"' in page  # posts have a lead image
     _, page = request(port, "GET", "/__placard__/new/page")
     assert 'value="upload:body"' in page and 'value="upload:image"' not in page  # pages have none
+
+
+def test_the_forms_previews_show_a_photo_from_content_only_with_the_token(preview):
+    project, port, site = preview
+    (project.content / "news" / "square.jpg").write_bytes(photo_with_exif())
+    token = site.editor.token
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def get(query: dict) -> tuple[int, dict, bytes]:
+        connection.request("GET", "/__placard__/photo?" + urlencode(query), headers={"Host": f"127.0.0.1:{port}"})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+
+    status, headers, data = get({"file": "content/news/square.jpg", "token": token})
+    assert status == 200 and headers["Content-Type"] == "image/jpeg" and headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert data == (project.content / "news" / "square.jpg").read_bytes()
+    assert get({"file": "content/news/square.jpg"})[0] == 403  # another website cannot even learn a photo's size
+    assert get({"file": "content/news/first-post.md", "token": token})[0] == 404  # photos only
+    assert get({"file": "content/../site.yml", "token": token})[0] == 404
+    assert get({"file": "content/news/missing.jpg", "token": token})[0] == 404
+    # the lead photo's own preview in the form
+    text = (project.content / "news" / "first-post.md").read_text(encoding="utf-8").replace(
+        "slug: first-post\n", "slug: first-post\nimage:\n  src: square.jpg\n  alt: The square\n")
+    (project.content / "news" / "first-post.md").write_text(text, encoding="utf-8")
+    _, page = request(port, "GET", "/__placard__/edit?" + urlencode({"file": "content/news/first-post.md"}))
+    assert f'<img class="lead-preview" src="/__placard__/photo?file=content%2Fnews%2Fsquare.jpg&amp;token={token}" alt="The square">' in page
