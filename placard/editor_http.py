@@ -88,9 +88,9 @@ EDITOR_TEXTS = (
     N_('Say in a few words what the photo shows (it is read aloud to people who cannot see it); nothing was uploaded.'),
     N_('Saved as %(file)s, without its metadata (camera, time, place).'),
     N_('The name %(name)s was taken, so the photo got another name.'),
-    N_('It is at the end of the text below: save to publish it.'),
-    N_('It is the lead photo above: save to publish it.'),
-    N_('Undo last save removes it again.'),
+    N_('It is at the end of the text below: save to show it on the page.'),
+    N_('It is the lead photo above: save to show it on the page.'),
+    N_('Like every file in content/, it is published with the site even if no page shows it: Undo last save removes it again.'),
     N_('Delete this file'),
     N_('Delete %(file)s?'),
     N_('This removes the file %(file)s from content/, and its page from the site. Undo last save puts it back.'),
@@ -409,8 +409,8 @@ class SaveHandler(EditorHandler):
         said = [self.t("Saved as %(file)s, without its metadata (camera, time, place).") % {"file": saved.rel}]
         if name != stem + suffix:
             said.append(self.t("The name %(name)s was taken, so the photo got another name.") % {"name": stem + suffix})
-        said.append(self.t("It is the lead photo above: save to publish it.") if lead else self.t("It is at the end of the text below: save to publish it."))
-        said.append(self.t("Undo last save removes it again."))
+        said.append(self.t("It is the lead photo above: save to show it on the page.") if lead else self.t("It is at the end of the text below: save to show it on the page."))
+        said.append(self.t("Like every file in content/, it is published with the site even if no page shows it: Undo last save removes it again."))
         self.site.log(f"{saved.rel}: photo uploaded from the browser, without its metadata (Undo last save removes it)")
         report_notes(self.site)
         show(" ".join(said), False)

@@ -218,3 +218,55 @@ def test_enter_in_a_field_checks_and_saves_rather_than_adding_a_row(served):
     tab.press("#f-summary", "Enter")
     tab.wait_for_url(base + "news/second-post/", timeout=15000)
     assert "summary: Saved with the Enter key." in (project.content / "news" / "second-post.md").read_text(encoding="utf-8")
+
+
+def test_axe_finds_no_violation_in_the_forms_upload_and_delete_pages(served, tmp_path):
+    """axe-core on the editor's own pages: a new event's form, a post's form after a refused and an accepted upload
+    (the status region, the lead photo's preview), the delete confirmation and a refused delete, at 390 and 1280 px."""
+    from test_accessible import AXE
+
+    if not AXE.is_file():
+        pytest.skip(f"axe-core not found at {AXE}; run: npm install --prefix .tools/axe axe-core@4.14.1 (.ci/run does)")
+    from test_editor_upload import photo_with_exif
+
+    project, base, browser = served
+    photo, drawing = tmp_path / "night.jpg", tmp_path / "drawing.svg"
+    photo.write_bytes(photo_with_exif())
+    drawing.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    found, loads = {}, 0
+
+    def check(tab, name: str) -> None:
+        nonlocal loads
+        tab.add_script_tag(path=str(AXE))
+        violations = tab.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))"
+                                  ".violations.map(v => `${v.id} (${v.impact}): ${v.nodes[0].target.join(' ')}`)")
+        loads += 1
+        if violations:
+            found[name] = violations
+
+    for width in (390, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+        tab = context.new_page()
+        tab.goto(base + "__placard__/new/event?lang=kk")
+        check(tab, f"{width} new event (kk)")
+        tab.goto(base + "__placard__/edit?file=content/news/second-post.md")
+        tab.set_input_files("#f-upload-file", str(drawing))
+        tab.fill("#f-upload-alt", "A drawing")
+        tab.click("button[value='upload:body']")
+        tab.wait_for_selector("#upload-status h2")
+        check(tab, f"{width} upload refused")
+        tab.set_input_files("#f-upload-file", str(photo))
+        tab.fill("#f-upload-alt", "The square at night")
+        tab.click("button[value='upload:image']")
+        tab.wait_for_selector(".lead-preview")
+        check(tab, f"{width} upload added, lead preview")
+        tab.goto(base + "__placard__/edit?file=content/pages/about.md&lang=ru")
+        tab.click("button.delete")
+        tab.wait_for_selector("h1")
+        check(tab, f"{width} delete (ru): " + ("refused" if tab.locator("#broken").count() else "confirm"))
+        tab.goto(base + "__placard__/edit?file=content/news/first-post.md")
+        tab.click("button.delete")
+        tab.wait_for_selector("#broken")
+        check(tab, f"{width} delete refused")
+        context.close()
+    assert loads == 10 and found == {}
