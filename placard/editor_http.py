@@ -91,6 +91,7 @@ EDITOR_TEXTS = (
     N_('It is at the end of the text below: save to show it on the page.'),
     N_('It is the lead photo above: save to show it on the page.'),
     N_('Like every file in content/, it is published with the site even if no page shows it: Undo last save removes it again.'),
+    N_('A photo was chosen but not uploaded, so nothing was saved: choose it again and press Upload and add to the text or Upload as the lead photo, then save.'),
     N_('Delete this file'),
     N_('Delete %(file)s?'),
     N_('This removes the file %(file)s from content/, and its page from the site. Undo last save puts it back.'),
@@ -352,6 +353,12 @@ class SaveHandler(EditorHandler):
             return
         if action in ("upload:body", "upload:image"):
             self.upload(kind, rel, base_bytes, values, body, controls, drop, action == "upload:image")
+            return
+        if any(upload.body for upload in self.request.files.get("__upload") or []):  # (saving without it would drop it unsaid)
+            self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop, status=422,
+                           upload=(self.t("A photo was chosen but not uploaded, so nothing was saved: choose it again and press "
+                                          "Upload and add to the text or Upload as the lead photo, then save."), True),
+                           upload_alt=" ".join(self.get_body_argument("__upload_alt", "").split()))
             return
         try:
             target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta, drop, self.site.clock())

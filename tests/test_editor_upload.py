@@ -235,3 +235,18 @@ def test_the_forms_previews_show_a_photo_from_content_only_with_the_token(previe
     (project.content / "news" / "first-post.md").write_text(text, encoding="utf-8")
     _, page = request(port, "GET", "/__placard__/edit?" + urlencode({"file": "content/news/first-post.md"}))
     assert f'<img class="lead-preview" src="/__placard__/photo?file=content%2Fnews%2Fsquare.jpg&amp;token={token}" alt="The square">' in page
+
+
+def test_saving_with_a_photo_chosen_but_not_uploaded_says_so_and_writes_nothing(preview):
+    project, port, site = preview
+    before = content_files(project)
+    form = {**post_form(project, site, action="save"), "summary": "Changed."}
+    status, page = upload(port, form, "square.jpg", photo_with_exif())
+    assert status == 422 and "A photo was chosen but not uploaded, so nothing was saved" in page
+    assert 'value="Changed."' in page and content_files(project) == before  # nothing typed is lost, nothing written
+    body, content_type = multipart(form, {"__upload": ("", b"", "application/octet-stream")})  # no file chosen: saves
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", "/__placard__/save", body, {"Host": f"127.0.0.1:{port}", "Content-Type": content_type,
+                                                            "Origin": f"http://127.0.0.1:{port}"})
+    assert connection.getresponse().status == 303
+    assert "summary: Changed." in (project.content / "news" / "first-post.md").read_text(encoding="utf-8")
