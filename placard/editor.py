@@ -138,8 +138,8 @@ def control_for(key: str, spec: Field) -> Control:
     if key in RECORDS:
         return Control(widget="records", records=controls_for(RECORDS[key]), **common)
     if parse is parse_lead_image:
-        parts = tuple(Control(part, "text", help=spec.help.strip(" ()"), label=LEAD_IMAGE_LABELS[part])
-                      for part, spec in zip(("src", "alt"), LEAD_IMAGE_PARTS))
+        parts = tuple(Control(part, "text", help=part_spec.help.strip(" ()"), label=LEAD_IMAGE_LABELS[part])
+                      for part, part_spec in zip(("src", "alt"), LEAD_IMAGE_PARTS))
         return Control(widget="lead-image", records=parts, **common)
     if spec.widget:
         return Control(widget=spec.widget, **common)

@@ -354,7 +354,7 @@ class SaveHandler(EditorHandler):
         if action in ("upload:body", "upload:image"):
             self.upload(kind, rel, base_bytes, values, body, controls, drop, action == "upload:image")
             return
-        if any(upload.body for upload in self.request.files.get("__upload") or []):  # (saving without it would drop it unsaid)
+        if any(chosen.body for chosen in self.request.files.get("__upload") or []):  # (saving without it would drop it unsaid)
             self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop, status=422,
                            upload=(self.t("A photo was chosen but not uploaded, so nothing was saved: choose it again and press "
                                           "Upload and add to the text or Upload as the lead photo, then save."), True),
