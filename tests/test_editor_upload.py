@@ -250,3 +250,12 @@ def test_saving_with_a_photo_chosen_but_not_uploaded_says_so_and_writes_nothing(
                                                             "Origin": f"http://127.0.0.1:{port}"})
     assert connection.getresponse().status == 303
     assert "summary: Changed." in (project.content / "news" / "first-post.md").read_text(encoding="utf-8")
+
+
+def test_a_new_items_photo_goes_into_its_kinds_folder_named_after_the_slug_when_its_name_has_no_letters(preview):
+    project, port, site = preview
+    form = {"__token": site.editor.token, "__kind": "event", "__file": "", "__base": "", "__action": "upload:image",
+            "__upload_alt": "The square", "title": "Vigil", "slug": "vigil", "__body": ""}
+    status, page = upload(port, form, "%%%.jpg", photo_with_exif())
+    assert status == 200 and (project.content / "events" / "vigil.jpg").exists()
+    assert 'name="image.src" value="vigil.jpg"' in page and 'name="__file" value=""' in page  # still a new event's form
