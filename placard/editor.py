@@ -30,7 +30,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 
 from .content import SECTIONS, ContentProblems, is_translation, load_config, load_item, load_site
 from .documents import Document, DocumentError, LinedDict, decode_bytes, parse_document
-from .derivatives import LEAD_NOT_LOCAL, RASTER_SUFFIXES, ImageProblem, check_size, read_size
+from .derivatives import LEAD_NOT_LOCAL, RASTER_SUFFIXES, ImageProblem, check_size, read_size, site_image_refs
 from .errors import BuildError, Problem, Problems
 from .images import PNG_SIGNATURE, ImageError, strip_metadata
 from .index import index_site
@@ -383,6 +383,21 @@ def site_problems(root: Path, config, overlay: Mapping[str, bytes | None], now: 
     for item in site.items():
         check_refs(item, targets, found, hints, pending_refs(site))
     return problems + found.items
+
+
+def photos_left(root: Path, config, rel: str, now: datetime) -> list[str]:
+    """The photos in content/ that `rel` shows (its body, replies, `image:`) and no other file does: deleting `rel`
+    leaves them in content/, where the build still copies them (derivatives.site_image_refs, with and without it)."""
+    def shown(overlay: Mapping[str, bytes | None]) -> list:
+        try:
+            site = load_site(root, root / "content", config, now, preview=True, overlay=overlay)
+        except ContentProblems as failed:
+            site = failed.site
+        return site_image_refs(site)
+
+    others = {ref.target for ref in shown({rel: None})}
+    return sorted({f"content/{ref.target}" for ref in shown({}) if ref.path == rel and ref.target not in others
+                   and (root / "content" / ref.target).is_file()})
 
 
 FIELD_INDEX = re.compile(r"\[(\d+)\]")

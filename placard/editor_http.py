@@ -30,7 +30,7 @@ from .catalogue import check_catalogues
 from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
 from .derivatives import DEFAULT_MAX_MB
-from .editor import (FOLDERS, PHOTO_SUFFIXES, SCHEMAS, Editor, EditRefused, WouldBreak, check_upload, content_file, field_name, form_values, kind_of, markdown_image, photo_stem,
+from .editor import (FOLDERS, PHOTO_SUFFIXES, SCHEMAS, Editor, EditRefused, WouldBreak, check_upload, content_file, field_name, photos_left, form_values, kind_of, markdown_image, photo_stem,
                      render_body, translated_help, unknown_fields)
 from .errors import BuildError, Problem
 from .models import LANGUAGES
@@ -98,6 +98,7 @@ EDITOR_TEXTS = (
     N_('Yes, delete it'),
     N_('No, keep it'),
     N_('Not deleted'),
+    N_('These photos are shown by this file only. They stay in content/, and the site still publishes them as files, until you delete them there:'),
     N_('Other files link to this one: deleting it would break them. Change or remove their links first; nothing was deleted.'),
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -514,6 +515,7 @@ class DeleteHandler(EditorHandler):
             lang=self.lang(), t=self.t, file=rel, base=base64.b64encode(base).decode(), token=self.site.editor.token,
             refusal=str(refused) if refused and not isinstance(refused, WouldBreak) else "", diff=getattr(refused, "diff", ""),
             broken=refused.problems if isinstance(refused, WouldBreak) else [],
+            photos=[] if refused else photos_left(self.site.editor.root, self.site.editor.config(), rel, self.site.clock()),
             back=self.site.page_of(rel), edit=f"{EDITOR_URL}/edit?" + urlencode({"file": rel, "lang": self.lang()})))
 
 

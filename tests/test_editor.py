@@ -633,3 +633,17 @@ def test_in_a_git_project_a_delete_is_a_commit_and_undo_brings_the_file_back(tmp
     editor.undo(WHEN)
     assert (project.content / "events" / "vigil.md").read_bytes() == base
     assert git("log", "--format=%s", "-1") == "content/events/vigil.md: last save undone in the preview's editor\n"
+
+
+def test_the_delete_confirmation_lists_the_photos_only_that_file_shows(preview):
+    from test_editor_upload import photo_with_exif
+
+    project, port, site = preview
+    for name in ("only.jpg", "shared.jpg"):
+        (project.content / "pages" / name).write_bytes(photo_with_exif())
+    about = project.content / "pages" / "about.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\n![Only here](only.jpg)\n\n![Shared](shared.jpg)\n", encoding="utf-8")
+    (project.content / "pages" / "other.md").write_text("---\ntitle: Other\nslug: other\n---\n\n![Shared too](shared.jpg)\n", encoding="utf-8")
+    form = {"__token": site.editor.token, "__file": "content/pages/about.md", "__base": base64.b64encode(about.read_bytes()).decode()}
+    status, page = request(port, "POST", "/__placard__/delete", form, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 200 and '<ul id="photos-left"><li><code>content/pages/only.jpg</code></li></ul>' in page
