@@ -180,9 +180,7 @@ def read_size(data: bytes, path: str, max_bytes: int) -> tuple[int, int, str]:
     from PIL import Image, UnidentifiedImageError
 
     name = posixpath.basename(path)
-    if len(data) > max_bytes:
-        raise ImageProblem(f"is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for images (max_image_mb in site.yml); "
-                           "save it smaller (about 3000 pixels wide, JPEG quality 85, is plenty: pages show at most 1600 pixels)")
+    check_size(data, max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -211,6 +209,13 @@ def read_size(data: bytes, path: str, max_bytes: int) -> tuple[int, int, str]:
     if orientation in (5, 6, 7, 8):  # turned a quarter: its upright width is its stored height
         width, height = height, width
     return width, height, found
+
+
+def check_size(data: bytes, max_bytes: int) -> None:
+    """ImageProblem saying what to do if an image file is over the size limit (max_image_mb in site.yml)."""
+    if len(data) > max_bytes:
+        raise ImageProblem(f"is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for images (max_image_mb in site.yml); "
+                           "save it smaller (about 3000 pixels wide, JPEG quality 85, is plenty: pages show at most 1600 pixels)")
 
 
 def one_line(exc: Exception) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import io
 import os
+import posixpath
 import re
 import secrets
 import subprocess
@@ -29,7 +30,9 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 
 from .content import SECTIONS, ContentProblems, is_translation, load_config, load_item, load_site
 from .documents import Document, DocumentError, LinedDict, decode_bytes, parse_document
+from .derivatives import LEAD_NOT_LOCAL, RASTER_SUFFIXES, ImageProblem, check_size, read_size, site_image_refs
 from .errors import BuildError, Problem, Problems
+from .images import PNG_SIGNATURE, ImageError, strip_metadata
 from .index import index_site
 from .markup import BodySource, check_refs, convert_checked, pending_refs
 from .models import (
@@ -41,9 +44,11 @@ from .models import (
     SOURCE_SCHEMA,
     TIE_SCHEMA,
     TRANSLATION_SCHEMAS,
+    parse_lead_image,
 )
 from .schema import Field, parse_bool, parse_date, parse_int, parse_local_datetime, parse_relation, parse_timezone, parse_url, parse_uuid
-from .vocabulary import FIELD_LABELS
+from .slugs import make_slug
+from .vocabulary import FIELD_LABELS, N_
 
 SCHEMAS = {"post": POST_SCHEMA, "event": EVENT_SCHEMA, "page": PAGE_SCHEMA, "entity": ENTITY_SCHEMA}
 FOLDERS = {kind: folder for folder, kind in SECTIONS.items()}
@@ -54,6 +59,51 @@ RECORDS = {"replies": REPLY_SCHEMA, "ties": TIE_SCHEMA, "sources": SOURCE_SCHEMA
 # calendars that already hold it keep their old copy.
 SEQUENCE_FIELDS = ("starts", "ends", "timezone", "ambiguous_time", "venue", "address", "city", "country", "status")
 HISTORY_FOLDER = ".placard-history"
+# An item's lead photo (`image:` with `src:` and `alt:`, models.parse_lead_image): edited as its two parts.
+LEAD_IMAGE_PARTS = (
+    Field(str, help=" (the photo's file name, next to this file, e.g. square.jpg)"),
+    Field(str, help=" (a few words saying what the photo shows, read aloud to people who cannot see it)"),
+)
+LEAD_IMAGE_LABELS = {"src": N_("Photo file"), "alt": N_("What the photo shows")}
+# The help under each field (the schema's `help`, else its parser's docstring), marked here so that every
+# language's catalogue has it; tests/test_editor.py fails when a field's help is not among them.
+HELP_TEXTS = (
+    N_("A single line or paragraph of text."),
+    N_("lowercase-words-with-hyphens; it fixes the page's address"),
+    N_("A date (YYYY-MM-DD) or a date and time with its UTC offset (YYYY-MM-DD HH:MM +00:00)."),
+    N_("addresses this page had before, from the site's root, e.g. news/old-slug/; each keeps leading here"),
+    N_("the photo at the top of the page, with src: and alt:"),
+    N_("the photo's file name, next to this file, e.g. square.jpg"),
+    N_("a few words saying what the photo shows, read aloud to people who cannot see it"),
+    N_("true/false (yes/no accepted)."),
+    N_("A URL slug: lowercase ASCII letters, digits and single hyphens."),
+    N_("A UUID, as written by `build.py new event`."),
+    N_("A whole number, zero or more."),
+    N_("YYYY-MM-DD HH:MM, or YYYY-MM-DD for an all-day event"),
+    N_("e.g. Europe/London"),
+    N_("A wall-clock date and time without zone, 'YYYY-MM-DD HH:MM' (the zone comes from `timezone`)."),
+    N_("`image:` with `src:` (a photo next to the file) and `alt:` (what it shows, for people who cannot see it)."),
+    N_("An absolute http(s) web address."),
+    N_("the slug of the other entity"),
+    N_("A year, a year and month, or a full date: 2006, 2006-10 or 2006-10-01."),
+    N_("with at least one source below it: '- post: <slug of a news post>' or '- url: https://...' with 'title:'; a tie without a source is never published"),
+    N_("A calendar date written YYYY-MM-DD."),
+    N_("ASCII, e.g. transliterated from the title: build.py new --lang ru ..."),
+)
+ONE_OF = N_("one of: %(values)s")  # a choice()'s docstring: its values are the file's own words, never translated
+
+
+def translated_help(text: str, gettext: Callable[[str], str]) -> str:
+    """A field's help in the form's language (`gettext`): the catalogue's words, the values of a choice kept as written."""
+    if text.startswith("one of: "):
+        return gettext(ONE_OF) % {"values": text.removeprefix("one of: ")}
+    return gettext(text)
+
+
+# The photos an upload may add: those the build publishes in several widths (derivatives.RASTER_SUFFIXES),
+# named by what their bytes are, not by what the uploaded name says.
+UPLOAD_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+PHOTO_SUFFIXES = tuple(RASTER_SUFFIXES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,7 +115,7 @@ class Control:
     """One field of a form: its key, how it is edited, its choices and its help."""
 
     key: str
-    widget: str  # text, select, checkbox, number, url, date, local-time, timezone, uid, lines, records
+    widget: str  # text, select, checkbox, number, url, date, local-time, timezone, uid, lines, records, lead-image
     required: bool = False
     options: tuple[str, ...] = ()
     help: str = ""
@@ -87,6 +137,10 @@ def control_for(key: str, spec: Field) -> Control:
     common = {"key": key, "required": spec.required, "help": help_text, "default": default, "label": FIELD_LABELS.get(key, "")}
     if key in RECORDS:
         return Control(widget="records", records=controls_for(RECORDS[key]), **common)
+    if parse is parse_lead_image:
+        parts = tuple(Control(part, "text", help=part_spec.help.strip(" ()"), label=LEAD_IMAGE_LABELS[part])
+                      for part, part_spec in zip(("src", "alt"), LEAD_IMAGE_PARTS))
+        return Control(widget="lead-image", records=parts, **common)
     if spec.widget:
         return Control(widget=spec.widget, **common)
     if getattr(parse, "options", None):
@@ -114,6 +168,9 @@ def text_values(meta: Any, controls: tuple[Control, ...]) -> dict[str, Any]:
         if control.widget == "records":
             items = raw if isinstance(raw, list) else []
             values[control.key] = [text_values(item, control.records) for item in items]
+        elif control.widget == "lead-image":  # (a bare `image: a.jpg` comes back as its src, so saving never drops it)
+            parts = text_values(raw if isinstance(raw, dict) else {"src": raw} if isinstance(raw, str) else {}, control.records)
+            values[control.key] = parts if any(parts.values()) else ""
         elif control.widget == "lines":
             values[control.key] = [str(v) for v in raw] if isinstance(raw, list) else ([str(raw)] if raw not in (None, "") else [])
         else:
@@ -141,6 +198,9 @@ def form_values(form: Mapping[str, list[str]], controls: tuple[Control, ...], pr
             values[control.key] = rows
         elif control.widget == "lines":
             values[control.key] = [line.strip() for line in one(name).split("\n") if line.strip()]
+        elif control.widget == "lead-image":
+            parts = form_values(form, control.records, name + ".")
+            values[control.key] = parts if any(parts.values()) else ""
         elif control.widget == "checkbox":
             values[control.key] = "true" if one(name) else ("false" if control.default == "True" else "")
         elif control.widget == "local-time":
@@ -201,12 +261,14 @@ def apply_values(data: CommentedMap, values: Mapping[str, Any], controls: tuple[
     order = [control.key for control in controls]
     for control in controls:
         key, new = control.key, values.get(control.key)
-        if new in (None, "", []):
+        if new in (None, "", []) or (isinstance(new, dict) and not any(new.values())):
             if key in data:
                 del data[key]
             continue
         old = data.get(key)
-        if control.widget == "records":
+        if control.widget == "lead-image":
+            value = apply_values(old if isinstance(old, CommentedMap) else CommentedMap(), new, control.records)
+        elif control.widget == "records":
             seq = old if isinstance(old, CommentedSeq) else CommentedSeq()
             for index, row in enumerate(new):
                 if index < len(seq) and isinstance(seq[index], CommentedMap):
@@ -323,6 +385,21 @@ def site_problems(root: Path, config, overlay: Mapping[str, bytes | None], now: 
     return problems + found.items
 
 
+def photos_left(root: Path, config, rel: str, now: datetime) -> list[str]:
+    """The photos in content/ that `rel` shows (its body, replies, `image:`) and no other file does: deleting `rel`
+    leaves them in content/, where the build still copies them (derivatives.site_image_refs, with and without it)."""
+    def shown(overlay: Mapping[str, bytes | None]) -> list:
+        try:
+            site = load_site(root, root / "content", config, now, preview=True, overlay=overlay)
+        except ContentProblems as failed:
+            site = failed.site
+        return site_image_refs(site)
+
+    others = {ref.target for ref in shown({rel: None})}
+    return sorted({f"content/{ref.target}" for ref in shown({}) if ref.path == rel and ref.target not in others
+                   and (root / "content" / ref.target).is_file()})
+
+
 FIELD_INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -348,12 +425,21 @@ class EditRefused(Exception):
         self.diff = diff
 
 
-def content_file(content: Path, rel: str) -> Path:
-    """The file `rel` (content/...) names, refused unless it is a .md file inside content/ reached without symlinks."""
+class WouldBreak(EditRefused):
+    """A deletion refused because other files rely on the file: the problems the build would then report in them."""
+
+    def __init__(self, rel: str, problems: list[Problem]):
+        files = sorted({problem.path for problem in problems})
+        super().__init__(f"{rel} was not deleted: {', '.join(files)} would break (they link to it); change or remove those links first")
+        self.problems = problems
+
+
+def content_file(content: Path, rel: str, suffixes: tuple[str, ...] = (".md",)) -> Path:
+    """The file `rel` (content/...) names, refused unless it is a .md file (or one of `suffixes`) inside content/ reached without symlinks."""
     rel = rel.replace("\\", "/")
     parts = rel.split("/")
     if (not rel.startswith("content/") or rel.startswith("/") or any(part in ("", ".", "..") for part in parts)
-            or not rel.endswith(".md") or any(part.startswith(".") for part in parts) or "\x00" in rel):
+            or not rel.endswith(suffixes) or any(part.startswith(".") for part in parts) or "\x00" in rel):
         raise EditRefused(f"'{rel}' is not a content file; the editor only changes .md files inside content/")
     target = content.parent.joinpath(*parts)
     node = content.parent
@@ -385,6 +471,66 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def write_new(target: Path, data: bytes) -> None:
+    """Write `data` as the new file `target`, whole or not at all; FileExistsError if a file is there (never replaced)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".placard-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.link(temp, target)  # (unlike a rename, a link fails if the name is taken)
+    finally:
+        Path(temp).unlink(missing_ok=True)
+
+
+def sniff_photo(data: bytes) -> str | None:
+    """The format (as Pillow names it) of a JPEG, PNG or WebP file by its first bytes, else None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == PNG_SIGNATURE:
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def check_upload(name: str, data: bytes, max_bytes: int) -> tuple[str, bytes]:
+    """(suffix, bytes without metadata) of an uploaded photo, after the build's own checks (size limit, format,
+    damage, Pillow's pixel limit: derivatives.read_size; images.strip_metadata); EditRefused in the build's words."""
+    shown = posixpath.basename(name.replace("\\", "/")) or "the file"
+    claimed = posixpath.splitext(shown.lower())[1]
+    try:
+        if not data:
+            raise ImageProblem("is empty (0 bytes); choose the photo's file again")
+        check_size(data, max_bytes)
+        suffix = UPLOAD_SUFFIXES.get(sniff_photo(data) or "") or (claimed if claimed in RASTER_SUFFIXES else None)
+        if suffix is None:
+            raise ImageProblem(LEAD_NOT_LOCAL)
+        read_size(data, "upload" + suffix, max_bytes)
+        cleaned = strip_metadata(data)
+        read_size(cleaned, "upload" + suffix, max_bytes)  # what is written is what the build will read
+    except ImageProblem as problem:
+        raise EditRefused(f"'{shown}' {problem}; nothing was uploaded") from None
+    except ImageError as problem:
+        raise EditRefused(f"'{shown}': {problem}; nothing was uploaded") from None
+    return suffix, cleaned
+
+
+def photo_stem(upload_name: str, fallback: str) -> str:
+    """The name (without suffix) an uploaded photo gets: its own file name as a slug (фото-1.JPG: foto-1), else `fallback`."""
+    stem = posixpath.splitext(posixpath.basename(upload_name.replace("\\", "/")))[0]
+    return make_slug(stem, 60, fallback="") or make_slug(fallback, 60, fallback="photo")
+
+
+def markdown_image(alt: str, src: str) -> str:
+    """`![alt](src)` with the alt text on one line and its brackets escaped (CommonMark 6.4)."""
+    alt = " ".join(alt.split()).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return f"![{alt}]({src})"
 
 
 def keep_copy(root: Path, rel: str, data: bytes, now: datetime) -> Path:
@@ -434,11 +580,11 @@ def describe_difference(before: str, after: str, before_name: str, after_name: s
 
 @dataclass(frozen=True)
 class Save:
-    """One save the editor made: what the file held before (None: it did not exist) and what it wrote."""
+    """One save the editor made: what the file held before (None: it did not exist) and what it wrote (None: it deleted it)."""
 
     rel: str
     before: bytes | None
-    after: bytes
+    after: bytes | None
 
 
 @dataclass
@@ -554,6 +700,54 @@ class Editor:
             self.saves.append(save)
             return save
 
+    def add_photo(self, folder: str, stem: str, suffix: str, data: bytes) -> Save:
+        """Write an uploaded photo (checked already: check_upload) into `folder` (content/news) as `stem` + `suffix`,
+        or stem-2, stem-3 ... when that name is taken: never over an existing file. Undo removes it."""
+        with self.lock:
+            for number in range(1, 1000):
+                rel = f"{folder}/{stem}{'' if number == 1 else f'-{number}'}{suffix}"
+                try:
+                    write_new(content_file(self.content, rel, PHOTO_SUFFIXES), data)
+                except FileExistsError:
+                    continue
+                self.keep_in_git(rel, f"{rel}: photo added in the preview's editor")
+                save = Save(rel, None, data)
+                self.saves.append(save)
+                return save
+        raise EditRefused(f"every name from {stem}{suffix} to {stem}-999{suffix} is taken in {folder}; rename the photo's file and upload it again")
+
+    def check_delete(self, rel: str, base: bytes, now: datetime) -> None:
+        """Refuse (EditRefused) to delete `rel` unless it still holds `base`, its bytes when the form was opened, and no
+        other file would break without it: the build's load stage and link checks with the file gone (overlay None)."""
+        target = content_file(self.content, rel)
+        current = target.read_bytes() if target.is_file() else None
+        if current is None:
+            raise EditRefused(f"{rel} was deleted or renamed meanwhile; nothing was done.")
+        if current != base:
+            raise EditRefused(f"{rel} was changed since this form was opened (in another tab or a text editor); nothing was deleted. "
+                              "The changes made meanwhile are below.",
+                              describe_difference(decode_bytes(base), decode_bytes(current), f"{rel} (when you opened the form)", f"{rel} (now)"))
+        try:
+            config = self.config()
+        except BuildError as error:
+            raise EditRefused(f"site.yml has problems ({error.problems[0].message}); fix them first, then delete {rel}") from None
+        broken = [problem for problem in check_in_site(self.root, config, rel, None, now) if problem.path != rel]
+        if broken:
+            raise WouldBreak(rel, broken)
+
+    def delete(self, rel: str, base: bytes, now: datetime) -> Save:
+        """Remove the content file `rel` after check_delete; its bytes are kept (history, git) and "Undo last save" puts them back."""
+        with self.lock:
+            self.check_delete(rel, base, now)
+            target = content_file(self.content, rel)
+            keep_copy(self.root, rel, base, now)
+            self.keep_in_git(rel, f"{rel}: as it was before the preview's editor deleted it")
+            target.unlink()
+            self.keep_in_git(rel, f"{rel}: deleted in the preview's editor")
+            save = Save(rel, base, None)
+            self.saves.append(save)
+            return save
+
     def keep_in_git(self, rel: str, message: str) -> None:
         """In a git work tree, commit the file as it is now (the previous version is then one commit back)."""
         if self.git is None:
@@ -569,12 +763,14 @@ class Editor:
             if not self.saves:
                 raise EditRefused("there is no save to undo (since the preview started)")
             last = self.saves[-1]
-            target = content_file(self.content, last.rel)
+            target = content_file(self.content, last.rel, (".md", *PHOTO_SUFFIXES))
             current = target.read_bytes() if target.exists() else None
             if current != last.after:
+                text = last.rel.endswith(".md")  # (a photo's bytes have no difference to show)
                 raise EditRefused(f"{last.rel} was changed after the last save; undo would lose that change, so nothing was done.",
-                                  describe_difference(decode_bytes(last.after), decode_bytes(current or b""), f"{last.rel} (as saved)", f"{last.rel} (now)"))
-            keep_copy(self.root, last.rel, current, now)
+                                  describe_difference(decode_bytes(last.after or b""), decode_bytes(current or b""), f"{last.rel} (as saved)", f"{last.rel} (now)") if text else "")
+            if current is not None:
+                keep_copy(self.root, last.rel, current, now)
             if last.before is None:
                 target.unlink()
             else:

@@ -29,7 +29,9 @@ from tornado import web
 from .catalogue import check_catalogues
 from .content import load_config
 from .documents import DocumentError, decode_bytes, parse_document
-from .editor import SCHEMAS, Editor, EditRefused, field_name, form_values, kind_of, render_body, unknown_fields
+from .derivatives import DEFAULT_MAX_MB
+from .editor import (FOLDERS, PHOTO_SUFFIXES, SCHEMAS, Editor, EditRefused, WouldBreak, check_upload, content_file, field_name, photos_left, form_values, kind_of, markdown_image, photo_stem,
+                     render_body, translated_help, unknown_fields)
 from .errors import BuildError, Problem
 from .models import LANGUAGES
 from .vocabulary import N_
@@ -73,6 +75,31 @@ EDITOR_TEXTS = (
     N_('Check and save'),
     N_('Lines the site does not know'),
     N_('Remove this line when saving'),
+    N_('Add a photo'),
+    N_('A JPEG, PNG or WebP photo from this computer. It is checked as the build checks photos (format, size) and saved next to this file without its metadata (camera, time, place).'),
+    N_('Photo file'),
+    N_('What the photo shows'),
+    N_('A few words, read aloud to people who cannot see the photo.'),
+    N_('Upload and add to the text'),
+    N_('Upload as the lead photo'),
+    N_('The photo was not added'),
+    N_('Photo added'),
+    N_('Choose a photo file first; nothing was uploaded.'),
+    N_('Say in a few words what the photo shows (it is read aloud to people who cannot see it); nothing was uploaded.'),
+    N_('Saved as %(file)s, without its metadata (camera, time, place).'),
+    N_('The name %(name)s was taken, so the photo got another name.'),
+    N_('It is at the end of the text below: save to show it on the page.'),
+    N_('It is the lead photo above: save to show it on the page.'),
+    N_('Like every file in content/, it is published with the site even if no page shows it: Undo last save removes it again.'),
+    N_('A photo was chosen but not uploaded, so nothing was saved: choose it again and press Upload and add to the text or Upload as the lead photo, then save.'),
+    N_('Delete this file'),
+    N_('Delete %(file)s?'),
+    N_('This removes the file %(file)s from content/, and its page from the site. Undo last save puts it back.'),
+    N_('Yes, delete it'),
+    N_('No, keep it'),
+    N_('Not deleted'),
+    N_('These photos are shown by this file only. They stay in content/, and the site still publishes them as files, until you delete them there:'),
+    N_('Other files link to this one: deleting it would break them. Change or remove their links first; nothing was deleted.'),
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
@@ -238,9 +265,10 @@ class EditorHandler(web.RequestHandler):
         return self.gettext(text)
 
     def show_form(self, kind: str, rel: str, base: bytes | None, values: dict, body: str, problems=(), refusal: str = "",
-                  diff: str = "", status: int = 200, controls=None, drop: tuple[str, ...] = (), target: str = "") -> None:
+                  diff: str = "", status: int = 200, controls=None, drop: tuple[str, ...] = (), target: str = "",
+                  upload: tuple[str, bool] = ("", False), upload_alt: str = "") -> None:
         """Render the form (its values, its problems beside their fields; those it would cause in other files
-        than `target`, the file to write, listed with their file)."""
+        than `target`, the file to write, listed with their file; `upload`: what an upload did, and whether it was refused)."""
         controls = controls or self.site.editor.controls(kind, None)
         unknown = unknown_fields(parse_document(rel, decode_bytes(base)).meta, controls) if base is not None else []
         known = set(field_names(controls, values)) | {key for key, _ in unknown}
@@ -258,10 +286,11 @@ class EditorHandler(web.RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(self.site.environment.get_template("form.html").render(
-            lang=self.lang(), t=self.t, heading=heading, file=rel if base is not None else "", kind=kind,
+            lang=self.lang(), t=self.t, help_of=lambda text: translated_help(text, self.t), heading=heading, file=rel if base is not None else "", kind=kind,
             base=base64.b64encode(base).decode() if base is not None else "", token=self.site.editor.token,
             controls=controls, values=values, body=body, errors=errors, unknown=unknown, drop=drop, problems=listed, refusal=refusal, diff=diff,
-            zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/"))
+            zones=self.site.zones, back=self.site.page_of(rel) if base is not None else "/",
+            upload=upload[0], upload_refused=upload[1], upload_alt=upload_alt, folder=rel.rsplit("/", 1)[0] if rel else f"content/{FOLDERS[kind]}"))
 
 
 def field_names(controls, values: dict, prefix: str = ""):
@@ -323,6 +352,15 @@ class SaveHandler(EditorHandler):
             add_row(values, controls, action[4:].split("."))
             self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop)
             return
+        if action in ("upload:body", "upload:image"):
+            self.upload(kind, rel, base_bytes, values, body, controls, drop, action == "upload:image")
+            return
+        if any(chosen.body for chosen in self.request.files.get("__upload") or []):  # (saving without it would drop it unsaid)
+            self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop, status=422,
+                           upload=(self.t("A photo was chosen but not uploaded, so nothing was saved: choose it again and press "
+                                          "Upload and add to the text or Upload as the lead photo, then save."), True),
+                           upload_alt=" ".join(self.get_body_argument("__upload_alt", "").split()))
+            return
         try:
             target, text, problems = editor.prepare(kind, rel or None, values, body, base, meta, drop, self.site.clock())
         except (EditRefused, DocumentError) as error:
@@ -343,6 +381,47 @@ class SaveHandler(EditorHandler):
         report_notes(self.site)
         await wait_for_rebuild(self.site, generation)
         self.redirect(self.site.page_of(target), status=303)
+
+    def upload(self, kind: str, rel: str, base_bytes: bytes | None, values: dict, body: str, controls, drop, lead: bool) -> None:
+        """Check the form's photo as the build would and write it next to the item under a free name, then show the
+        form again with nothing else written: the photo in the body as ![alt](name) or as `image:`, for the next save."""
+        files = self.request.files.get("__upload") or []
+        alt = " ".join(self.get_body_argument("__upload_alt", "").split())
+        if lead and not any(control.key == "image" for control in controls):
+            raise web.HTTPError(400)
+
+        def show(message: str, refused: bool) -> None:
+            self.show_form(kind, rel, base_bytes, values, body, controls=controls, drop=drop, status=422 if refused else 200,
+                           upload=(message, refused), upload_alt=alt if refused else "")
+
+        if not files or not files[0].body:
+            return show(self.t("Choose a photo file first; nothing was uploaded."), True)
+        if not alt:
+            return show(self.t("Say in a few words what the photo shows (it is read aloud to people who cannot see it); nothing was uploaded."), True)
+        try:
+            max_mb = self.site.editor.config().max_image_mb
+        except BuildError:
+            max_mb = DEFAULT_MAX_MB
+        try:
+            suffix, data = check_upload(files[0].filename, files[0].body, max_mb * 1_000_000)
+            folder = rel.rsplit("/", 1)[0] if rel else f"content/{FOLDERS[kind]}"
+            stem = photo_stem(files[0].filename, str(values.get("slug") or ""))
+            saved = self.site.editor.add_photo(folder, stem, suffix, data)
+        except EditRefused as error:
+            return show(str(error), True)
+        name = saved.rel.rsplit("/", 1)[1]
+        if lead:
+            values["image"] = {"src": name, "alt": alt}
+        else:
+            body = body.rstrip("\n") + ("\n\n" if body.strip() else "") + markdown_image(alt, name) + "\n"
+        said = [self.t("Saved as %(file)s, without its metadata (camera, time, place).") % {"file": saved.rel}]
+        if name != stem + suffix:
+            said.append(self.t("The name %(name)s was taken, so the photo got another name.") % {"name": stem + suffix})
+        said.append(self.t("It is the lead photo above: save to show it on the page.") if lead else self.t("It is at the end of the text below: save to show it on the page."))
+        said.append(self.t("Like every file in content/, it is published with the site even if no page shows it: Undo last save removes it again."))
+        self.site.log(f"{saved.rel}: photo uploaded from the browser, without its metadata (Undo last save removes it)")
+        report_notes(self.site)
+        show(" ".join(said), False)
 
 
 def add_row(values: dict, controls, path: list[str]) -> None:
@@ -405,6 +484,41 @@ class UndoHandler(EditorHandler):
         self.redirect(self.site.page_of(undone.rel) if undone.before is not None else "/", status=303)
 
 
+class DeleteHandler(EditorHandler):
+    """POST /__placard__/delete: ask to confirm (after checking what it would break), then delete (undone like a save)."""
+
+    async def post(self) -> None:
+        rel = self.get_body_argument("__file", "")
+        try:
+            base = base64.b64decode(self.get_body_argument("__base", ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise web.HTTPError(400) from None
+        confirmed = self.get_body_argument("__confirm", "") == "yes"
+        generation = self.site.current().generation
+        try:
+            if not confirmed:
+                self.site.editor.check_delete(rel, base, self.site.clock())
+                return self.show_delete(rel, base)
+            deleted = self.site.editor.delete(rel, base, self.site.clock())
+        except EditRefused as error:
+            return self.show_delete(rel, base, error)
+        self.site.log(f"{deleted.rel}: deleted from the browser (Undo last save puts it back)")
+        report_notes(self.site)
+        await wait_for_rebuild(self.site, generation)
+        self.redirect("/" + (self.lang() + "/" if self.lang() != self.site.language() else ""), status=303)
+
+    def show_delete(self, rel: str, base: bytes, refused: EditRefused | None = None) -> None:
+        """The confirmation page, or why the file was not deleted (the files it would break, listed with their problems)."""
+        self.set_status(409 if refused else 200)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(self.site.environment.get_template("delete.html").render(
+            lang=self.lang(), t=self.t, file=rel, base=base64.b64encode(base).decode(), token=self.site.editor.token,
+            refusal=str(refused) if refused and not isinstance(refused, WouldBreak) else "", diff=getattr(refused, "diff", ""),
+            broken=refused.problems if isinstance(refused, WouldBreak) else [],
+            photos=[] if refused else photos_left(self.site.editor.root, self.site.editor.config(), rel, self.site.clock()),
+            back=self.site.page_of(rel), edit=f"{EDITOR_URL}/edit?" + urlencode({"file": rel, "lang": self.lang()})))
+
+
 class RenderHandler(EditorHandler):
     """POST /__placard__/render: a body's HTML by the build's own Markdown pipeline, with its problems."""
 
@@ -412,6 +526,28 @@ class RenderHandler(EditorHandler):
         html, problems = render_body(self.get_body_argument("__body", "").replace("\r\n", "\n"))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"html": html, "problems": [f"{p.field + ': ' if p.field else ''}{p.message}" for p in problems]}))
+
+
+class PhotoHandler(EditorHandler):
+    """GET /__placard__/photo?file=content/...&token=...: a photo from content/ for the form's previews (the body's, the
+    lead photo's). With the token, and for this origin only (CORP): another website cannot even learn a photo's size."""
+
+    TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+    def get(self) -> None:
+        if not hmac.compare_digest(self.get_query_argument("token", "").encode(), self.site.editor.token.encode()):
+            raise web.HTTPError(403)
+        rel = self.get_query_argument("file", "")
+        try:
+            target = content_file(self.site.editor.content, rel, PHOTO_SUFFIXES + tuple(suffix.upper() for suffix in PHOTO_SUFFIXES))
+        except EditRefused:
+            raise web.HTTPError(404) from None
+        if not target.is_file():
+            raise web.HTTPError(404)
+        self.set_header("Content-Type", self.TYPES[target.suffix.lower()])
+        self.set_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(target.read_bytes())
 
 
 class FileHandler(EditorHandler):
@@ -432,6 +568,8 @@ def editor_routes(site: EditorSite) -> list:
         (EDITOR_URL + rf"/new/({kinds})", NewHandler, {"site": site}),
         (EDITOR_URL + r"/save", SaveHandler, {"site": site}),
         (EDITOR_URL + r"/undo", UndoHandler, {"site": site}),
+        (EDITOR_URL + r"/delete", DeleteHandler, {"site": site}),
         (EDITOR_URL + r"/render", RenderHandler, {"site": site}),
+        (EDITOR_URL + r"/photo", PhotoHandler, {"site": site}),
         (EDITOR_URL + r"/(editor\.css|editor\.js)", FileHandler, {"site": site}),
     ]

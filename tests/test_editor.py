@@ -461,8 +461,11 @@ def test_the_forms_and_the_bar_are_valid_html_for_the_nu_checker(preview, tmp_pa
     status, pages["problems.html"] = request(port, "POST", "/__placard__/save", bad, {"Origin": f"http://127.0.0.1:{port}"})
     assert status == 422
     pages["home-with-bar.html"] = request(port, "GET", "/")[1]
+    for rel in ("content/pages/about.md", "content/news/first-post.md"):  # asked to confirm; refused, with the files it would break
+        form = {"__token": site.editor.token, "__file": rel, "__base": base64.b64encode((project.root / rel).read_bytes()).decode()}
+        pages["delete-" + rel.replace("/", "-") + ".html"] = request(port, "POST", "/__placard__/delete", form, {"Origin": f"http://127.0.0.1:{port}"})[1]
     checked, errors = vnu_errors({name: text.encode() for name, text in pages.items()}, tmp_path / "forms")
-    assert len(checked) == 10 and errors == []
+    assert len(checked) == 12 and errors == []
 
 
 def test_a_slug_another_file_has_is_refused_beside_the_slug(preview):
@@ -510,3 +513,137 @@ def test_a_problem_caused_in_another_file_is_listed_with_that_file(preview):
     status, page = request(port, "POST", "/__placard__/save", form, {"Origin": f"http://127.0.0.1:{port}"})
     assert status == 422 and "<li>content/links/acme.md: ties[1].object: no published entity has slug &#39;exchange&#39;" in page
     assert (project.root / rel).read_bytes() == base
+
+
+def every_control():
+    """Every control any form shows: each kind's, each translation's, each record's and part's."""
+    from placard.editor import RECORDS
+    from placard.models import TRANSLATION_SCHEMAS
+
+    def walk(controls):
+        for control in controls:
+            yield control
+            yield from walk(control.records)
+
+    for schema in (*SCHEMAS.values(), *RECORDS.values(), *TRANSLATION_SCHEMAS.values()):
+        yield from walk(controls_for(schema))
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_every_fields_help_is_in_the_forms_language(lang):
+    """Fails when a schema's help or a parser's docstring changes (or a field is added) without its translation."""
+    from placard.catalogue import check_catalogues
+    from placard.editor import HELP_TEXTS, translated_help
+    from placard.project import Project
+
+    gettext = check_catalogues(Project(REPO).template_layers, (lang,)).catalogues[lang].gettext
+    english_only = sorted({c.help for c in every_control() if c.help and translated_help(c.help, gettext) == c.help})
+    assert english_only == []
+    assert sorted({c.help for c in every_control() if c.help and not c.help.startswith("one of: ")} - set(HELP_TEXTS)) == []
+
+
+def test_the_kk_event_forms_help_is_kazakh_the_values_as_written(preview):
+    project, port, site = preview
+    from placard.editor_http import make_messages
+
+    site.language, site.messages = make_messages(project)
+    status, form = request(port, "GET", "/__placard__/new/event?lang=kk")
+    assert status == 200
+    assert '<p class="help" id="f-timezone-help">мысалы Europe/London</p>' in form
+    assert '<p class="help" id="f-status-help">мыналардың бірі: scheduled, cancelled, postponed, rescheduled, moved-online</p>' in form
+    assert "Іс-шараның өз уақыт белдеуіндегі уақыты" in form
+    status, form = request(port, "GET", "/__placard__/new/post?lang=ru")
+    assert '<p class="help" id="f-slug-help">строчные-слова-через-дефис; задаёт адрес страницы</p>' in form
+
+
+# --- deleting a file ---------------------------------------------------------------------
+
+
+def test_deleting_a_file_asks_first_then_undo_restores_its_bytes_exactly(preview):
+    from placard.editor_http import make_messages
+
+    project, port, site = preview
+    site.language, site.messages = make_messages(project)
+    rel = "content/pages/about.md"
+    target = project.root / rel
+    original = target.read_bytes()
+    origin = {"Origin": f"http://127.0.0.1:{port}"}
+    form = {"__token": site.editor.token, "__file": rel, "__base": base64.b64encode(original).decode(), "__lang": "ru"}
+    status, edit = request(port, "GET", "/__placard__/edit?" + urlencode({"file": rel, "lang": "ru"}))
+    assert '<form method="post" action="/__placard__/delete" class="delete-form">' in edit and "Удалить этот файл" in edit
+    status, page = request(port, "POST", "/__placard__/delete", form, origin)
+    assert status == 200 and "Удалить content/pages/about.md?" in page and 'name="__confirm" value="yes"' in page
+    assert target.read_bytes() == original  # asked, not done
+    status, _ = request(port, "POST", "/__placard__/delete", {**form, "__confirm": "yes"}, origin)
+    assert status == 303 and not target.exists()
+    assert [copy.read_bytes() for copy in (project.root / ".placard-history").glob("*about.md")] == [original]
+    status, _ = request(port, "POST", "/__placard__/undo", {"__token": site.editor.token}, origin)
+    assert status == 303 and target.read_bytes() == original and site.editor.saves == []
+
+
+def test_a_delete_that_would_break_other_files_is_refused_with_their_list_and_writes_nothing(preview):
+    project, port, site = preview
+    rel = "content/news/first-post.md"
+    before = {path: path.read_bytes() for path in project.content.rglob("*") if path.is_file()}
+    form = {"__token": site.editor.token, "__file": rel, "__base": base64.b64encode((project.root / rel).read_bytes()).decode()}
+    for confirm in ({}, {"__confirm": "yes"}):  # refused when asking, and when confirming (a form sent anyway)
+        status, page = request(port, "POST", "/__placard__/delete", {**form, **confirm}, {"Origin": f"http://127.0.0.1:{port}"})
+        assert status == 409 and "Other files link to this one: deleting it would break them." in page
+        listed = re.findall(r'<li><a href="/__placard__/edit\?file=([^&]+)&amp;lang=en">', page)
+        assert [name.replace("%2F", "/") for name in listed] == ["content/events/demo-ru.md", "content/events/demo.md", "content/links/acme.md",
+                                                                 "content/news/first-post-kk.md", "content/news/second-post.md"]
+        assert "content/news/second-post.md</a>:14: body: the link &#39;post:first-post&#39; points to no published post" in page
+        assert "content/links/acme.md</a>:11: ties[1].sources[1].post: no published post has slug &#39;first-post&#39;" in page
+        assert 'name="__confirm"' not in page
+    assert {path: path.read_bytes() for path in project.content.rglob("*") if path.is_file()} == before
+    assert site.editor.saves == [] and not (project.root / ".placard-history").exists()
+
+
+def test_a_delete_is_refused_when_the_file_changed_or_without_the_token(preview):
+    project, port, site = preview
+    rel = "content/pages/about.md"
+    target = project.root / rel
+    old = target.read_bytes()
+    target.write_bytes(old + b"\nChanged in a text editor.\n")
+    form = {"__token": site.editor.token, "__file": rel, "__base": base64.b64encode(old).decode(), "__confirm": "yes"}
+    status, page = request(port, "POST", "/__placard__/delete", form, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 409 and "was changed since this form was opened" in page and "+Changed in a text editor." in page
+    for refused in ({**form, "__token": ""}, form):
+        headers = {"Origin": "https://evil.example"} if refused is form else {"Origin": f"http://127.0.0.1:{port}"}
+        assert request(port, "POST", "/__placard__/delete", refused, headers)[0] == 403
+    assert target.exists() and site.editor.saves == []
+
+
+def test_in_a_git_project_a_delete_is_a_commit_and_undo_brings_the_file_back(tmp_path):
+    import subprocess
+
+    project = make_project(tmp_path, {"content/events/vigil.md": COMMENTED})
+    def git(*args):
+        return subprocess.run(["git", "-C", str(project.root), *args], capture_output=True, text=True, check=True).stdout
+    git("init", "-q")
+    git("config", "user.name", "Campaigner")
+    git("config", "user.email", "campaigner@example.org")
+    git("add", "-A")
+    git("commit", "-qm", "start")
+    editor = Editor(project.root, clock=lambda: WHEN)
+    base = (project.content / "events" / "vigil.md").read_bytes()
+    editor.delete("content/events/vigil.md", base, WHEN)
+    assert git("log", "--format=%s", "-1") == "content/events/vigil.md: deleted in the preview's editor\n"
+    assert git("status", "--porcelain", "--", "content/events/vigil.md") == ""
+    editor.undo(WHEN)
+    assert (project.content / "events" / "vigil.md").read_bytes() == base
+    assert git("log", "--format=%s", "-1") == "content/events/vigil.md: last save undone in the preview's editor\n"
+
+
+def test_the_delete_confirmation_lists_the_photos_only_that_file_shows(preview):
+    from test_editor_upload import photo_with_exif
+
+    project, port, site = preview
+    for name in ("only.jpg", "shared.jpg"):
+        (project.content / "pages" / name).write_bytes(photo_with_exif())
+    about = project.content / "pages" / "about.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\n![Only here](only.jpg)\n\n![Shared](shared.jpg)\n", encoding="utf-8")
+    (project.content / "pages" / "other.md").write_text("---\ntitle: Other\nslug: other\n---\n\n![Shared too](shared.jpg)\n", encoding="utf-8")
+    form = {"__token": site.editor.token, "__file": "content/pages/about.md", "__base": base64.b64encode(about.read_bytes()).decode()}
+    status, page = request(port, "POST", "/__placard__/delete", form, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 200 and '<ul id="photos-left"><li><code>content/pages/only.jpg</code></li></ul>' in page

@@ -172,3 +172,101 @@ def test_an_entity_with_a_tie_and_two_sources_is_made_with_the_keyboard(served):
     assert "Jane Roe" in tab.inner_text("main")
     written = (project.content / "links" / "jane-roe.md").read_text(encoding="utf-8")
     assert "\nties:\n  - relation: " in written and "    object: acme\n    sources:\n      - post: first-post\n      - url: https://example.org/board\n        title: Board of directors\n" in written
+
+
+def test_a_photo_is_uploaded_through_the_form_with_the_keyboard_and_shown_on_the_page(served, tmp_path):
+    """The file chosen in the form's own file input, its alt text typed, the upload button pressed with the
+    keyboard: the status is focused (read out), the photo is in the text, and once saved on the post's page."""
+    from test_editor_upload import MAKE, photo_with_exif
+    from PIL import Image
+
+    project, base, browser = served
+    photo = tmp_path / "Rally photo.jpg"
+    photo.write_bytes(photo_with_exif())
+    tab = browser.new_page()
+    tab.goto(base + "news/first-post/")
+    tab.click("#placard-editor-bar >> text=Edit this page")
+    assert tab.inner_text("label[for=f-upload-file]") == "Photo file"
+    tab.set_input_files("#f-upload-file", str(photo))
+    tab.fill("#f-upload-alt", "Strikers on the square")
+    tab.press("#f-upload-alt", "Enter")  # (Enter there uploads; anywhere else it is Check and save)
+    status = tab.wait_for_selector("#upload-status h2")
+    assert status.inner_text() == "Photo added"
+    assert tab.evaluate("document.activeElement.id") == "upload-status"
+    assert "Saved as content/news/rally-photo.jpg" in tab.inner_text("#upload-status")
+    assert tab.input_value("#f-body-text").endswith("![Strikers on the square](rally-photo.jpg)\n")
+    shown = tab.wait_for_selector("#body-preview img[alt='Strikers on the square']")  # the live preview shows it, from content/
+    tab.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=shown, timeout=5000)
+    assert "/__placard__/photo?file=content%2Fnews%2Frally-photo.jpg&token=" in shown.get_attribute("src")
+    with Image.open(project.content / "news" / "rally-photo.jpg") as image:
+        assert image.getexif().get(MAKE) is None and dict(image.getexif()) == {}
+    tab.click("button.save")
+    tab.wait_for_url(base + "news/first-post/", timeout=15000)
+    image = tab.wait_for_selector("main img[alt='Strikers on the square']")
+    loaded = tab.evaluate("(img) => [img.complete && img.naturalWidth > 0, img.currentSrc]", image)
+    assert loaded[0] and re.search(r"/news/rally-photo\.[0-9a-f]{8}\.\d+w\.(avif|webp|jpg)$", loaded[1]), loaded
+
+
+def test_enter_in_a_field_checks_and_saves_rather_than_adding_a_row(served):
+    """Enter in a text field presses the form's default button: Check and save, not the first 'Add one more' (a post's replies)."""
+    project, base, browser = served
+    tab = browser.new_page()
+    tab.goto(base + "news/second-post/")
+    tab.click("#placard-editor-bar >> text=Edit this page")
+    assert tab.locator("button[value^='add:']").count() >= 1  # the form has a row button before the save button
+    tab.fill("#f-summary", "Saved with the Enter key.")
+    tab.press("#f-summary", "Enter")
+    tab.wait_for_url(base + "news/second-post/", timeout=15000)
+    assert "summary: Saved with the Enter key." in (project.content / "news" / "second-post.md").read_text(encoding="utf-8")
+
+
+def test_axe_finds_no_violation_in_the_forms_upload_and_delete_pages(served, tmp_path):
+    """axe-core on the editor's own pages: a new event's form, a post's form after a refused and an accepted upload
+    (the status region, the lead photo's preview), the delete confirmation and a refused delete, at 390 and 1280 px."""
+    from test_accessible import AXE
+
+    if not AXE.is_file():
+        pytest.skip(f"axe-core not found at {AXE}; run: npm install --prefix .tools/axe axe-core@4.14.1 (.ci/run does)")
+    from test_editor_upload import photo_with_exif
+
+    project, base, browser = served
+    photo, drawing = tmp_path / "night.jpg", tmp_path / "drawing.svg"
+    photo.write_bytes(photo_with_exif())
+    drawing.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    found, loads = {}, 0
+
+    def check(tab, name: str) -> None:
+        nonlocal loads
+        tab.add_script_tag(path=str(AXE))
+        violations = tab.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))"
+                                  ".violations.map(v => `${v.id} (${v.impact}): ${v.nodes[0].target.join(' ')}`)")
+        loads += 1
+        if violations:
+            found[name] = violations
+
+    for width in (390, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+        tab = context.new_page()
+        tab.goto(base + "__placard__/new/event?lang=kk")
+        check(tab, f"{width} new event (kk)")
+        tab.goto(base + "__placard__/edit?file=content/news/second-post.md")
+        tab.set_input_files("#f-upload-file", str(drawing))
+        tab.fill("#f-upload-alt", "A drawing")
+        tab.click("button[value='upload:body']")
+        tab.wait_for_selector("#upload-status h2")
+        check(tab, f"{width} upload refused")
+        tab.set_input_files("#f-upload-file", str(photo))
+        tab.fill("#f-upload-alt", "The square at night")
+        tab.click("button[value='upload:image']")
+        tab.wait_for_selector(".lead-preview")
+        check(tab, f"{width} upload added, lead preview")
+        tab.goto(base + "__placard__/edit?file=content/pages/about.md&lang=ru")
+        tab.click("button.delete")
+        tab.wait_for_selector("h1")
+        check(tab, f"{width} delete (ru): " + ("refused" if tab.locator("#broken").count() else "confirm"))
+        tab.goto(base + "__placard__/edit?file=content/news/first-post.md")
+        tab.click("button.delete")
+        tab.wait_for_selector("#broken")
+        check(tab, f"{width} delete refused")
+        context.close()
+    assert loads == 10 and found == {}
