@@ -22,7 +22,7 @@ import jinja2
 
 from ..catalogue import required_messages, template_signature
 from ..content import TranslationStub, load_site, make_inside_check, parse_chunk, parse_files
-from ..derivatives import ImagePlan, find_image_refs, make_derivatives, plan_image, plan_site_images
+from ..derivatives import ImagePlan, find_image_refs, may_show_image, make_derivatives, plan_image, plan_site_images
 from ..share_cards import CardRequest, draw_share_card
 from ..errors import Problems
 from ..index import SiteIndex
@@ -192,7 +192,7 @@ class IncrementalSession:
             return found
 
         def find_cached(path: str, text: str, first_line: int) -> list:
-            if "![" not in text and "<img" not in text.lower():  # (find_image_refs' own shortcut: no memo for most bodies)
+            if not may_show_image(text):  # (find_image_refs' own shortcut: no memo for most bodies)
                 return []
             key = digest_value((text, first_line))
             found = self.store.get_memo(self.memo("image refs " + path + f":{first_line}"), key)
