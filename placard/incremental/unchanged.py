@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import time as systime
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 from .basis import CACHE_DIR, RACY_SECONDS, code_version
 
 MEMO_FILE = "unchanged.json"
-FORMAT = 1
+FORMAT = 2  # 2: the folders listed, the outputs' numbers digested packed
 
 
 @dataclass(frozen=True)
@@ -79,22 +80,38 @@ def inputs_state(project, options, racy_after: float | None = None) -> tuple[str
     return h.hexdigest(), steady
 
 
-def outputs_state(out_dir: Path, files: list[str]) -> str:
+def output_folders(files: list[str]) -> list[str]:
+    """The folders of output/ that hold `files` (and output/ itself, as ''), in order: kept in the memo."""
+    return sorted({"", *(os.path.dirname(name) for name in files)})
+
+
+def outputs_state(out_dir: Path, files: list[str], folders: list[str]) -> str:
     """Digest of the metadata of the files a build wrote in output/ and of their folders (a file edited,
-    deleted or added there changes one of them, and means a build)."""
-    h = hashlib.blake2b(digest_size=20)
+    deleted or added there changes one of them, and means a build).
+
+    Only the numbers are digested, packed in one array: the names are the memo's own lists, in their
+    order. At 10,000 posts (33,000 files in 14,000 folders) this took 135 ms, of which the stat calls
+    are nearly all (threads or paths relative to a folder's descriptor were slower); formatting a line
+    per file and finding the folders anew took 90 ms more."""
     base = os.fspath(out_dir) + os.sep
-    folders = sorted({"", *(os.path.dirname(name) for name in files)})
+    numbers = array("q")
     try:
         for name in folders:
             info = os.stat(base + name)
-            h.update(f"{name}/\0{info.st_mtime_ns}:{info.st_ino}\0".encode("utf-8", "surrogatepass"))
+            numbers.extend((info.st_mtime_ns, info.st_ino))
         for name in files:
             info = os.stat(base + name)
-            h.update(f"{name}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0".encode("utf-8", "surrogatepass"))
+            numbers.extend((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
     except OSError:
         return "changed"
-    return h.hexdigest()
+    except OverflowError:  # an inode number or a time beyond 64 signed bits (some file systems): as text
+        try:
+            stats = [os.stat(base + name) for name in (*folders, *files)]
+        except OSError:
+            return "changed"
+        text = repr([(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) for info in stats])
+        return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+    return hashlib.blake2b(numbers.tobytes(), digest_size=20).hexdigest()
 
 
 def memo_file(project) -> Path:
@@ -111,7 +128,7 @@ def find_unchanged(project, now: datetime, started: tuple[str, bool]) -> Unchang
         built, until = datetime.fromisoformat(memo["now"]), datetime.fromisoformat(memo["valid_until"])
         if not built <= now < until:
             return None
-        if memo["inputs"] != started[0] or memo["outputs"] != outputs_state(project.output, memo["files"]):
+        if memo["inputs"] != started[0] or memo["outputs"] != outputs_state(project.output, memo["files"], memo["folders"]):
             return None
         return Unchanged(memo["summary"], tuple(memo["notes"]))
     except (OSError, ValueError, KeyError, TypeError):
@@ -145,8 +162,9 @@ def record_build(project, started: tuple[str, bool], now: datetime, valid_until:
             file.unlink(missing_ok=True)
             return
         files = sorted(files)
-        memo = {"format": FORMAT, "inputs": inputs, "outputs": outputs_state(project.output, files), "now": now.isoformat(),
-                "valid_until": valid_until.isoformat(), "summary": summary, "notes": list(notes), "files": files}
+        folders = output_folders(files)
+        memo = {"format": FORMAT, "inputs": inputs, "outputs": outputs_state(project.output, files, folders), "now": now.isoformat(),
+                "valid_until": valid_until.isoformat(), "summary": summary, "notes": list(notes), "files": files, "folders": folders}
         temporary = file.with_suffix(".tmp")
         temporary.write_text(json.dumps(memo), encoding="utf-8")
         os.replace(temporary, file)
