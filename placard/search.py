@@ -35,7 +35,7 @@ SEARCH_DIR = "pagefind"  # the bundle's folder in the site
 # stylesheets, ~400 KB) are left out: the search page is styled like the rest of the site.
 KEPT = ("pagefind.js", "pagefind-worker.js", "pagefind-entry.json", ".pf_meta", ".pagefind", "fragment/", "index/", "filter/")
 ENGINE = ("pagefind.js", "pagefind-worker.js", ".pagefind")  # the engine, published once, in the first shard: the others' are never loaded
-SHARD_PAGES = 1000  # pages of one language up to which its index is one bundle (see docs/performance.md, "The search index")
+SHARD_PAGES = 2000  # pages of one language up to which its index is one bundle: a shard of 1,000 to 2,000 pages (see docs/performance.md, "The search index")
 
 
 RAM_FOLDERS = ("/dev/shm",)  # Linux's memory-backed file system, where there is one
