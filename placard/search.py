@@ -107,10 +107,10 @@ class Subset(Mapping):
     """Some of a mapping's entries (a shard's pages), read from it only when asked for."""
 
     def __init__(self, pages: Mapping[str, bytes], paths: tuple[str, ...]) -> None:
-        self.pages, self.paths = pages, paths
+        self.pages, self.paths, self.known = pages, paths, frozenset(paths)
 
     def __getitem__(self, path: str) -> bytes:
-        if path not in self.paths:
+        if path not in self.known:
             raise KeyError(path)
         return self.pages[path]
 
