@@ -39,6 +39,8 @@ def memory_of(pid: int) -> tuple[str, int, int] | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return None
+    if "VmHWM" not in fields:  # a process that has ended (a zombie) has no memory left to report
+        return None
     name = fields["Name"].strip()
     if name.startswith("python") and len(cmdline) > 1:
         name = "python " + Path(cmdline[1].decode(errors="replace")).name
