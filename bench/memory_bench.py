@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -38,6 +39,8 @@ def memory_of(pid: int) -> tuple[str, int, int] | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return None
+    if "VmHWM" not in fields:  # a process that has ended (a zombie) has no memory left to report
+        return None
     name = fields["Name"].strip()
     if name.startswith("python") and len(cmdline) > 1:
         name = "python " + Path(cmdline[1].decode(errors="replace")).name
@@ -60,11 +63,15 @@ def main() -> None:
                 continue
             name, rss, hwm = seen
             total += rss
-            peaks[pid] = (name, max(hwm, peaks.get(pid, ("", 0))[1]))
+            # A child seen between fork and exec shows its parent's memory (vfork shares it): after the exec
+            # (Pagefind's), a new name and a new peak.
+            peaks[pid] = (name, max(hwm, peaks[pid][1]) if peaks.get(pid, ("",))[0] == name else hwm)
         largest_sum = max(largest_sum, total)
         time.sleep(0.02)
     wall = time.perf_counter() - started
-    print(f"wall {wall:.2f} s, exit {child.returncode}, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and every process it waited for
+    print(f"wall {wall:.2f} s, CPU {usage.ru_utime + usage.ru_stime:.2f} s, exit {child.returncode}, "
+          f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     for pid, (name, hwm) in sorted(peaks.items(), key=lambda kv: -kv[1][1])[:8]:
         print(f"  peak RSS {hwm / 1024:7.0f} MB  {name} (pid {pid})")
     print(f"  largest sum of RSS at one moment: {largest_sum / 1024:.0f} MB over {len(peaks)} processes")

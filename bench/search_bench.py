@@ -64,7 +64,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000])
     parser.add_argument("--query", default="zhanaozen police")
+    parser.add_argument("--built", type=Path, nargs="*", default=[], help="measure only what one search fetches from these built output/ folders (say, one bundle and shards)")
     args = parser.parse_args()
+    for folder in args.built:
+        page_bytes, engine_bytes, requests = phone_fetch(folder, args.query)
+        shards = len(list((folder / "pagefind").glob("shard-*"))) + 1
+        print(f"{folder}: {shards} shard(s); the search page and its files {page_bytes / 1024:.1f} KB; Pagefind's files for "
+              f"'{args.query}' {engine_bytes / 1024:.1f} KB in {requests} requests", flush=True)
+    if args.built:
+        return
     print("posts  pages indexed  index s of build s  bundle files  bundle KB  page KB  fetched for one search KB (requests)")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:

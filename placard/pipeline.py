@@ -287,11 +287,11 @@ def add_search_index(output: Output, project: Project, site: Site, session: Sess
     """Pagefind's bundle for the pages of posts, events, pages and entities in every language (drafts and held-back
     items are not published, so never indexed), from the pages as this build made them (in memory or staged)."""
     default = site.config.language
-    paths = [path_of(item, default) for item in site.posts + site.events + site.pages + site.translations if not item.draft]
-    paths += [entity_path(entity.slug, lang, default) for lang in site.config.languages for entity in site.entities if not entity.draft]
-    pages = output.reader(paths, project.output)  # (read one by one: never all in memory)
+    languages = {path_of(item, default): item.lang for item in site.posts + site.events + site.pages + site.translations if not item.draft}
+    languages |= {entity_path(entity.slug, lang, default): lang for lang in site.config.languages for entity in site.entities if not entity.draft}
+    pages = output.reader(list(languages), project.output)  # (read one by one: never all in memory)
     try:
-        bundle = session.search_index(pages)
+        bundle = session.search_index(pages, languages)
     except SearchUnavailable as exc:
         raise BuildError([Problem("site.yml", None, "search", str(exc))]) from None
     add_files(output, bundle, "the search index (Pagefind)")

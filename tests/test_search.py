@@ -120,3 +120,136 @@ def test_pagefinds_scratch_files_go_to_memory_only_where_there_is_room(tmp_path)
     assert scratch_folder(1000, (str(tmp_path / "absent"), str(tmp_path))) == str(tmp_path)
     assert scratch_folder(room, (str(tmp_path),)) is None  # (twice the room it needs: a full /dev/shm, as in a small container)
     assert scratch_folder(1000, (str(tmp_path / "absent"),)) is None  # no such folder: the system's temporary folder
+
+
+# Shards: a large site's index in several bundles (placard/search.py), shown here on the fixture with a few
+# posts more and shards of 3 pages a language (the site's default is search.SHARD_PAGES).
+QUORUM = {f"content/news/quorum-{n}.md": f"---\ntitle: Quorum meeting number {n}\nslug: quorum-{n}\ndate: 2012-03-{n + 10:02d}\n"
+          f"author: A. Writer\n---\n\nThe quorum met in Aktau{', where the aktau pension fund was discussed at length, the aktau pension fund again' if n else ''}.\n"
+          for n in range(9)}
+QUORUM["content/news/quorum-0.md"] = QUORUM["content/news/quorum-0.md"].replace("Quorum meeting number 0", "Aktau pension fund")
+SHARDED = {**SEARCH_ON, **QUORUM}
+SMALL_SHARDS = 3
+
+
+def shard_runs():
+    """An indexer that notes each shard it builds (Pagefind runs for real)."""
+    from placard.search import build_search_index
+
+    runs = []
+
+    def indexer(pages, folder):
+        runs.append(folder)
+        return build_search_index(pages, folder)
+    return runs, indexer
+
+
+def test_shards_are_stable_and_every_page_is_in_exactly_one():
+    from placard.search import SEARCH_DIR, plan_shards, shard_count
+
+    assert [shard_count(n, 1000) for n in (0, 1, 1000, 1001, 2000, 2001, 10_000, 100_000)] == [1, 1, 1, 2, 2, 4, 16, 128]
+    languages = {f"news/post-{n}/index.html": "en" for n in range(32)} | {f"ru/links/e-{n}/index.html": "ru" for n in range(5)}
+    shards = plan_shards(languages, 10)
+    assert shards[0].folder == SEARCH_DIR and all(s.folder.startswith(SEARCH_DIR + "/shard-") for s in shards[1:])
+    assert sorted(p for s in shards for p in s.paths) == sorted(languages)  # each page once
+    assert len(shards) == 4 and [s.languages for s in shards][1:] == [("en",)] * 3  # ru's 5 pages: one bucket, the first
+    grown = plan_shards(languages | {f"news/post-{n}/index.html": "en" for n in range(32, 40)}, 10)  # 40 pages: still 4 buckets
+    where = {p: s.folder for s in grown for p in s.paths}
+    assert all(where[p] == s.folder for s in shards for p in s.paths)  # no page moved
+    assert len(plan_shards(languages, 1000)) == 1
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory):
+    """The fixture site with the quorum posts, its index in shards of 3 pages a language, built fresh; and the runs."""
+    from placard.incremental.session import PlainSession
+
+    runs, indexer = shard_runs()
+    project = make_project(tmp_path_factory.mktemp("sharded"), SHARDED)
+    return project, build_site(project, NOW, session=PlainSession(search_shard_pages=SMALL_SHARDS, search_indexer=indexer))[1].files, runs
+
+
+def test_a_sharded_index_has_one_engine_and_names_its_shards_per_language(sharded):
+    _project, files, runs = sharded
+    folders = sorted({"/".join(path.split("/")[:2]) for path in files if path.startswith("pagefind/shard-")})
+    assert len(runs) == len(set(runs)) > 2 and sorted(runs[1:]) == sorted(folders) and runs[0] == "pagefind"
+    assert not any(name.endswith((".js", ".pagefind")) for name in files if name.startswith("pagefind/shard-"))  # the engine once
+    script = files["pagefind/pagefind.js"].decode()
+    named = json.loads(script[script.rindex("export const placardShards = ") + 29:].rstrip().rstrip(";"))
+    assert sorted({folder for listed in named.values() for folder in listed}) == sorted(f[len("pagefind/"):] + "/" for f in folders)
+    assert sorted(named) == ["en", "kk", "ru"]
+    # every page in exactly one shard's fragments
+    urls = [json.loads(gzip.decompress(d).decode()[gzip.decompress(d).decode().index("{"):])["url"]
+            for p, d in files.items() if "/fragment/" in p]
+    assert len(urls) == len(set(urls)) and {f"/news/quorum-{n}/" for n in range(9)} <= set(urls)
+
+
+def test_an_edit_reindexes_one_shard_and_the_cache_gives_a_fresh_builds_bytes(tmp_path, sharded):
+    from placard.incremental.session import IncrementalSession, PlainSession
+    from placard.incremental.store import MemoryStore
+
+    _fresh_project, fresh, _ = sharded
+    project = make_project(tmp_path, SHARDED)
+    runs, indexer = shard_runs()
+    store = MemoryStore()
+    first = build_site(project, NOW, session=IncrementalSession(store, search_shard_pages=SMALL_SHARDS, search_indexer=indexer))[1].files
+    assert first == fresh  # (another folder, the same site)
+    shards = len(runs)
+    post = project.root / "content/news/quorum-4.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("The quorum met", "The quorum met twice"), encoding="utf-8")
+    del runs[:]
+    edited = build_site(project, NOW, session=IncrementalSession(store, search_shard_pages=SMALL_SHARDS, search_indexer=indexer))[1].files
+    owner = next(path.split("/fragment/")[0] for path, data in edited.items()
+                 if "/fragment/" in path and b"quorum-4" in gzip.decompress(data))
+    assert runs == [owner] and shards > 2  # one Pagefind run, for the shard of the edited post
+    plain = build_site(project, NOW, session=PlainSession(search_shard_pages=SMALL_SHARDS))[1].files
+    assert edited == plain  # the cached shards' bytes equal a fresh build's, byte for byte
+    assert edited["pagefind/pagefind.js"] == fresh["pagefind/pagefind.js"] and edited != fresh
+
+
+def test_the_seed_has_one_bundle(served_seed):
+    _seed, _fixture, folder = served_seed
+    assert not (folder / "pagefind" / "shard-1").exists() and not list((folder / "pagefind").glob("shard-*"))
+    assert b"placardShards" not in (folder / "pagefind" / "pagefind.js").read_bytes()
+
+
+@pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
+def test_a_search_in_chromium_finds_results_in_every_shard_and_an_exact_title_first(sharded, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    _project, files, _runs = sharded
+    write_output(files, tmp_path / "site")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    shard_of = {}
+    for path, data in files.items():
+        if "/fragment/" in path:
+            text = gzip.decompress(data).decode()
+            shard_of[json.loads(text[text.index("{"):])["url"]] = path.split("/fragment/")[0]
+    base = f"http://127.0.0.1:{server.server_port}/"
+    try:
+        with sync_playwright() as driver:
+            chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = chromium.new_page()
+            problems, fetched = [], []
+            page.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning") else None)
+            page.on("request", lambda request: fetched.append(request.url))
+            found = search_in(page, base + "search/", "quorum")
+            page.locator("#search-results li").nth(8).wait_for(timeout=15000)  # (the page's CSP allows no evaluated strings)
+            found = page.eval_on_selector_all("#search-results a", "links => links.map(a => a.href)")
+            assert sorted(found) == sorted(base + f"news/quorum-{n}/" for n in range(9))
+            en_shards = {folder for url, folder in shard_of.items() if url.startswith("/news/")}
+            assert {shard_of["/" + url[len(base):]] for url in found} == en_shards and len(en_shards) > 2  # every English shard
+            assert sum("pagefind.js" in url for url in fetched) == 1 and sum(".pagefind" in url for url in fetched) == 1  # the engine once
+            first = search_in(page, base + "search/", "Aktau pension fund")
+            assert first[0] == base + "news/quorum-0/" and len(first) == 9  # the title before the bodies that repeat it
+            assert shard_of["/news/quorum-0/"] != shard_of["/news/quorum-1/"] or shard_of["/news/quorum-0/"] != shard_of["/news/quorum-2/"]
+            # Words in different shards only: no shard's page holds both (each shard alone would ignore the word it lacks).
+            page.fill("#search-input", "pension demo")
+            page.wait_for_selector("#search-status:has-text('Nothing found')", timeout=15000)
+            assert page.eval_on_selector_all("#search-results li", "items => items.length") == 0
+            assert problems == []
+            chromium.close()
+    finally:
+        server.shutdown()
+        server.server_close()

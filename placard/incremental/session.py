@@ -31,7 +31,7 @@ from ..models import Site, SiteConfig
 from ..output import Output
 from ..pages import PageSpec, plan_site
 from ..render import RenderInputs, render_pages
-from ..search import build_search_index
+from ..search import SHARD_PAGES, Subset, build_search_index, build_shards, join_shards, plan_shards
 from ..templating import make_environment
 from .basis import RACY_SECONDS
 from .bodies import Bodies
@@ -46,7 +46,11 @@ from .workers import can_fork, fork_map
 
 
 class PlainSession:
-    """Every stage, directly."""
+    """Every stage, directly. `search_shard_pages`: how many pages of a language one shard of the search index
+    holds (search.SHARD_PAGES; smaller in tests); `search_indexer`: what builds one shard (search.build_search_index)."""
+
+    def __init__(self, search_shard_pages: int = SHARD_PAGES, search_indexer=build_search_index) -> None:
+        self.search_shard_pages, self.search_indexer = search_shard_pages, search_indexer
 
     def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
         return load_site(project.root, project.content, config, now, preview)
@@ -66,8 +70,8 @@ class PlainSession:
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_site(site, catalogues, index)
 
-    def search_index(self, pages: Mapping[str, bytes]) -> dict[str, bytes]:
-        return build_search_index(pages)
+    def search_index(self, pages: Mapping[str, bytes], languages: Mapping[str, str]) -> dict[str, bytes]:
+        return build_shards(pages, languages, self.search_shard_pages, self.search_indexer)
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         return render_pages(inputs, specs)
@@ -92,12 +96,15 @@ class IncrementalSession:
     """The stages through a store (SqliteStore for build.py, MemoryStore for the preview).
 
     With `out_dir` and `staging` (build.py), pages rendered by worker processes are written into
-    `staging`, the folder that becomes the new output/, and pages unchanged in `out_dir` stay as they are."""
+    `staging`, the folder that becomes the new output/, and pages unchanged in `out_dir` stay as they are.
+    `search_shard_pages` and `search_indexer`: as PlainSession's."""
 
     def __init__(self, store: Store, out_dir: Path | None = None, staging: Path | None = None,
                  bytecode_cache: jinja2.BytecodeCache | None = None, progress: Progress | None = None,
-                 priority: Priority | None = None) -> None:
+                 priority: Priority | None = None, search_shard_pages: int = SHARD_PAGES,
+                 search_indexer=build_search_index) -> None:
         self.store, self.out_dir, self.staging, self.bytecode_cache = store, out_dir, staging, bytecode_cache
+        self.search_shard_pages, self.search_indexer = search_shard_pages, search_indexer
         self.progress = progress or NoProgress()
         self.priority = priority  # the preview's: which pages to render first (priority.py)
         self.converted: Bodies | None = None
@@ -160,17 +167,24 @@ class IncrementalSession:
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_kept(site, catalogues, index, self.store)
 
-    def search_index(self, pages: Mapping[str, bytes]) -> dict[str, bytes]:
-        """The last search index while no indexed page changed (Pagefind indexes every page again when one does)."""
-        h = hashlib.blake2b(digest_size=20)
-        for path, data in sorted(pages.items()):
-            h.update(f"{path}\0{len(data)}\0".encode("utf-8", "surrogatepass") + data)
-        key = h.digest()
-        found = self.store.get_memo("search index", key)
-        if found is None:
-            found = build_search_index(pages)
-            self.store.put_memo("search index", key, found)
-        return found
+    def search_index(self, pages: Mapping[str, bytes], languages: Mapping[str, str]) -> dict[str, bytes]:
+        """The search index, shard by shard (search.plan_shards): a shard none of whose pages changed is the last
+        build's (Pagefind's bundle does not update in part: a shard with a changed page is indexed again, alone)."""
+        shards = plan_shards(languages, self.search_shard_pages)
+        bundles = {}
+        for shard in shards:
+            subset = Subset(pages, shard.paths)
+            h = hashlib.blake2b(shard.folder.encode("utf-8") + b"\0", digest_size=20)
+            for path in shard.paths:
+                data = subset[path]
+                h.update(f"{path}\0{len(data)}\0".encode("utf-8", "surrogatepass") + data)
+            key, name = h.digest(), self.memo("search shard " + shard.folder)
+            found = self.store.get_memo(name, key)
+            if found is None:
+                found = self.search_indexer(subset, shard.folder)
+                self.store.put_memo(name, key, found)
+            bundles[shard.folder] = found
+        return join_shards(shards, bundles)
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
@@ -281,7 +295,7 @@ class IncrementalSession:
 Session = PlainSession | IncrementalSession
 
 OUTPUT_MEMO = b"files in output/"
-PRUNED_MEMOS = ("image ", "derivatives ", "share card ")  # one memo per photo, body or card: "image " covers "image refs " too
+PRUNED_MEMOS = ("image ", "derivatives ", "share card ", "search shard ")  # one memo per photo, body or card: "image " covers "image refs " too
 
 
 def file_key(display: str, file: str, config_key: bytes) -> bytes | None:

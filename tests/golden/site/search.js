@@ -47,17 +47,50 @@
     status.textContent = query ? say(results.length ? box.getAttribute("data-found") : box.getAttribute("data-none"), query, results.length) : "";
   }
 
-  import(new URL(box.getAttribute("data-bundle"), location.href).href).then(function (pagefind) {
-    return pagefind.init().then(function () { return pagefind; });
+  // A large site's index is in shards (placard/search.py): the engine's script names the other shards of this
+  // page's language, which Pagefind merges into one search (their engine is this one, loaded once).
+  var bundle = new URL(box.getAttribute("data-bundle"), location.href).href;
+  var shards = [];
+  import(bundle).then(function (pagefind) {
+    shards = (pagefind.placardShards || {})[document.documentElement.lang] || [];
+    return pagefind.init().then(function () {
+      return Promise.all(shards.map(function (folder) { return pagefind.mergeIndex(new URL(folder, bundle).href); }));
+    }).then(function () { return pagefind; });
   }).then(function (pagefind) {
     document.getElementById("search-unavailable").hidden = true;
     document.getElementById("search-form").hidden = false;
+
+    // A shard that lacks one of the words searched ignores it (Pagefind drops words its index does not have, and
+    // with none left matches anything): with shards, a result must hold every word (its stem: the start of it).
+    function holdsEvery(words, data) {
+      var text = (((data.meta && data.meta.title) || "") + " " + (data.content || "")).toLowerCase();
+      return words.every(function (word) { return text.indexOf(word.slice(0, Math.max(3, word.length - 2))) !== -1; });
+    }
+
+    // The ten best results, fetched ten at a time while some are set aside; a title that is the query itself first
+    // (each shard scores its pages by its own statistics, so their scores compare only roughly).
+    function best(query, results) {
+      var words = query.toLowerCase().split(/[\s.,;:!?"'()«»“”]+/).filter(Boolean);
+      var kept = [];
+      function more(start) {
+        return Promise.all(results.slice(start, start + 10).map(function (r) { return r.data(); })).then(function (data) {
+          kept = kept.concat(shards.length ? data.filter(function (d) { return holdsEvery(words, d); }) : data);
+          return kept.length >= 10 || start + 10 >= results.length ? kept.slice(0, 10) : more(start + 10);
+        });
+      }
+      return more(0).then(function (data) {
+        var exact = function (d) { return ((d.meta && d.meta.title) || "").trim().toLowerCase() === query.toLowerCase() ? 0 : 1; };
+        return data.map(function (d, i) { return [exact(d), i, d]; }).sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; })
+          .map(function (entry) { return entry[2]; });
+      });
+    }
+
     function run() {
       var query = input.value.trim();
       if (!query) { show("", []); return; }
       pagefind.debouncedSearch(query, {}, 250).then(function (search) {
         if (search === null) return;  // a later keystroke superseded this search
-        return Promise.all(search.results.slice(0, 10).map(function (r) { return r.data(); })).then(function (data) {
+        return best(query, search.results).then(function (data) {
           if (input.value.trim() === query) show(query, data);
         });
       });
