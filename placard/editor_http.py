@@ -131,7 +131,7 @@ class EditorSite:
     """What the editor's handlers share: the editor, the hosts it answers, the preview it waits for."""
 
     editor: Editor
-    current: Callable[[], object]  # the current Preview (its generation, its origins)
+    current: Callable[[], object]  # the current Preview (its generation, whether it is early, its origins)
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     hosts: frozenset[str] = frozenset()
     log: Callable[[str], None] = lambda line: None  # the terminal
@@ -455,9 +455,10 @@ def report_notes(site: EditorSite) -> None:
 
 
 async def wait_for_rebuild(site: EditorSite, generation: int) -> None:
-    """Wait (bounded) until the preview rebuilt after a save, so the page shown is the new one."""
+    """Wait (bounded) until the preview rebuilt after a save, so the page shown is the new one: the whole
+    rebuild, not the browsers' pages it showed first (an item's new page is not among them)."""
     deadline = time.monotonic() + site.rebuild_wait
-    while site.current().generation == generation and time.monotonic() < deadline:
+    while (site.current().generation == generation or site.current().early) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
 
 

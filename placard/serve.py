@@ -78,6 +78,7 @@ class Preview:
     failure: Failure | None = None
     generation: int = 0  # changes on every rebuild, good or bad; the browser compares it
     origins: Mapping[str, str] = field(default_factory=dict)  # output path -> what made it (content/... for an item's page)
+    early: bool = False  # a running rebuild's first pages over the last site (publish_early): not yet the whole new site
 
     @property
     def pages(self) -> int:
@@ -240,7 +241,7 @@ class PreviewState:
     def publish_early(self, pages: Mapping[str, bytes]) -> None:
         """Show the pages a running rebuild rendered first, over the last site, and reload the browsers on them."""
         last = self.preview
-        self.preview = Preview({**last.files, **pages}, last.failure, last.generation + 1, last.origins)
+        self.preview = Preview({**last.files, **pages}, last.failure, last.generation + 1, last.origins, early=True)
         self.early = dict(pages)
         self.reload(lambda sock: sock.page in pages)
 

@@ -123,9 +123,10 @@ def test_the_early_pages_reload_their_browsers_and_the_end_reloads_only_what_cha
     state.publish_early({"a.html": b"new a"})
     assert (on_a.messages, on_b.messages) == (["reload"], [])
     assert state.preview.files == {"a.html": b"new a", "b.html": b"old b"} and state.preview.generation == 4
+    assert state.preview.early  # (the editor waits past it for the whole rebuild: an item's new page is not in it)
     state.publish(Preview({"a.html": b"new a", "b.html": b"new b"}, generation=4))  # the rebuild's number: taken by the early showing
     assert (on_a.messages, on_b.messages) == (["reload"], ["reload"])  # a: already showing the final bytes
-    assert state.preview.generation == 5  # a page loaded from the early showing still sees a newer build
+    assert state.preview.generation == 5 and not state.preview.early  # a page loaded from the early showing sees a newer build
     state.publish_early({"a.html": b"newer a"})
     state.publish(Preview({"a.html": b"newest a", "b.html": b"new b"}, generation=6))  # a changed again after its early showing
     assert on_a.messages == ["reload"] * 3 and on_b.messages == ["reload"] * 2
