@@ -454,8 +454,8 @@ def content_file(content: Path, rel: str, suffixes: tuple[str, ...] = (".md",)) 
     return target
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `target`, then rename it over: readers see the old or the new file, never half."""
+def write_temporary(target: Path, data: bytes, mode: int) -> str:
+    """`data` written and flushed to disk in a new temporary file beside `target` (created with its folder), with `mode`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".placard-", suffix=".tmp")
     try:
@@ -463,10 +463,17 @@ def write_atomically(target: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        if target.exists():
-            os.chmod(temp, target.stat().st_mode & 0o777)
-        else:
-            os.chmod(temp, 0o644)
+        os.chmod(temp, mode)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `target`, then rename it over: readers see the old or the new file, never half."""
+    temp = write_temporary(target, data, target.stat().st_mode & 0o777 if target.exists() else 0o644)
+    try:
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -475,14 +482,8 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 def write_new(target: Path, data: bytes) -> None:
     """Write `data` as the new file `target`, whole or not at all; FileExistsError if a file is there (never replaced)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".placard-", suffix=".tmp")
+    temp = write_temporary(target, data, 0o644)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
         os.link(temp, target)  # (unlike a rename, a link fails if the name is taken)
     finally:
         Path(temp).unlink(missing_ok=True)
