@@ -44,6 +44,17 @@ class Staged:
     size: int
 
 
+class Kept:
+    """The file output/<path> as the last build left it (its inputs are unchanged: the cache proved it)."""
+
+    def __repr__(self) -> str:
+        return "KEPT"
+
+
+KEPT = Kept()
+Made = bytes | Staged | Kept  # a file as a stage or the build's session made it
+
+
 class Output:
     """Output path -> bytes. Refuses paths outside the site and paths written twice.
 
@@ -83,6 +94,15 @@ class Output:
     def keep(self, path: str, origin: str = "") -> None:
         """The file output/<path> as it is."""
         self.kept.add(self.claim(path, origin))
+
+    def put(self, path: str, made: Made, origin: str = "") -> None:
+        """A file wherever it was made: bytes, written into staging (Staged) or output/'s own copy (KEPT)."""
+        if isinstance(made, Staged):
+            self.add_staged(path, made, origin)
+        elif made is KEPT:
+            self.keep(path, origin)
+        else:
+            self.add(path, made, origin)
 
     def paths(self) -> set[str]:
         return set(self.origins)

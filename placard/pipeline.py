@@ -12,6 +12,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable, Iterator
 
 import jinja2
@@ -32,7 +33,7 @@ from .index import index_site
 from .markup import check_refs, pending_link_notes, pending_refs
 from .models import Site
 from .pages import next_change
-from .output import Output, OutputPathError, staging_beside, write_output
+from .output import Made, Output, OutputPathError, staging_beside, write_output
 from .redirects import (ADDRESSES_FILE, alias_redirects, current_addresses, moved_redirects, parse_addresses, redirect_pages,
                         render_addresses, render_redirects_file, tag_redirects)
 from .register import render_open_data
@@ -90,7 +91,7 @@ def add_data_files(output: Output, project: Project, site: Site, catalogues, ind
         add_search_index(output, project, site, session)
 
 
-def published_images(session: Session, project: Project, site: Site, images: ImagePlan) -> dict[str, bytes]:
+def published_images(session: Session, project: Project, site: Site, images: ImagePlan) -> dict[str, Made]:
     """The photos' derivatives and every post's and event's share card (derivatives.py, share_cards.py)."""
     accent = site_accent(site.config, project.static_layers)
     return {**session.derivatives(project, images), **session.share_cards(project, plan_share_cards(site, images, accent))}
@@ -220,10 +221,11 @@ def check_translations(project: Project, config, required: dict[str, str]) -> Ca
     return report
 
 
-def add_files(output: Output, files: dict[str, bytes], origin: str) -> None:
-    """Add files made by a stage other than the templates (e.g. the .ics feeds)."""
-    for path, data in files.items():
-        output.add(path, data, origin)
+def add_files(output: Output, files: Mapping[str, Made], origin: str) -> None:
+    """Add files made by a stage other than the templates (e.g. the .ics feeds), or by the session for one
+    (written into staging, or kept in output/ as the last build left them)."""
+    for path, made in files.items():
+        output.put(path, made, origin)
 
 
 def add_tree(output: Output, project: Project, folder: Path, skip_markdown: bool = False, skip: set[str] = frozenset()) -> None:

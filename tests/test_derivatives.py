@@ -316,8 +316,8 @@ def test_a_deleted_photo_s_cache_entries_are_pruned(tmp_path, monkeypatch):
     import sqlite3
 
     import placard.incremental.session as session
-    from placard.incremental.session import IncrementalSession
-    from placard.incremental.store import CACHE_DIR, CACHE_FILE, MemoryStore
+    from placard.incremental.session import MADE_FILES, MADE_FILES_KEY, IncrementalSession
+    from placard.incremental.store import CACHE_DIR, CACHE_FILE, MemoryStore, open_store
 
     files = {f"content/news/p{n}.md": POST.format(body=f"![Photo {n}][p]\n\n[p]: p{n}.jpg").replace("photo-post", f"p{n}") for n in range(2)}
     project = make_project(tmp_path, {**files, **{f"content/news/p{n}.jpg": jpeg(600, 400) for n in range(2)}})
@@ -330,13 +330,18 @@ def test_a_deleted_photo_s_cache_entries_are_pruned(tmp_path, monkeypatch):
         memory.store.commit()
         with sqlite3.connect(project.root / CACHE_DIR / CACHE_FILE) as db:
             names = sorted(name for (name,) in db.execute("SELECT name FROM memos") if "p1" in name)
-        return names, sorted(name for name in memory.store.memos if "p1" in name)
+        store = open_store(project.root)  # build.py's cards and copies: noted by the files they left in output/
+        made = sorted(f"{kind} {group}" for kind in ("derivatives", "share cards") for group in store.get_memo(MADE_FILES + kind, MADE_FILES_KEY) if "p1" in group)
+        store.close()
+        return names, made, sorted(name for name in memory.store.memos if "p1" in name)
 
-    kept, in_memory = photo_memos()
-    assert kept == in_memory == ["derivatives news/p1.jpg", "image news/p1.jpg", "image refs content/news/p1.md:8", "share card news/p1/share.png"]
+    kept, made, in_memory = photo_memos()
+    assert kept == ["image news/p1.jpg", "image refs content/news/p1.md:8"]
+    assert made == ["derivatives news/p1.jpg", "share cards news/p1/share.png"]
+    assert in_memory == ["derivatives news/p1.jpg", "image news/p1.jpg", "image refs content/news/p1.md:8", "share card news/p1/share.png"]
     (project.content / "news/p1.md").unlink()
     (project.content / "news/p1.jpg").unlink()
-    assert photo_memos() == ([], [])
+    assert photo_memos() == ([], [], [])
 
 
 def test_a_photo_named_with_spaces_has_a_srcset_a_browser_can_split(tmp_path):

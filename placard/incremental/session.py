@@ -28,7 +28,7 @@ from ..errors import Problems
 from ..index import SiteIndex
 from ..markup import body_problems, body_sources, check_refs, convert_bodies, pending_refs
 from ..models import Site, SiteConfig
-from ..output import Output
+from ..output import KEPT, Made, Output, Staged, write_staged
 from ..pages import PageSpec, plan_site
 from ..render import RenderInputs, render_pages
 from ..search import SHARD_PAGES, Subset, build_search_index, build_shards, join_shards, plan_shards
@@ -109,11 +109,12 @@ class IncrementalSession:
         self.priority = priority  # the preview's: which pages to render first (priority.py)
         self.converted: Bodies | None = None
         self.used_memos: set[str] = set()  # this build's memos of PRUNED_MEMOS' kinds: the others are pruned by keep()
+        self.made: dict[str, dict[str, tuple[bytes, tuple]]] = {}  # this build's files_in_output, by kind: noted by record_written
 
     def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
         """Files unchanged since they were cached (same bytes, same site.yml) are not parsed again."""
         config_key = digest_value(config)
-        self.used_memos = set()  # (a build starts here)
+        self.used_memos, self.made = set(), {}  # (a build starts here)
 
         def read_items(wanted: list[tuple[str, str, str]], config: SiteConfig) -> dict[str, tuple[Any, list]]:
             keys = {display: file_key(display, file, config_key) for display, _kind, file in wanted} if config_key else {}
@@ -217,8 +218,12 @@ class IncrementalSession:
 
         return plan_site_images(project.root, project.content, site, inside, plan_cached, find_cached)
 
-    def derivatives(self, project, plan: ImagePlan) -> dict[str, bytes]:
-        """Every photo's derivatives, from the store by the photo's digest; the missing ones made on the workers."""
+    def derivatives(self, project, plan: ImagePlan) -> dict[str, Made]:
+        """Every photo's derivatives, from the store by the photo's digest; the missing ones made on the workers.
+        (build.py: kept in output/, see files_in_output.)"""
+        if self.staging is not None:
+            return self.files_in_output("derivatives", {image.path: (derivative_key(image), image) for image in plan.images.values()},
+                                        derive_one_staged, project)
         made: dict[str, bytes] = {}
         missing = []
         for image in plan.images.values():
@@ -232,20 +237,47 @@ class IncrementalSession:
             made.update(files)
         return made
 
-    def share_cards(self, project, cards: list[CardRequest]) -> dict[str, bytes]:
-        """Every card, from the store by what it shows (the photo by its digest); the missing ones drawn on the workers."""
+    def share_cards(self, project, cards: list[CardRequest]) -> dict[str, Made]:
+        """Every card, from the store by what it shows (the photo by its digest); the missing ones drawn on the workers.
+        (build.py: kept in output/, see files_in_output.)"""
+        if self.staging is not None:
+            return self.files_in_output("share cards", {card.path: (card_key(card), card) for card in cards}, draw_card_staged, project)
         made: dict[str, bytes] = {}
         missing = []
         for card in cards:
-            found = self.store.get_memo(self.memo("share card " + card.path), digest_value(repr(card).encode()))
+            found = self.store.get_memo(self.memo("share card " + card.path), card_key(card))
             if found is None:
                 missing.append(card)
             else:
                 made[card.path] = found
         for card, data in zip(missing, on_workers(draw_card, [(project, card) for card in missing])):
-            self.store.put_memo("share card " + card.path, digest_value(repr(card).encode()), data)
+            self.store.put_memo("share card " + card.path, card_key(card), data)
             made[card.path] = data
         return made
+
+    def files_in_output(self, kind: str, groups: dict[str, tuple[bytes, Any]], make, project) -> dict[str, Made]:
+        """Files made beside the pages (share cards, a photo's copies), handled as pages are: a group (one card,
+        one photo's copies) whose inputs have the same key as last build's, and whose files output/ still holds
+        as written then (size, mtime, inode), stays there unread; the others are made on the workers, straight
+        into the staging folder. Neither passes through this process's memory (10,000 cards are 200 MB) or
+        the store (which notes only keys and signatures, in one memo per kind)."""
+        last = self.store.get_memo(MADE_FILES + kind, MADE_FILES_KEY) or {}
+        base = str(self.out_dir.resolve()) + os.sep
+        files: dict[str, Made] = {}
+        noted: dict[str, tuple[bytes, tuple]] = {}
+        todo: list[tuple[str, bytes, Any]] = []
+        for group, (key, task) in groups.items():
+            before = last.get(group)
+            if before is not None and before[0] == key and all(sig is not None and file_signature(base + path) == sig for path, sig in before[1]):
+                files.update((path, KEPT) for path, _ in before[1])
+                noted[group] = before
+            else:
+                todo.append((group, key, task))
+        for (group, key, _), staged in zip(todo, on_workers(make, [(project, task, self.staging) for _, _, task in todo])):
+            files.update(staged)
+            noted[group] = (key, tuple((path, None) for path in staged))  # (signed by record_written, once in output/)
+        self.made[kind] = noted
+        return files
 
     def keep(self, site: Site, output: Output) -> None:
         """After a good build: forget cache entries it did not use, and commit the rest at once."""
@@ -283,6 +315,9 @@ class IncrementalSession:
         base = str(out_dir.resolve()) + os.sep
         try:
             self.store.record_written({path: file_signature(base + path) for path in [*output.files, *output.staged]})
+            for kind, groups in self.made.items():  # (files_in_output's: the files just written are signed as they are now)
+                self.store.put_memo(MADE_FILES + kind, MADE_FILES_KEY, {group: (key, tuple((path, sig or file_signature(base + path)) for path, sig in files))
+                                                                       for group, (key, files) in groups.items()})
             self.store.put_memo("output", OUTPUT_MEMO, output.paths())  # what output/ holds now: the next build need not walk it
             self.store.commit()
         except Exception:  # the cache only saves time
@@ -295,6 +330,7 @@ class IncrementalSession:
 Session = PlainSession | IncrementalSession
 
 OUTPUT_MEMO = b"files in output/"
+MADE_FILES, MADE_FILES_KEY = "files made: ", b"group -> (key, ((path, signature), ...))"  # files_in_output's memos, one per kind
 PRUNED_MEMOS = ("image ", "derivatives ", "share card ", "search shard ")  # one memo per photo, body or card: "image " covers "image refs " too
 
 
@@ -334,6 +370,23 @@ def derive_one(task: tuple) -> dict[str, bytes]:
 def draw_card(task: tuple) -> bytes:
     project, card = task
     return draw_share_card(card, read_source(project, card.photo) if card.photo is not None else None)
+
+
+def card_key(card: CardRequest) -> bytes:
+    """What a card shows, as a cache key (its photo by its digest: SourceImage's repr)."""
+    return digest_value(repr(card).encode())
+
+
+def derive_one_staged(task: tuple) -> dict[str, Staged]:
+    """A photo's derivatives, written into the staging folder (files_in_output)."""
+    project, image, staging = task
+    return {path: write_staged(staging, path, data) for path, data in derive_one((project, image)).items()}
+
+
+def draw_card_staged(task: tuple) -> dict[str, Staged]:
+    """A card, written into the staging folder (files_in_output)."""
+    project, card, staging = task
+    return {card.path: write_staged(staging, card.path, draw_card((project, card)))}
 
 
 def on_workers(function, tasks: list) -> list:
