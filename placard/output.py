@@ -484,3 +484,7 @@ class FileReader(Mapping):
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def is_kept(self, path: str) -> bool:
+        """Whether the file is output/'s own, as the last build left it (Output.keep)."""
+        return path in self.output.kept

@@ -168,11 +168,11 @@ def flat_card(card: CardRequest) -> bytes:
 
     canvas = Image.new("L", SIZE, 0)
     lay_out(ImageDraw.Draw(canvas), card, Inks(LEVELS - 1, 2 * LEVELS - 1, 2 * LEVELS, LEVELS))
-    flat = Image.frombytes("P", SIZE, canvas.tobytes())
     ink = ImageColor.getrgb(INK)
-    flat.putpalette(ramp(ink, ImageColor.getrgb(WHITE)) + ramp(ink, ImageColor.getrgb(YELLOW)) + list(ImageColor.getrgb(card.accent)))
+    # Pillow makes an "L" image given a palette a "P" one, its values the indexes (no copy: 0.4 ms of 3 a card).
+    canvas.putpalette(ramp(ink, ImageColor.getrgb(WHITE)) + ramp(ink, ImageColor.getrgb(YELLOW)) + list(ImageColor.getrgb(card.accent)))
     buffer = io.BytesIO()
-    flat.save(buffer, "PNG", compress_level=3)  # level 6 saves 10% more bytes for 30% more time; no metadata
+    canvas.save(buffer, "PNG", compress_level=3)  # level 6 saves 10% more bytes for 30% more time; no metadata
     return buffer.getvalue()
 
 

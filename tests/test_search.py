@@ -253,3 +253,50 @@ def test_a_search_in_chromium_finds_results_in_every_shard_and_an_exact_title_fi
     finally:
         server.shutdown()
         server.server_close()
+
+
+class KeptPages(dict):
+    """Pages as build.py's session sees them: some are output/'s own from the last build (FileReader.is_kept); reads noted."""
+
+    def __init__(self, pages: dict[str, bytes], kept: set[str]) -> None:
+        super().__init__(pages)
+        self.kept, self.reads = kept, []
+
+    def __getitem__(self, path: str) -> bytes:
+        self.reads.append(path)
+        return super().__getitem__(path)
+
+    def is_kept(self, path: str) -> bool:
+        return path in self.kept
+
+
+def test_pages_output_keeps_are_not_read_to_decide_which_shards_to_index_again():
+    from placard.incremental.session import IncrementalSession
+    from placard.incremental.store import MemoryStore
+
+    runs = []
+
+    def indexer(pages, folder):  # (no Pagefind: which shards run, from which pages, is the point)
+        runs.append(folder)
+        return {f"{folder}/pages.txt": b"\n".join(pages[path] for path in pages)}
+
+    languages = {f"news/post-{n}/index.html": "en" for n in range(12)}
+    session = IncrementalSession(MemoryStore(), search_shard_pages=4, search_indexer=indexer)
+    pages = {path: f"<main>{path}</main>".encode() for path in languages}
+    first = session.search_index(KeptPages(pages, set()), languages)
+    assert len(runs) == 4  # 12 pages, 4 a shard: 4 buckets (shard_count rounds up to a power of two)
+    edited = "news/post-5/index.html"
+    changed = KeptPages({**pages, edited: b"<main>new words</main>"}, set(languages) - {edited})
+    del runs[:]
+    second = session.search_index(changed, languages)
+    owner = next(folder for folder in {path.rsplit("/", 1)[0] for path in second} if b"new words" in second[f"{folder}/pages.txt"])
+    assert runs == [owner]  # the edited page's shard alone
+    assert set(changed.reads) - {edited} <= {path for path in languages if path != edited} and edited in changed.reads
+    unchanged = {path for path in languages if path not in changed.reads}
+    assert len(unchanged) >= 8  # the other shards' kept pages were not read at all
+    assert {k: v for k, v in second.items() if b"new words" not in v} == {k: v for k, v in first.items() if k != f"{owner}/pages.txt"}
+    # A page kept in output/ whose digest was never noted (a cache from before) is read, not trusted blindly.
+    fresh = IncrementalSession(MemoryStore(), search_shard_pages=4, search_indexer=indexer)
+    again = KeptPages(pages, set(languages))
+    fresh.search_index(again, languages)
+    assert all(again.reads.count(path) == 2 for path in languages)  # digested, then indexed
