@@ -138,9 +138,9 @@ def shard_runs():
 
     runs = []
 
-    def indexer(pages, folder):
+    def indexer(pages, folder, reuse=None):
         runs.append(folder)
-        return build_search_index(pages, folder)
+        return build_search_index(pages, folder, reuse)
     return runs, indexer
 
 
@@ -276,7 +276,7 @@ def test_pages_output_keeps_are_not_read_to_decide_which_shards_to_index_again()
 
     runs = []
 
-    def indexer(pages, folder):  # (no Pagefind: which shards run, from which pages, is the point)
+    def indexer(pages, folder, reuse=None):  # (no Pagefind: which shards run, from which pages, is the point)
         runs.append(folder)
         return {f"{folder}/pages.txt": b"\n".join(pages[path] for path in pages)}
 

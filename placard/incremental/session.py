@@ -189,12 +189,13 @@ class IncrementalSession:
             key, name = h.digest(), self.memo("search shard " + shard.folder)
             found = self.store.get_memo(name, key)
             if found is None:
-                todo.append((shard, name, key))
+                todo.append((shard, name, key, self.store.last_memo(name)))  # (the store is read here, never in the threads)
             else:
                 bundles[shard.folder] = found
         with ThreadPoolExecutor(WORKERS) as threads:  # (Pagefind's own processes: no fork, nothing shared)
-            made = threads.map(lambda shard: self.search_indexer(Subset(pages, shard.paths), shard.folder), [shard for shard, _, _ in todo])
-            for (shard, name, key), found in zip(todo, made):
+            # Over the shard's last bundle: Pagefind writes (and compresses) only the files that are new (search.reused_bundle).
+            made = threads.map(lambda job: self.search_indexer(Subset(pages, job[0].paths), job[0].folder, job[3]), todo)
+            for (shard, name, key, _), found in zip(todo, made):
                 self.store.put_memo(name, key, found)
                 bundles[shard.folder] = found
         self.store.put_memo(SEARCH_PAGES, SEARCH_PAGES_KEY, digests)

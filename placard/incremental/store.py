@@ -172,6 +172,11 @@ class MemoryStore:
     def put_memo(self, name: str, key: bytes, value: Any) -> None:
         self.memos[name] = (key, value)
 
+    def last_memo(self, name: str) -> Any:
+        """The memo's value, whatever inputs it was computed from (None if there is none)."""
+        hit = self.memos.get(name)
+        return hit[1] if hit is not None else None
+
     def prune_memos(self, kinds: tuple[str, ...], used: set[str]) -> None:
         """Forget the memos of these kinds (name prefixes) this build did not use: a deleted photo's, say."""
         self.memos = {name: memo for name, memo in self.memos.items() if name in used or not name.startswith(kinds)}
@@ -481,6 +486,18 @@ class SqliteStore:
             if row is None:
                 return None
             check_sum(row[1], name, key, row[0])
+            return pickle.loads(row[0])
+        except Exception as error:
+            self.trouble(error)
+            return None
+
+    def last_memo(self, name: str) -> Any:
+        """The memo's value, whatever inputs it was computed from (None if there is none)."""
+        try:
+            row = self.db.execute("SELECT data, sum, key FROM memos WHERE name=?", (name,)).fetchone()
+            if row is None:
+                return None
+            check_sum(row[1], name, row[2], row[0])
             return pickle.loads(row[0])
         except Exception as error:
             self.trouble(error)
