@@ -181,6 +181,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="where to write the corpora (default: a temporary folder, deleted after)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {load()}")
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)  # (a folder named there that does not exist yet)
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.work) as work:  # deleted only once every build is timed (see set_aside)
         for n in args.sizes:
             bench_size(n, Path(work) / str(n), args.runs)

@@ -125,7 +125,11 @@ class Subset(Mapping):
 def join_shards(shards: list[Shard], bundles: Mapping[str, dict[str, bytes]]) -> dict[str, bytes]:
     """The shards' bundles (folder -> files) as one set of files; with more than one shard, the engine's script
     also names, per language, the other shards' folders (relative to its own) for the search page to merge."""
-    files = {path: data for shard in shards for path, data in bundles[shard.folder].items()}
+    return name_shards({path: data for shard in shards for path, data in bundles[shard.folder].items()}, shards)
+
+
+def name_shards(files: dict[str, bytes], shards: list[Shard]) -> dict[str, bytes]:
+    """The first shard's files (or all), its engine's script naming the other shards (see join_shards)."""
     script = f"{SEARCH_DIR}/pagefind.js"
     if len(shards) > 1 and script in files:
         merged = {lang: [shard.folder[len(SEARCH_DIR) + 1:] + "/" for shard in shards[1:] if lang in shard.languages]

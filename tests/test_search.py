@@ -300,3 +300,51 @@ def test_pages_output_keeps_are_not_read_to_decide_which_shards_to_index_again()
     again = KeptPages(pages, set(languages))
     fresh.search_index(again, languages)
     assert all(again.reads.count(path) == 2 for path in languages)  # digested, then indexed
+
+
+def test_build_py_keeps_unchanged_shards_in_output_and_indexes_an_edited_one_over_its_last_bundle(tmp_path, sharded, monkeypatch):
+    """build.py's shards are files in output/ (IncrementalSession.files_in_output): an unchanged shard is left
+    there unread; the edited post's shard is indexed again over its last bundle; the site equals a fresh build's."""
+    import placard.pipeline as pipeline
+    from placard.incremental.session import IncrementalSession
+
+    _fresh_project, fresh, _ = sharded
+    runs, indexer = shard_runs()
+    reused = []
+
+    def noting(pages, folder, reuse=None):
+        reused.append(sorted(reuse or {}))
+        return indexer(pages, folder, reuse)
+    monkeypatch.setattr(pipeline, "IncrementalSession", functools.partial(IncrementalSession, search_shard_pages=SMALL_SHARDS, search_indexer=noting))
+    project = make_project(tmp_path, SHARDED)
+
+    def index_files() -> dict[str, bytes]:
+        return {file.relative_to(project.output).as_posix(): file.read_bytes()
+                for file in (project.output / "pagefind").rglob("*") if file.is_file()}
+
+    pipeline.build(project, NOW)
+    assert index_files() == {path: data for path, data in fresh.items() if path.startswith("pagefind/")}
+    shards = len(runs)
+    post = project.root / "content/news/quorum-4.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("The quorum met", "The quorum met twice"), encoding="utf-8")
+    del runs[:], reused[:]
+    pipeline.build(project, NOW)
+    edited = index_files()
+    owner = next(path.split("/fragment/")[0] for path, data in edited.items() if "/fragment/" in path and b"quorum-4" in gzip.decompress(data))
+    assert runs == [owner] and shards > 2  # the other shards stayed in output/
+    assert reused[0] and all(path.startswith(owner + "/") for path in reused[0])  # over its own last bundle
+    from placard.incremental.session import PlainSession
+
+    def from_nothing() -> dict[str, bytes]:
+        files = build_site(project, NOW, session=PlainSession(search_shard_pages=SMALL_SHARDS))[1].files
+        return {path: data for path, data in files.items() if path.startswith("pagefind/")}
+    assert edited == from_nothing()  # byte for byte, and no file of the last bundle left over
+    # A shard's file removed from output/ (by hand, a sync tool): that shard is made again, whole.
+    other = next(folder for folder in sorted({path.split("/fragment/")[0] for path in edited if "/fragment/" in path}) if folder != owner)
+    victim = next(project.output / path for path in edited if path.startswith(other + "/fragment/"))
+    victim.unlink()
+    post.write_text(post.read_text(encoding="utf-8").replace("met twice", "met thrice"), encoding="utf-8")
+    del runs[:]
+    pipeline.build(project, NOW)
+    assert sorted(runs) == sorted([owner, other]) and victim.exists()
+    assert index_files() == from_nothing()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -100,6 +101,9 @@ def test_a_long_build_shows_its_progress_on_a_terminal_only(project, monkeypatch
     build(project, NOW, progress=progress.progress_for(screen))
     shown = screen.getvalue()
     assert re.search(r"rendering pages: +\d+%\|[^|]*\| \d+/\d+ \[", shown), shown  # stage, done/total, rate, time left
+    # The bars leave no thread behind (tqdm's monitor): with one, the next stage's workers would not fork.
+    from placard.incremental.workers import can_fork
+    assert [thread.name for thread in threading.enumerate()] == ["MainThread"] and can_fork()
     log = io.StringIO()  # a CI log: not a terminal
     (project.content / "news" / "first-post.md").touch()
     build(project, NOW, progress=progress.progress_for(log))

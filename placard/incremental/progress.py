@@ -44,7 +44,13 @@ class TerminalProgress:
         if total >= SHOWN_FROM:
             from tqdm import tqdm  # (loaded only for a build big enough to show)
 
-            self.bar = tqdm(total=total, desc=stage, unit=" pages" if "render" in stage else " files", file=self.stream,
+            class Bar(tqdm):
+                # No monitor thread (tqdm's documented switch): a process running another thread does not fork
+                # (workers.can_fork), so after the first bar a terminal's build rendered on one core, and a
+                # Ctrl-C could land on that thread while renames into output/ had it blocked (output.py).
+                monitor_interval = 0
+
+            self.bar = Bar(total=total, desc=stage, unit=" pages" if "render" in stage else " files", file=self.stream,
                             leave=False, mininterval=0.2, dynamic_ncols=True)
 
     def advance(self, count: int = 1) -> None:

@@ -33,7 +33,7 @@ from ..models import Site, SiteConfig
 from ..output import KEPT, Made, Output, Staged, write_staged
 from ..pages import PageSpec, plan_site
 from ..render import RenderInputs, render_pages
-from ..search import SHARD_PAGES, Subset, build_search_index, build_shards, join_shards, plan_shards
+from ..search import SHARD_PAGES, Subset, build_search_index, build_shards, name_shards, plan_shards
 from ..templating import make_environment
 from .basis import RACY_SECONDS
 from .bodies import Bodies
@@ -170,36 +170,43 @@ class IncrementalSession:
     def plan(self, site: Site, catalogues, index: SiteIndex) -> list[PageSpec]:
         return plan_kept(site, catalogues, index, self.store)
 
-    def search_index(self, pages: Mapping[str, bytes], languages: Mapping[str, str]) -> dict[str, bytes]:
+    def search_index(self, pages: Mapping[str, bytes], languages: Mapping[str, str]) -> dict[str, Made]:
         """The search index, shard by shard (search.plan_shards): a shard none of whose pages changed is the last
         build's (Pagefind's bundle does not update in part: a shard with a changed page is indexed again, alone).
         A page output/ keeps as the last build wrote it is not read again: its digest is the one noted then.
-        The shards to index run two at a time (one Pagefind keeps 1.2 of the two cores busy)."""
+        The shards to index run two at a time (one Pagefind keeps 1.2 of the two cores busy), each over its last
+        bundle: Pagefind writes (and compresses) only the files that are new (search.reused_bundle). build.py's
+        bundles are files in output/ (files_in_output); the preview's, memos."""
         shards = plan_shards(languages, self.search_shard_pages)
         last = self.store.get_memo(SEARCH_PAGES, SEARCH_PAGES_KEY) or {}
         is_kept = getattr(pages, "is_kept", lambda path: False)  # (the preview's pages are in memory)
         digests: dict[str, bytes] = {}
-        bundles, todo = {}, []
+        keys = {}
         for shard in shards:
             h = hashlib.blake2b(shard.folder.encode("utf-8") + b"\0", digest_size=20)
+            if shard is shards[0]:  # its engine's script names the others (search.name_shards)
+                h.update(repr([(other.folder, other.languages) for other in shards[1:]]).encode("utf-8", "surrogatepass"))
             for path in shard.paths:
                 digest = last.get(path) if is_kept(path) else None
                 digests[path] = digest = digest or hashlib.blake2b(pages[path], digest_size=20).digest()
                 h.update(f"{path}\0".encode("utf-8", "surrogatepass") + digest)
-            key, name = h.digest(), self.memo("search shard " + shard.folder)
+            keys[shard.folder] = h.digest()
+        self.store.put_memo(SEARCH_PAGES, SEARCH_PAGES_KEY, digests)
+        tasks = {shard.folder: (keys[shard.folder], (self.search_indexer, shard, Subset(pages, shard.paths), shards)) for shard in shards}
+        if self.staging is not None:
+            return self.files_in_output("search shards", tasks, index_shard_staged, None, on_threads)
+        bundles, todo = {}, []
+        for folder, (key, task) in tasks.items():
+            name = self.memo("search shard " + folder)
             found = self.store.get_memo(name, key)
             if found is None:
-                todo.append((shard, name, key, self.store.last_memo(name)))  # (the store is read here, never in the threads)
+                todo.append((name, key, task, self.store.last_memo(name)))  # (the store is read here, never in the threads)
             else:
-                bundles[shard.folder] = found
-        with ThreadPoolExecutor(WORKERS) as threads:  # (Pagefind's own processes: no fork, nothing shared)
-            # Over the shard's last bundle: Pagefind writes (and compresses) only the files that are new (search.reused_bundle).
-            made = threads.map(lambda job: self.search_indexer(Subset(pages, job[0].paths), job[0].folder, job[3]), todo)
-            for (shard, name, key, _), found in zip(todo, made):
-                self.store.put_memo(name, key, found)
-                bundles[shard.folder] = found
-        self.store.put_memo(SEARCH_PAGES, SEARCH_PAGES_KEY, digests)
-        return join_shards(shards, bundles)
+                bundles[folder] = found
+        for (name, key, task, _), found in zip(todo, on_threads(index_shard, [(task, previous) for name, key, task, previous in todo])):
+            self.store.put_memo(name, key, found)
+            bundles[task[1].folder] = found
+        return {path: data for shard in shards for path, data in bundles[shard.folder].items()}  # (the first's engine names the others: index_shard)
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
@@ -269,25 +276,28 @@ class IncrementalSession:
             made[card.path] = data
         return made
 
-    def files_in_output(self, kind: str, groups: dict[str, tuple[bytes, Any]], make, project) -> dict[str, Made]:
+    def files_in_output(self, kind: str, groups: dict[str, tuple[bytes, Any]], make, project, spread=None) -> dict[str, Made]:
         """Files made beside the pages (share cards, a photo's copies), handled as pages are: a group (one card,
         one photo's copies) whose inputs have the same key as last build's, and whose files output/ still holds
         as written then (size, mtime, inode), stays there unread; the others are made on the workers, straight
         into the staging folder. Neither passes through this process's memory (10,000 cards are 200 MB) or
-        the store (which notes only keys and signatures, in one memo per kind)."""
+        the store (which notes only keys and signatures, in one memo per kind). `make` gets the project, the
+        group's task, the staging folder and what the last build left of the group in output/ (each file's
+        path in the site, in output/, and its signature then); `spread` runs it over the groups (on_workers, else on_threads)."""
         last = self.store.get_memo(MADE_FILES + kind, MADE_FILES_KEY) or {}
         base = str(self.out_dir.resolve()) + os.sep
         files: dict[str, Made] = {}
         noted: dict[str, tuple[bytes, tuple]] = {}
-        todo: list[tuple[str, bytes, Any]] = []
+        todo: list[tuple[str, bytes, Any, tuple]] = []
         for group, (key, task) in groups.items():
             before = last.get(group)
             if before is not None and before[0] == key and all(sig is not None and file_signature(base + path) == sig for path, sig in before[1]):
                 files.update((path, KEPT) for path, _ in before[1])
                 noted[group] = before
             else:
-                todo.append((group, key, task))
-        for (group, key, _), staged in zip(todo, on_workers(make, [(project, task, self.staging) for _, _, task in todo])):
+                todo.append((group, key, task, tuple((path, base + path, sig) for path, sig in before[1]) if before is not None else ()))
+        spread = spread or on_workers
+        for (group, key, _, _), staged in zip(todo, spread(make, [(project, task, self.staging, previous) for _, _, task, previous in todo])):
             files.update(staged)
             noted[group] = (key, tuple((path, None) for path in staged))  # (signed by record_written, once in output/)
         self.made[kind] = noted
@@ -394,14 +404,41 @@ def card_key(card: CardRequest) -> bytes:
 
 def derive_one_staged(task: tuple) -> dict[str, Staged]:
     """A photo's derivatives, written into the staging folder (files_in_output)."""
-    project, image, staging = task
+    project, image, staging, _ = task
     return {path: write_staged(staging, path, data) for path, data in derive_one((project, image)).items()}
 
 
 def draw_card_staged(task: tuple) -> dict[str, Staged]:
     """A card, written into the staging folder (files_in_output)."""
-    project, card, staging = task
+    project, card, staging, _ = task
     return {card.path: write_staged(staging, card.path, draw_card((project, card)))}
+
+
+def index_shard(job: tuple) -> dict[str, bytes]:
+    """One shard's bundle, by the session's indexer, over `reuse` (its last bundle's files; search.reused_bundle);
+    the first shard's engine naming the others."""
+    (indexer, shard, pages, shards), reuse = job
+    return name_shards(indexer(pages, shard.folder, reuse), shards) if shard is shards[0] else indexer(pages, shard.folder, reuse)
+
+
+def index_shard_staged(task: tuple) -> dict[str, Staged]:
+    """One shard's bundle, written into the staging folder (files_in_output), over the files the last build
+    left of it in output/ that are still as written then."""
+    _, job, staging, previous = task
+    reuse = {}
+    for path, file, sig in previous:
+        if sig is not None and file_signature(file) == sig:
+            with open(file, "rb") as handle:
+                reuse[path] = handle.read()
+    return {path: write_staged(staging, path, data) for path, data in index_shard((job, reuse)).items()}
+
+
+def on_threads(function, tasks: list) -> list:
+    """`function` over `tasks` (the search shards to index: each runs Pagefind), two at a time, in this process."""
+    if len(tasks) < 2:
+        return [function(task) for task in tasks]
+    with ThreadPoolExecutor(WORKERS) as threads:  # (Pagefind's own processes: nothing shared, nothing forked)
+        return list(threads.map(function, tasks))
 
 
 def on_workers(function, tasks: list) -> list:
