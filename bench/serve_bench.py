@@ -10,11 +10,13 @@ site.yml), opens a news post in headless Chromium driven over the DevTools proto
      (screenshots at 390 and 1280 px: /tmp/serve-overlay-*.png);
   4. fixes it: time until the fixed page shows without the overlay.
 "Visible" is when the reloaded page, after DOMContentLoaded and the next animation frame,
-reports its content through a DevTools binding. Usage: python bench/serve_bench.py
+reports its content through a DevTools binding. Usage: python bench/serve_bench.py [--posts N]
+(--posts: a generated corpus of N posts, bench/corpus.py, instead of the seed; the post edited is the 8th).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import json
@@ -106,11 +108,15 @@ def start_server(root: Path, log: list[str]) -> tuple[subprocess.Popen, str]:
     for line in process.stdout:
         log.append(line.rstrip())
         if line.startswith("Serving the preview on"):
+            serving = line  # (the reader thread below may append the next lines at once)
             break
     else:
         raise SystemExit("the server did not start:\n" + "\n".join(log))
     threading.Thread(target=lambda: [log.append(line.rstrip()) for line in process.stdout], daemon=True).start()
-    return process, re.search(r"http://[\d.]+:\d+/", log[-1]).group(0)
+    address = re.search(r"http://[\d.]+:\d+/", serving)
+    if address is None:
+        raise SystemExit("the server gave no address:\n" + "\n".join(log))
+    return process, address.group(0)
 
 
 def start_chromium(profile: Path) -> tuple[subprocess.Popen, str]:
@@ -135,8 +141,8 @@ def write_post(path: Path, original: str, edit: int) -> None:
     path.write_text(original.rstrip("\n") + f"\n\nPreview benchmark edit {edit}.\n", encoding="utf-8")
 
 
-async def run(root: Path, base: str, page_socket: str, server: subprocess.Popen, log: list[str]) -> bool:
-    post = root / POST
+async def run(root: Path, base: str, page_socket: str, server: subprocess.Popen, log: list[str], name: str = POST) -> bool:
+    post = root / name
     original = post.read_text(encoding="utf-8")
     slug = re.search(r"^slug: (\S+)", original, re.M).group(1)
     page_url = f"{base}news/{slug}/"
@@ -150,7 +156,7 @@ async def run(root: Path, base: str, page_socket: str, server: subprocess.Popen,
         raise SystemExit("the page did not load in Chromium")
     await asyncio.sleep(0.5)  # let livereload.js connect
 
-    print(f"Seed site preview at {page_url}")
+    print(f"Preview at {page_url}")
     timings = []
     for edit in range(1, 11):
         tools.drain()
@@ -185,7 +191,7 @@ async def run(root: Path, base: str, page_socket: str, server: subprocess.Popen,
 
     tools.drain()
     saved = time.perf_counter()
-    post.write_text(original.replace('title: "Striking', 'title: [Striking', 1), encoding="utf-8")
+    post.write_text(original.replace('title: "', 'title: [', 1), encoding="utf-8")  # an unclosed flow sequence
     broken = await tools.wait_for(lambda r: r["overlay"], 5)
     with urllib.request.urlopen(page_url, timeout=5) as response:
         served = response.read().decode()
@@ -195,7 +201,7 @@ async def run(root: Path, base: str, page_socket: str, server: subprocess.Popen,
         shot = await tools.call("Page.captureScreenshot", format="png")
         Path(f"/tmp/serve-overlay-{width}.png").write_bytes(base64.b64decode(shot["result"]["data"]))
     await tools.call("Emulation.clearDeviceMetricsOverride")
-    names_file = f"{POST}, line " in served
+    names_file = f"{name}, line " in served
     print(f"3. broken front matter: overlay shown {'in %.0f ms' % ((broken[0] - saved) * 1000) if broken else 'NEVER'}; "
           f"server {'still serving (HTTP 200)' if alive else 'DOWN'}; overlay names the file and line: {'yes' if names_file else 'NO'}; "
           f"last good content kept: {'yes' if 'Preview benchmark edit 210' in served else 'NO'}")
@@ -214,15 +220,29 @@ async def run(root: Path, base: str, page_socket: str, server: subprocess.Popen,
     return len(shown_ms) == 10 and back_to_back == 10 and bool(last) and not stale and bool(broken) and alive and names_file and bool(fixed)
 
 
+def make_corpus(folder: Path, posts: int) -> Path:
+    """A throwaway project of `posts` generated posts (bench/corpus.py)."""
+    root = folder / "site"
+    subprocess.run([sys.executable, str(REPO / "bench" / "corpus.py"), str(posts), str(root)], check=True, stdout=subprocess.DEVNULL)
+    return root
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, help="a generated corpus of this many posts instead of the seed site")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="placard-serve-bench-") as tmp:
         folder = Path(tmp)
-        root = copy_seed_site(folder)
+        root = make_corpus(folder, args.posts) if args.posts else copy_seed_site(folder)
+        post = "content/news/post-00008.md" if args.posts else POST
         log: list[str] = []
+        started = time.perf_counter()
         server, base = start_server(root, log)
+        print(f"{'%d posts' % args.posts if args.posts else 'seed site'}: serving after {time.perf_counter() - started:.1f} s"
+              f" (load average {' '.join(open('/proc/loadavg').read().split()[:3])})")
         browser, page_socket = start_chromium(folder / "chromium-profile")
         try:
-            ok = asyncio.run(run(root, base, page_socket, server, log))
+            ok = asyncio.run(run(root, base, page_socket, server, log, post))
         finally:
             browser.terminate()
             server.terminate()

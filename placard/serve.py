@@ -233,6 +233,7 @@ class PreviewState:
         self.preview = preview
         self.sockets: set[ReloadSocket] = set()
         self.early: dict[str, bytes] = {}  # pages a running rebuild showed ahead of its end (publish_early)
+        self.early_failure: Failure | None = None  # the overlay they were shown with (the last build's)
 
     def viewed(self) -> frozenset[str]:
         """The output paths the connected browsers show (read from the build's thread: a copy)."""
@@ -242,13 +243,14 @@ class PreviewState:
         """Show the pages a running rebuild rendered first, over the last site, and reload the browsers on them."""
         last = self.preview
         self.preview = Preview({**last.files, **pages}, last.failure, last.generation + 1, last.origins, early=True)
-        self.early = dict(pages)
+        self.early, self.early_failure = dict(pages), last.failure
         self.reload(lambda sock: sock.page in pages)
 
     def publish(self, preview: Preview) -> None:
         """Show a new preview and tell every browser to reload (also after a failure), except one on a
-        page shown early by this rebuild (publish_early) that came out the same."""
-        early, self.early = self.early, {}
+        page shown early by this rebuild (publish_early) that came out the same, under the same overlay (none:
+        a campaigner who fixed an error saw the overlay stay over the fixed page, shown early under it)."""
+        early, self.early = (self.early if self.early_failure == preview.failure else {}), {}
         if preview.generation <= self.preview.generation:  # (an early showing took this rebuild's number)
             preview = Preview(preview.files, preview.failure, self.preview.generation + 1, preview.origins)
         self.preview = preview

@@ -165,3 +165,19 @@ def test_a_browser_names_its_page_in_livereloads_info(tmp_path):
             await server.close()
 
     asyncio.run(scenario())
+
+
+def test_a_fixed_error_reloads_a_page_shown_early_under_the_overlay():
+    """Found at 10,000 posts (bench/serve_bench.py --posts 10000): the fix's early showing came with the last
+    build's overlay, and the end, seeing the page's bytes unchanged, did not reload it: the overlay stayed."""
+    from placard.errors import Problem
+    from placard.serve import Failure
+
+    failure = Failure("The site could not be rebuilt", (Problem("content/news/a.md", 2, "title", "unclosed"),), "kept")
+    state = PreviewState(Preview({"a.html": b"old a"}, failure, generation=3))
+    on_a = FakeSocket("a.html")
+    state.sockets = {on_a}
+    state.publish_early({"a.html": b"fixed a"})
+    assert state.preview.failure == failure and on_a.messages == ["reload"]  # the rest may still fail: the overlay stays meanwhile
+    state.publish(Preview({"a.html": b"fixed a"}, generation=4))
+    assert state.preview.failure is None and on_a.messages == ["reload", "reload"]  # the same bytes, but now without the overlay
