@@ -164,10 +164,10 @@ def build_search_index(pages: Mapping[str, bytes], folder: str = SEARCH_DIR, reu
     needed = 300_000 * len(pages)  # the pages and the bundle (about 0.4 of them): 3 times a page of 100 KB, the largest in the corpus being 30 KB
     with tempfile.TemporaryDirectory(prefix="placard-search-", dir=scratch_folder(needed)) as scratch:
         site, bundle = Path(scratch) / "site", Path(scratch) / "bundle"
-        for path, data in sorted(pages.items()):
+        for path in sorted(pages):  # each page read when written (sorted(pages.items()) held a shard's 15 MB at once)
             file = site / path
             file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_bytes(data)
+            file.write_bytes(pages[path])
         for path, data in (reuse or {}).items():
             name = path[len(folder) + 1:]
             if name.startswith(HASHED) or name.endswith(".pf_meta"):
