@@ -111,7 +111,7 @@ class IncrementalSession:
         self.priority = priority  # the preview's: which pages to render first (priority.py)
         self.converted: Bodies | None = None
         self.used_memos: set[str] = set()  # this build's memos of PRUNED_MEMOS' kinds: the others are pruned by keep()
-        self.made: dict[str, dict[str, tuple[bytes, tuple]]] = {}  # this build's files_in_output, by kind: noted by record_written
+        self.made: dict[str, tuple[dict, list[str]]] = {}  # this build's files_in_output that changed, by kind (its groups, and those made): noted by record_written
 
     def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
         """Files unchanged since they were cached (same bytes, same site.yml) are not parsed again."""
@@ -300,7 +300,8 @@ class IncrementalSession:
         for (group, key, _, _), staged in zip(todo, spread(make, [(project, task, self.staging, previous) for _, _, task, previous in todo])):
             files.update(staged)
             noted[group] = (key, tuple((path, None) for path in staged))  # (signed by record_written, once in output/)
-        self.made[kind] = noted
+        if todo or len(noted) != len(last):  # (else the memo stays as it is: all 10,000 cards of an edit, say)
+            self.made[kind] = (noted, [group for group, _, _, _ in todo])
         return files
 
     def keep(self, site: Site, output: Output) -> None:
@@ -339,9 +340,11 @@ class IncrementalSession:
         base = str(out_dir.resolve()) + os.sep
         try:
             self.store.record_written({path: file_signature(base + path) for path in [*output.files, *output.staged]})
-            for kind, groups in self.made.items():  # (files_in_output's: the files just written are signed as they are now)
-                self.store.put_memo(MADE_FILES + kind, MADE_FILES_KEY, {group: (key, tuple((path, sig or file_signature(base + path)) for path, sig in files))
-                                                                       for group, (key, files) in groups.items()})
+            for kind, (groups, made) in self.made.items():  # (files_in_output's: the files just made are signed as they are now)
+                for group in made:
+                    key, files = groups[group]
+                    groups[group] = (key, tuple((path, file_signature(base + path)) for path, _ in files))
+                self.store.put_memo(MADE_FILES + kind, MADE_FILES_KEY, groups)
             self.store.put_memo("output", OUTPUT_MEMO, output.paths())  # what output/ holds now: the next build need not walk it
             self.store.commit()
         except Exception:  # the cache only saves time
