@@ -165,14 +165,11 @@ def build_search_index(pages: Mapping[str, bytes], folder: str = SEARCH_DIR, reu
     with tempfile.TemporaryDirectory(prefix="placard-search-", dir=scratch_folder(needed)) as scratch:
         site, bundle = Path(scratch) / "site", Path(scratch) / "bundle"
         for path in sorted(pages):  # each page read when written (sorted(pages.items()) held a shard's 15 MB at once)
-            file = site / path
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_bytes(pages[path])
+            write_scratch(scratch, site / path, pages[path])
         for path, data in (reuse or {}).items():
             name = path[len(folder) + 1:]
             if name.startswith(HASHED) or name.endswith(".pf_meta"):
-                (bundle / name).parent.mkdir(parents=True, exist_ok=True)
-                (bundle / name).write_bytes(data)
+                write_scratch(scratch, bundle / name, data)
         # Pagefind's command, not its Python service: the service (1.5.2) answers "written" while its writes
         # may still be in flight and is then stopped, leaving files cut short under load (Pagefind issue
         # #1271, fixed by PR #1272, not released yet); the command's exit waits for every write.
@@ -196,6 +193,17 @@ def build_search_index(pages: Mapping[str, bytes], folder: str = SEARCH_DIR, reu
             data["languages"] = dict(sorted(data.get("languages", {}).items()))
             files[entry] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return reused_bundle(files, folder) if reuse else files
+
+
+def write_scratch(scratch: str, file: Path, data: bytes) -> None:
+    """One of Pagefind's input files in the scratch folder; a full or unwritable folder is a SearchUnavailable
+    (the build's problem for site.yml's search), never a traceback."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(data)
+    except OSError as exc:
+        raise SearchUnavailable(f"the search index's scratch files could not be written in {os.path.dirname(scratch)} "
+                                f"({exc.strerror or exc}); free some space there, or set 'search: false' in site.yml") from None
 
 
 def reused_bundle(files: dict[str, bytes], folder: str) -> dict[str, bytes]:

@@ -348,3 +348,20 @@ def test_build_py_keeps_unchanged_shards_in_output_and_indexes_an_edited_one_ove
     pipeline.build(project, NOW)
     assert sorted(runs) == sorted([owner, other]) and victim.exists()
     assert index_files() == from_nothing()
+
+
+def test_a_full_scratch_folder_is_a_problem_for_search_not_a_traceback(tmp_path, monkeypatch):
+    import errno
+    import pathlib
+
+    from placard.search import SearchUnavailable, build_search_index
+
+    real = pathlib.Path.write_bytes
+
+    def full(self, data):
+        if "placard-search-" in str(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full)
+    with pytest.raises(SearchUnavailable, match=r"could not be written in .*\(No space left on device\); free some space there, or set 'search: false'"):
+        build_search_index({"news/a/index.html": b"<html lang=en><main>a</main></html>"})
