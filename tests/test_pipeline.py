@@ -106,6 +106,8 @@ def test_a_full_disk_during_a_first_build_is_one_message_and_no_output(tmp_path,
 
     project = Project(tmp_path / "corpus")
     write_placard(120, project.root)
+    settings = project.root / "site.yml"  # (the search index's scratch files would fail first: tests/test_search.py)
+    settings.write_text(settings.read_text(encoding="utf-8") + "search: false\n", encoding="utf-8")
     monkeypatch.setattr(cache_module, "SCHEMA", cache_module.SCHEMA + "PRAGMA max_page_count=1;")
 
     def disk_full(self, data):
