@@ -6,8 +6,9 @@ installed (Hugo, Eleventy, Pelican: bench/peers.py; how to install them: docs/pe
 run after run, so the machine's load falls on each alike. Prints, per scenario, each tool's median wall
 time with min-max, CPU time (user + system, workers included), peak RSS of its largest process, and the
 peer/placard ratio of each pair of runs; the load average before, during and after. Also prints the
-Python-Markdown floor (every post converted with `extra` + `toc`, on one and on two processes) and the
-preview's rebuild after one edit.
+Python-Markdown floor (every post converted with `extra` + `toc`, on one and on two processes), the
+preview's rebuild after one edit, and the preview's save -> visible in headless Chromium (bench/serve_bench.py
+--posts N, when Debian's chromium is installed).
 
     .venv/bin/python bench/build_bench.py --sizes 1000 10000 --runs 3
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -171,6 +173,19 @@ def bench_size(n: int, tmp: Path, runs: int) -> None:
     results = bench_paired(tools, runs, tmp / "trash")
     preview = [run_probe(SERVE_PROBE.format(repo=str(REPO), root=str(root), now=NOW)) for _ in range(runs)]
     report_size(n, runs, floor, results, preview, missing_peers())
+    print(f"  placard preview, save -> visible in Chromium: {browser_probe(n)}")
+
+
+def browser_probe(n: int) -> str:
+    """bench/serve_bench.py on N generated posts: 10 saves of one post, each until Chromium shows it (its line 1)."""
+    if not Path("/usr/bin/chromium").exists():
+        return "not measured (apt-get install chromium)"
+    done = subprocess.run([sys.executable, str(HERE / "serve_bench.py"), "--posts", str(n)], capture_output=True, text=True)
+    shown = re.search(r"1\. edit-to-visible over 10 edits: (\d+)/10 shown; min (\d+) ms, median (\d+) ms, max (\d+) ms", done.stdout)
+    if shown is None:
+        said = (done.stdout + done.stderr).strip().splitlines()
+        return "not measured: " + (said[-1] if said else f"serve_bench.py ended with {done.returncode}")
+    return f"median {shown[3]} ms ({shown[2]}-{shown[4]}), {shown[1]}/10 saves shown (bench/serve_bench.py --posts {n}, its own checks: {done.stdout.strip().splitlines()[-1]})"
 
 
 def main() -> None:
