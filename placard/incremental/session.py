@@ -33,7 +33,7 @@ from ..models import Site, SiteConfig
 from ..output import KEPT, Made, Output, Staged, write_staged
 from ..pages import PageSpec, plan_site
 from ..render import RenderInputs, render_pages
-from ..search import SHARD_PAGES, Subset, build_search_index, build_shards, name_shards, plan_shards
+from ..search import SHARD_PAGES, Subset, build_search_index, build_shards, join_shards, name_shards, plan_shards
 from ..templating import make_environment
 from .basis import RACY_SECONDS
 from .bodies import Bodies
@@ -206,7 +206,7 @@ class IncrementalSession:
         for (name, key, task, _), found in zip(todo, on_threads(index_shard, [(task, previous) for name, key, task, previous in todo])):
             self.store.put_memo(name, key, found)
             bundles[task[1].folder] = found
-        return {path: data for shard in shards for path, data in bundles[shard.folder].items()}  # (the first's engine names the others: index_shard)
+        return join_shards(shards, bundles)
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
@@ -418,10 +418,9 @@ def draw_card_staged(task: tuple) -> dict[str, Staged]:
 
 
 def index_shard(job: tuple) -> dict[str, bytes]:
-    """One shard's bundle, by the session's indexer, over `reuse` (its last bundle's files; search.reused_bundle);
-    the first shard's engine naming the others."""
-    (indexer, shard, pages, shards), reuse = job
-    return name_shards(indexer(pages, shard.folder, reuse), shards) if shard is shards[0] else indexer(pages, shard.folder, reuse)
+    """One shard's bundle, by the session's indexer, over `reuse` (its last bundle's files; search.reused_bundle)."""
+    (indexer, shard, pages, _shards), reuse = job
+    return indexer(pages, shard.folder, reuse)
 
 
 def index_shard_staged(task: tuple) -> dict[str, Made]:
@@ -435,7 +434,11 @@ def index_shard_staged(task: tuple) -> dict[str, Made]:
         if sig is not None and file_signature(file) == sig:
             with open(file, "rb") as handle:
                 reuse[path] = handle.read()
-    return {path: KEPT if reuse.get(path) == data else write_staged(staging, path, data) for path, data in index_shard((job, reuse)).items()}
+    shard, shards = job[1], job[3]
+    files = index_shard((job, reuse))
+    if shard is shards[0]:  # its engine names the others (as join_shards does for bundles joined in memory)
+        files = name_shards(files, shards)
+    return {path: KEPT if reuse.get(path) == data else write_staged(staging, path, data) for path, data in files.items()}
 
 
 def on_threads(function, tasks: list) -> list:
