@@ -43,8 +43,11 @@ def test_fresh_files_are_not_trusted_to_be_unchanged(project):
     assert not build(project, NOW).unchanged
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["one process", "two processes"])
 @pytest.mark.parametrize("change", ["edit a page", "add a file", "delete a file"])
-def test_a_change_inside_output_means_a_real_build(project, steady, change):
+def test_a_change_inside_output_means_a_real_build(project, steady, change, split, monkeypatch):
+    if split:  # (as at 100,000 posts: the second half of output/'s files is checked by a forked process)
+        monkeypatch.setattr(unchanged, "SPLIT_AT", 0)
     build(project, NOW)
     if change == "edit a page":
         (project.output / "index.html").write_text("edited by hand", encoding="utf-8")
@@ -57,6 +60,25 @@ def test_a_change_inside_output_means_a_real_build(project, steady, change):
     built = snapshot(project.output)
     built.pop("news/stray.html", None)  # (a file placard did not write is left alone, as by every build that updates in place)
     assert built == build_site(project, NOW)[1].files
+
+
+def test_the_outputs_digest_is_the_same_in_one_process_or_two_and_sees_either_half(tmp_path, monkeypatch):
+    names = [f"{n:03d}.html" for n in range(40)]
+    for name in names:
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    alone = unchanged.outputs_state(tmp_path, names, [""])
+    monkeypatch.setattr(unchanged, "SPLIT_AT", 0)
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    assert unchanged.outputs_state(tmp_path, names, [""]) == alone and forks
+    for name in (names[0], names[-1]):  # one in each half
+        os.utime(tmp_path / name, ns=(0, 12345))
+        assert unchanged.outputs_state(tmp_path, names, [""]) != alone, name
+    (tmp_path / names[-1]).unlink()  # gone from the half the child checks
+    assert unchanged.outputs_state(tmp_path, names, [""]) == "changed"
+    monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError("no more processes")))
+    assert unchanged.outputs_state(tmp_path, names, [""]) == "changed"  # (the same answer without a second process)
 
 
 def test_an_edited_content_file_means_a_real_build(project, steady):

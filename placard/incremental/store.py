@@ -202,7 +202,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (bucket INTEGER PRIMARY KEY, data BLOB NOT NULL, sum INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key BLOB PRIMARY KEY, html BLOB NOT NULL, sum INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, base BLOB NOT NULL, deps BLOB NOT NULL, sum INTEGER NOT NULL, size INTEGER, mtime INTEGER, inode INTEGER);
-CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL, sum INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS memos (name TEXT NOT NULL, part INTEGER NOT NULL, key BLOB NOT NULL, data BLOB NOT NULL, sum INTEGER NOT NULL,
+                                  PRIMARY KEY (name, part));
 """
 # (A body's HTML is kept as UTF-8 bytes, not TEXT: its checksum is over the bytes, and a damaged one
 # is then caught by that check rather than by SQLite's decoder.)
@@ -242,6 +243,46 @@ def check_sum(stored: int, *parts: bytes | str | int) -> None:
     """Raise CacheDamaged unless the row's columns give its stored checksum."""
     if stored != entry_sum(*parts):
         raise CacheDamaged("a row does not match its checksum")
+
+
+MEMO_PART = 1 << 20  # bytes of a memo's pickle per row (see SqliteStore.put_memo)
+
+
+class MemoRows:
+    """A file for pickle.Pickler that hands what it is written, MEMO_PART bytes at a time, to `put(part, data)`."""
+
+    def __init__(self, put) -> None:
+        self.put, self.buffer, self.part = put, bytearray(), 0
+
+    def write(self, data) -> int:
+        self.buffer += data
+        while len(self.buffer) >= MEMO_PART:
+            self.put(self.part, bytes(self.buffer[:MEMO_PART]))
+            del self.buffer[:MEMO_PART]
+            self.part += 1
+        return len(data)
+
+    def close(self) -> None:
+        """The last part (a memo has at least one)."""
+        if self.buffer or self.part == 0:
+            self.put(self.part, bytes(self.buffer))
+        self.buffer = bytearray()
+
+
+def read_memo(name: str, rows) -> Any:
+    """A memo's value from its rows (part, key, data, sum) in order, or None if there are none;
+    CacheDamaged if a row fails its checksum or a part is missing."""
+    parts = []
+    for number, (part, key, data, total) in enumerate(rows):
+        check_sum(total, name, part, key, data)
+        if part != number:
+            raise CacheDamaged("a row does not match its checksum")  # (a part lost: the value cannot be whole)
+        parts.append(data)
+    if not parts:
+        return None
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    del parts
+    return pickle.loads(data)
 
 
 def is_disk_full(error: BaseException) -> bool:
@@ -482,11 +523,7 @@ class SqliteStore:
     def get_memo(self, name: str, key: bytes) -> Any:
         """A value computed before from inputs with this digest (None if there is none)."""
         try:
-            row = self.db.execute("SELECT data, sum FROM memos WHERE name=? AND key=?", (name, key)).fetchone()
-            if row is None:
-                return None
-            check_sum(row[1], name, key, row[0])
-            return pickle.loads(row[0])
+            return read_memo(name, self.db.execute("SELECT part, key, data, sum FROM memos WHERE name=? AND key=? ORDER BY part", (name, key)))
         except Exception as error:
             self.trouble(error)
             return None
@@ -494,24 +531,35 @@ class SqliteStore:
     def last_memo(self, name: str) -> Any:
         """The memo's value, whatever inputs it was computed from (None if there is none)."""
         try:
-            row = self.db.execute("SELECT data, sum, key FROM memos WHERE name=?", (name,)).fetchone()
-            if row is None:
-                return None
-            check_sum(row[1], name, row[2], row[0])
-            return pickle.loads(row[0])
+            return read_memo(name, self.db.execute("SELECT part, key, data, sum FROM memos WHERE name=? ORDER BY part", (name,)))
         except Exception as error:
             self.trouble(error)
             return None
 
     def put_memo(self, name: str, key: bytes, value: Any) -> None:
-        data = pickle.dumps(value, protocol=5)
-        self.write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?, ?)", [(name, key, data, entry_sum(name, key, data))])
+        """Keep a value, pickled straight into rows of MEMO_PART bytes: the plan of 10,000 posts is a 13 MB
+        pickle, and one row of it cost 38 MB more memory while SQLite wrote it (its own copy of the value,
+        and the record it builds), the cold build's highest point; in parts, about 3 MB."""
+        if not self.saving:
+            return
+        try:
+            self.db.execute("DELETE FROM memos WHERE name=?", (name,))
+        except Exception as error:
+            self.trouble(error)
+            return
+        rows = MemoRows(lambda part, data: self.write("INSERT INTO memos VALUES (?, ?, ?, ?, ?)", [(name, part, key, data, entry_sum(name, part, key, data))]))
+        try:
+            pickle.Pickler(rows, protocol=5).dump(value)
+        except BaseException:  # (a value that cannot be pickled: as pickle.dumps, it raises; no part of it is left)
+            self.write("DELETE FROM memos WHERE name=?", [(name,)])
+            raise
+        rows.close()
 
     def prune_memos(self, kinds: tuple[str, ...], used: set[str]) -> None:
         """Forget the memos of these kinds (name prefixes) this build did not use: a deleted photo's plan,
         derivatives and share card would otherwise stay in .cache/ for ever (a photo's are hundreds of KB)."""
         try:
-            stale = [(name,) for (name,) in self.db.execute("SELECT name FROM memos") if name.startswith(kinds) and name not in used]
+            stale = [(name,) for (name,) in self.db.execute("SELECT DISTINCT name FROM memos") if name.startswith(kinds) and name not in used]
         except Exception as error:
             self.trouble(error)
             return
