@@ -166,6 +166,7 @@ def preview_builder(project: Project, priority: Priority | None = None) -> Calla
     def build_preview(now: datetime) -> Output:
         try:
             with not_collecting():
+                session.render_early(project)  # (the browsers' pages first, from the last good build, when only items' files changed)
                 return build_site(project, now, preview=True, session=session)[1]
         except BaseException:
             session.rollback()  # the next rebuild starts from the last good one

@@ -240,10 +240,15 @@ class PreviewState:
         return frozenset(page for page in [sock.page for sock in list(self.sockets)] if page)
 
     def publish_early(self, pages: Mapping[str, bytes]) -> None:
-        """Show the pages a running rebuild rendered first, over the last site, and reload the browsers on them."""
+        """Show the pages a running rebuild rendered first, over the last site, and reload the browsers on them
+        (not again on a page already shown early by this rebuild with the same bytes: placard.incremental.early's,
+        then the same page as the rebuild renders it)."""
+        pages = {path: data for path, data in pages.items() if self.early.get(path) != data}
+        if not pages:
+            return
         last = self.preview
         self.preview = Preview({**last.files, **pages}, last.failure, last.generation + 1, last.origins, early=True)
-        self.early, self.early_failure = dict(pages), last.failure
+        self.early, self.early_failure = {**self.early, **pages}, last.failure
         self.reload(lambda sock: sock.page in pages)
 
     def publish(self, preview: Preview) -> None:
@@ -453,8 +458,10 @@ class PreviewServer:
         self.pending = False
         self.port = 0
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.saved: set[str] = set()  # the files saved since the last good rebuild began (absolute paths)
+        self.building_saved: frozenset[str] = frozenset()  # ... as the running rebuild began
         # For the builder (make_builder): the browsers' pages first, shown at once; a later save stops a rebuild.
-        self.priority = Priority(self.state.viewed, self.show_early, lambda: self.pending)
+        self.priority = Priority(self.state.viewed, self.show_early, lambda: self.pending, lambda: self.building_saved)
 
     def build_first(self) -> None:
         """The first build, on this thread, before the server's loop and threads exist (see serve):
@@ -499,6 +506,7 @@ class PreviewServer:
         async for changes in self.watch_changes([self.project.root], False, self.stopping):
             if any(Path(path).name != self.project.config_file.name for _, path in changes):
                 self.folders_moved.set()
+            self.saved.update(path for _, path in changes)
             self.start_rebuild()
 
     async def watch_source_folders(self) -> None:
@@ -509,7 +517,8 @@ class PreviewServer:
             if not folders:
                 await self.folders_moved.wait()
                 continue
-            async for _ in self.watch_changes(folders, True, self.folders_moved):
+            async for changes in self.watch_changes(folders, True, self.folders_moved):
+                self.saved.update(path for _, path in changes)
                 self.start_rebuild()
 
     async def watch_changes(self, paths: list[Path], recursive: bool, stop: asyncio.Event) -> AsyncIterator[set]:
@@ -559,9 +568,12 @@ class PreviewServer:
         (a rebuild still rendering when they do stops, and the next one starts at once)."""
         self.building = True
         try:
+            self.building_saved = frozenset(self.saved)
             preview = await self.run_build()
             if preview is not None:
                 self.state.publish(preview)
+                if preview.failure is None:  # (after a failure the next rebuild's early pages still start from the last good one)
+                    self.saved -= self.building_saved
         finally:
             self.building = False
         if self.pending:

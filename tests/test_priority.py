@@ -10,6 +10,7 @@ import json
 import pytest
 from conftest import NOW, editable, make_project
 
+from placard.errors import BuildError
 from placard.incremental.priority import Priority, Superseded, order_first
 from placard.pipeline import build_site, preview_builder
 from placard.serve import Preview, PreviewState
@@ -30,7 +31,10 @@ class Recorder:
         return self.stop_after is not None and self.rendered > self.stop_after
 
     def priority(self) -> Priority:
-        return Priority(lambda: self.wanted, lambda pages: self.shown.append((self.rendered, dict(pages))), self.superseded)
+        return Priority(lambda: self.wanted, lambda pages: self.shown.append((self.rendered, dict(pages))), self.superseded,
+                        lambda: self.saved)
+
+    saved: frozenset = frozenset()  # the files saved since the last good build, as the server tells (early.py)
 
 
 def restyled(project) -> None:
@@ -70,6 +74,53 @@ def test_after_an_edit_to_one_page_it_is_shown_before_the_rest_of_the_rebuild(tm
     assert 1 < recorder.rendered < 40  # a few pages: the page, the lists that show it
     ((rendered_then, pages),) = recorder.shown
     assert rendered_then == 1 and b"Now about the" in pages[WANTED] and pages[WANTED] == output.files[WANTED]
+
+
+def saved_about(project, recorder, old: str = "About the", new: str = "Now about the") -> None:
+    """Edit the about page's file, and tell the recorder as the server's watcher would."""
+    about = project.content / "pages/about.md"
+    about.write_text(about.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    recorder.saved, recorder.shown, recorder.rendered = frozenset({str(about)}), [], 0
+
+
+def test_a_saved_items_page_is_shown_from_the_last_good_build_before_the_rebuild_starts(tmp_path):
+    """placard.incremental.early: only the saved file read again, the browser's page rendered from the last plan."""
+    project = make_project(tmp_path)
+    recorder = Recorder({WANTED})
+    build = preview_builder(project, recorder.priority())
+    build(NOW)
+    saved_about(project, recorder)
+    output = build(NOW)
+    (before_any, early), *rest = recorder.shown
+    assert before_any == 0 and set(early) == {WANTED}  # shown before the rebuild rendered (or checked, or planned) anything
+    assert b"Now about the" in early[WANTED] and early[WANTED] == output.files[WANTED]  # the page the rebuild makes
+    assert [pages for _, pages in rest] == [early]  # (the rebuild's own early showing: the same bytes, so the server does not reload again)
+    assert output.files == build_site(project, NOW, preview=True)[1].files
+
+
+@pytest.mark.parametrize("saved", ["a template", "an invalid item", "a body that cannot be published", "a new file"])
+def test_anything_but_items_saved_valid_is_left_to_the_rebuild(tmp_path, saved):
+    project = make_project(tmp_path)
+    recorder = Recorder({WANTED})
+    build = preview_builder(project, recorder.priority())
+    build(NOW)
+    if saved == "a template":
+        restyled(project)
+        recorder.saved, recorder.shown, recorder.rendered = frozenset({str(project.root / "templates/base.html")}), [], 0
+    elif saved == "an invalid item":
+        saved_about(project, recorder, "title:", "title: [unclosed\nwhat:")
+    elif saved == "a body that cannot be published":
+        saved_about(project, recorder, "About the", "<script>alert(1)</script> About the")
+    else:
+        new = project.content / "pages/new.md"
+        new.write_text("---\ntitle: New\nslug: new\n---\n\nNew page.\n", encoding="utf-8")
+        recorder.saved, recorder.shown, recorder.rendered = frozenset({str(new)}), [], 0
+    if saved in ("an invalid item", "a body that cannot be published"):
+        with pytest.raises(BuildError):
+            build(NOW)
+    else:
+        build(NOW)
+    assert all(rendered_then >= 1 for rendered_then, _ in recorder.shown)  # nothing shown before the rebuild rendered it
 
 
 def test_a_rebuild_of_the_browsers_page_alone_is_shown_at_its_end(tmp_path):
@@ -130,6 +181,19 @@ def test_the_early_pages_reload_their_browsers_and_the_end_reloads_only_what_cha
     state.publish_early({"a.html": b"newer a"})
     state.publish(Preview({"a.html": b"newest a", "b.html": b"new b"}, generation=6))  # a changed again after its early showing
     assert on_a.messages == ["reload"] * 3 and on_b.messages == ["reload"] * 2
+
+
+def test_a_page_shown_early_twice_with_the_same_bytes_reloads_its_browser_once():
+    state = PreviewState(Preview({"a.html": b"old a"}, generation=3))
+    on_a = FakeSocket("a.html")
+    state.sockets = {on_a}
+    state.publish_early({"a.html": b"new a"})  # early.py's, before the rebuild
+    state.publish_early({"a.html": b"new a"})  # the rebuild's own first page: the same
+    assert on_a.messages == ["reload"] and state.preview.generation == 4
+    state.publish_early({"a.html": b"newer a"})  # the rebuild made it differently (a list on it changed)
+    assert on_a.messages == ["reload", "reload"]
+    state.publish(Preview({"a.html": b"newer a"}, generation=5))
+    assert on_a.messages == ["reload", "reload"]
 
 
 def test_a_browser_names_its_page_in_livereloads_info(tmp_path):

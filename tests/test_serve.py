@@ -338,6 +338,22 @@ class Watched:
         return len(self.builds) - before
 
 
+def test_the_rebuild_is_told_the_files_saved_since_the_last_good_one(tmp_path):
+    """What placard.incremental.early reads again (Priority.changed): the saved sources, until a rebuild succeeds."""
+    project = make_project(tmp_path)
+    post = project.content / "news" / "first-post.md"
+
+    async def scenario() -> tuple:
+        async with Watched(project) as watched:
+            seen, count = [], watched.build
+            watched.server.build = lambda: seen.append(set(watched.server.priority.changed())) or count()
+            await watched.rebuilds_after(lambda: post.write_text(post.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8"))
+            return seen, set(watched.server.saved)
+
+    seen, left = asyncio.run(scenario())
+    assert seen == [{str(post)}] and left == set()  # told during the rebuild, forgotten after it succeeded
+
+
 def test_a_save_in_several_steps_is_one_rebuild(tmp_path):
     project = make_project(tmp_path)
     post = project.content / "news" / "first-post.md"

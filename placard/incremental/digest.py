@@ -107,6 +107,15 @@ class PageContext(Mapping):
         self.blob, self.refs, self._items, self._value = blob, refs, items, value
         self.kept = kept  # from the last build's plan, kept unchanged (see placard.incremental.plan_memo)
 
+    @property
+    def item_map(self) -> Mapping[str, Any]:
+        """The items (by file) its references resolve to."""
+        return self._items
+
+    def against(self, items: Mapping[str, Any]) -> "PageContext":
+        """The same variables, their references resolved to these items (the preview's early pages: placard.incremental.early)."""
+        return PageContext(self.blob, self.refs, items, kept=self.kept)
+
     def value(self) -> dict:
         if self._value is None:
             self._value = _ItemUnpickler(io.BytesIO(self.blob), self._items).load()

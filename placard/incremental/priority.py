@@ -28,6 +28,7 @@ class Priority:
     wanted: Callable[[], Collection[str]]  # the output paths the browsers show now
     show: Callable[[Mapping[str, bytes]], None]  # hand over those pages, rendered, before the rest
     superseded: Callable[[], bool]  # whether a later save is waiting
+    changed: Callable[[], Collection[str]] = lambda: ()  # the files saved since the last good build (absolute paths): see early.py
 
 
 def order_first(todo: list[int], paths: list[str], priority: Priority | None) -> tuple[list[int], set[str]]:

@@ -38,6 +38,7 @@ from ..templating import make_environment
 from .basis import RACY_SECONDS
 from .bodies import Bodies
 from .digest import digest_value
+from .early import LastGood, render_early
 from .priority import Priority
 from .progress import NoProgress, Progress
 from .parallel import render_site
@@ -112,6 +113,8 @@ class IncrementalSession:
         self.converted: Bodies | None = None
         self.used_memos: set[str] = set()  # this build's memos of PRUNED_MEMOS' kinds: the others are pruned by keep()
         self.made: dict[str, tuple[dict, list[str]]] = {}  # this build's files_in_output that changed, by kind (its groups, and those made): noted by record_written
+        self.rendered: LastGood | None = None  # the preview's: what this build rendered from
+        self.last_good: LastGood | None = None  # ... and the last good build's (early.py)
 
     def load_site(self, project, config: SiteConfig, now, preview: bool) -> Site:
         """Files unchanged since they were cached (same bytes, same site.yml) are not parsed again."""
@@ -208,7 +211,17 @@ class IncrementalSession:
             bundles[task[1].folder] = found
         return join_shards(shards, bundles)
 
+    def render_early(self, project) -> None:
+        """The preview, before a rebuild: the browsers' pages as the files saved since the last good build
+        make them over it, shown at once (early.py)."""
+        if self.priority is not None and self.last_good is not None:
+            pages = render_early(self.last_good, project.root, self.priority.changed(), self.priority.wanted())
+            if pages:
+                self.priority.show(pages)
+
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
+        if self.priority is not None:
+            self.rendered = LastGood(inputs, {spec.path: spec for spec in specs})
         previous = self.store.get_pages(self.out_dir if self.staging is not None else None)
         return render_site(inputs, specs, self.store, previous, self.staging, self.progress, self.priority)
 
@@ -306,6 +319,7 @@ class IncrementalSession:
 
     def keep(self, site: Site, output: Output) -> None:
         """After a good build: forget cache entries it did not use, and commit the rest at once."""
+        self.last_good, self.rendered = self.rendered or self.last_good, None
         digests = set(self.converted.digests.values()) if self.converted is not None else set()
         try:
             self.store.prune({item.origin.path for item in site.items()} | {held.path for held in site.held_back}, digests, output.paths())
@@ -321,6 +335,7 @@ class IncrementalSession:
 
     def rollback(self) -> None:
         """After a failed build (the preview's store): the next build starts from the last good one."""
+        self.rendered = None
         self.store.rollback()
 
     def take_output_list(self) -> set[str] | None:
