@@ -163,11 +163,10 @@ def run_build(project: Project, now: datetime) -> BuildReport:
     Python-Markdown, icalendar, Pillow...: 0.2 s), then, only if there is something to do, the build."""
     import time
 
-    from .incremental.unchanged import begin_build, unchanged_report
+    from .incremental.unchanged import unchanged_report
 
     started = time.perf_counter()
-    inputs = begin_build(project, RenderOptions())
-    report = unchanged_report(project, now, inputs, started)
+    inputs, report = unchanged_report(project, RenderOptions(), now, started)
     if report is not None:
         return report
     from .incremental.progress import progress_for

@@ -28,7 +28,7 @@ from .incremental.priority import Priority
 from .incremental.progress import Progress
 from .incremental.session import IncrementalSession, PlainSession, Session
 from .incremental.store import CACHE_DIR, CheckedBytecodeCache, MemoryStore, TemplateCache, open_store
-from .incremental.unchanged import begin_build, record_build, unchanged_report
+from .incremental.unchanged import record_build, unchanged_report
 from .index import index_site
 from .markup import check_refs, pending_link_notes, pending_refs
 from .models import Site
@@ -132,10 +132,14 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     (the command line checks before importing this module)."""
     started = checked[1] if checked else time.perf_counter()
     shortcut = use_cache and not preview
-    inputs = checked[0] if checked else begin_build(project, options) if shortcut else ("", False)  # the inputs' metadata, read once
-    kept = unchanged_report(project, now, inputs, started) if shortcut and not checked else None
-    if kept is not None:
-        return kept
+    if checked:
+        inputs = checked[0]
+    elif shortcut:
+        inputs, kept = unchanged_report(project, options, now, started)  # the inputs' metadata, read once
+        if kept is not None:
+            return kept
+    else:
+        inputs = ("", False)
     cache_notes: list[str] = []  # why the cache was not used, if so
     store = (open_store(project.root, project.output, cache_notes) if use_cache else None) or MemoryStore()  # (reads output/'s pages meanwhile)
     staging = staging_beside(project.output)

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import os
+import signal
 import time as systime
 from array import array
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 from .basis import CACHE_DIR, RACY_SECONDS, code_version
 
 MEMO_FILE = "unchanged.json"
-FORMAT = 3  # 2: the folders listed, the outputs' numbers digested packed; 3: in two halves
+FORMAT = 4  # 2: the outputs' numbers digested packed; 3: in two halves; 4: output/'s files only, not their folders
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,11 @@ class Unchanged:
 
 def tree_state(folder: Path, h, racy_after: float | None = None) -> bool:
     """Feed (path, size, times, inode) of every file under `folder` to `h`; False if one changed in the
-    last RACY_SECONDS before `racy_after` (file times are coarse: such a file might change again unseen)."""
+    last RACY_SECONDS before `racy_after` (file times are coarse: such a file might change again unseen).
+    A folder at a time: its path, its files' names, then their numbers packed (as outputs_state does)."""
     steady = True
     stack = [os.fspath(folder)]
+    fresh_after = None if racy_after is None else racy_after - RACY_SECONDS
     while stack:
         current = stack.pop()
         try:
@@ -48,6 +51,7 @@ def tree_state(folder: Path, h, racy_after: float | None = None) -> bool:
             h.update(f"{current}\0{error.errno}\0".encode("utf-8", "surrogatepass"))
             steady &= isinstance(error, FileNotFoundError)  # (an unreadable folder is a failed build's)
             continue
+        names, numbers = [current], array("q")
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(entry.path)
@@ -55,11 +59,16 @@ def tree_state(folder: Path, h, racy_after: float | None = None) -> bool:
             try:
                 info = entry.stat()  # (follows links, as the build does)
             except OSError:
-                h.update(f"{entry.path}\0unreadable\0".encode("utf-8", "surrogatepass"))
+                names.append(entry.name + "\0unreadable")
                 continue
-            if racy_after is not None and info.st_ctime >= racy_after - RACY_SECONDS:
+            if fresh_after is not None and info.st_ctime >= fresh_after:
                 steady = False
-            h.update(f"{entry.path}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}\0".encode("utf-8", "surrogatepass"))
+            names.append(entry.name)
+            try:
+                numbers.extend((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+            except OverflowError:  # (beyond 64 signed bits: as text, with the names)
+                names.append(f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}")
+        h.update("\0".join(names).encode("utf-8", "surrogatepass") + b"\0\0" + numbers.tobytes())
     return steady
 
 
@@ -81,31 +90,35 @@ def inputs_state(project, options, racy_after: float | None = None) -> tuple[str
     return h.hexdigest(), steady
 
 
-def output_folders(files: list[str]) -> list[str]:
-    """The folders of output/ that hold `files` (and output/ itself, as ''), in order: kept in the memo."""
-    return sorted({"", *(os.path.dirname(name) for name in files)})
+def outputs_state(out_dir: Path, files: list[str]) -> str:
+    """Digest of the metadata of the files a build wrote in output/ (a file edited, replaced or deleted
+    there changes it, and means a build). Not of their folders: a file added to output/ by hand changes
+    its folder only, and a build leaves such a file alone (it removes only what the last build wrote), so
+    it would write exactly what is there; statting the 132,000 folders of 100,000 posts cost 0.3 s.
 
-
-def outputs_state(out_dir: Path, files: list[str], folders: list[str]) -> str:
-    """Digest of the metadata of the files a build wrote in output/ and of their folders (a file edited,
-    deleted or added there changes one of them, and means a build).
-
-    Only the numbers are digested, packed in arrays: the names are the memo's own lists, in their order.
-    At 10,000 posts (33,000 files in 14,000 folders) this took 135 ms, nearly all of it the stat calls
-    (threads, or paths relative to a folder's descriptor, were slower); at 100,000 posts (334,000 files),
-    over a second. So the names are taken in two halves, the second by a forked process on the other
-    core (split_work): each half is digested alone and the digest is of the two, however they ran."""
+    Only the numbers are digested, packed in arrays: the names are the memo's own list, in its order.
+    At 10,000 posts (33,000 files) this took 135 ms, nearly all of it the stat calls (threads, or paths
+    relative to a folder's descriptor, were slower); at 100,000 posts (334,000 files), 1.5 s. So the
+    list is digested in two parts, the last two thirds by a forked process on the other core (Aside),
+    while this one walks the inputs and then states the first third (check_unchanged); the digest is
+    of the two parts' digests, however they ran."""
     base = os.fspath(out_dir) + os.sep
-    names = [*folders, *files]
-    half = len(names) // 2
-    parts = split_work(functools.partial(stat_digest, base), names[:half], names[half:])
-    if None in parts:
-        return "changed"
-    return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
+    cut = first_part(files)
+    aside = Aside(functools.partial(stat_digest, base), files[cut:])
+    return joined_digest(stat_digest(base, files[:cut]), aside.result())
+
+
+def first_part(files: list[str]) -> int:
+    """Where outputs_state's first part (this process's) ends."""
+    return len(files) // 3
+
+
+def joined_digest(*parts: bytes | None) -> str:
+    return "changed" if None in parts else hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
 
 
 def stat_digest(base: str, names: list[str]) -> bytes | None:
-    """Digest of (size, mtime, ctime, inode) of each of these files or folders under `base`; None if one is gone."""
+    """Digest of (size, mtime, ctime, inode) of each of these files under `base`; None if one is gone."""
     numbers = array("q")
     try:
         for name in names:
@@ -122,76 +135,117 @@ def stat_digest(base: str, names: list[str]) -> bytes | None:
     return hashlib.blake2b(numbers, digest_size=20).digest()
 
 
-SPLIT_AT = 20_000  # files to stat below which a second process costs more than it saves (a fork is 1-20 ms)
+ASIDE_AT = 20_000  # files to stat below which a second process costs more than it saves (a fork is 1-20 ms)
 
 
-def split_work(function, first: list, second: list) -> tuple:
-    """(function(first), function(second)), the second in a forked process while this one does the first.
-    `function` returns bytes (at most 255 of them) or None. Serially where there is no fork, for small
-    lists, or if the child fails in any way."""
-    if len(second) < SPLIT_AT or not hasattr(os, "fork"):
-        return function(first), function(second)
-    try:
-        readable, writable = os.pipe()
-    except OSError:
-        return function(first), function(second)
-    try:
-        child = os.fork()
-    except OSError:
-        os.close(readable), os.close(writable)
-        return function(first), function(second)
-    if child == 0:  # (the child: report and leave at once, running nothing of the parent's at exit)
-        status = 1
+class Aside:
+    """`function(names)` (bytes of at most 255, or None) in a forked process on the other core, started now;
+    run here instead, when its result is asked, where there is no fork, for short lists, or if the child fails."""
+
+    def __init__(self, function, names: list[str]) -> None:
+        self.function, self.names, self.child, self.pipe = function, names, None, None
+        if len(names) < ASIDE_AT or not hasattr(os, "fork"):
+            return
         try:
-            os.close(readable)
-            found = function(second)
-            os.write(writable, b"\0" if found is None else bytes([1, len(found)]) + found)
-            status = 0
+            readable, writable = os.pipe()
+        except OSError:
+            return
+        try:
+            child = os.fork()
+        except OSError:
+            os.close(readable), os.close(writable)
+            return
+        if child == 0:  # (the child: report and leave at once, running nothing of the parent's at exit)
+            status = 1
+            try:
+                os.close(readable)
+                found = function(names)
+                os.write(writable, b"\0" if found is None else bytes([1, len(found)]) + found)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writable)
+        self.child, self.pipe = child, os.fdopen(readable, "rb")
+
+    def result(self) -> bytes | None:
+        if self.child is None:
+            return self.function(self.names)
+        try:
+            answer = self.pipe.read()
         finally:
-            os._exit(status)
-    os.close(writable)
-    try:
-        mine = function(first)
-        with os.fdopen(readable, "rb") as pipe:
-            answer = pipe.read()
-    finally:
-        _, status = os.waitpid(child, 0)
-    if status != 0 or not answer or (answer[0] == 1 and len(answer) != 2 + answer[1]):
-        return mine, function(second)
-    return mine, (None if answer[0] == 0 else answer[2:])
+            status = self.collect()
+        if status != 0 or not answer or (answer[0] == 1 and len(answer) != 2 + answer[1]):
+            return self.function(self.names)
+        return None if answer[0] == 0 else answer[2:]
+
+    def cancel(self) -> None:
+        """Not needed after all (an input changed): the child is stopped."""
+        if self.child is not None:
+            try:
+                os.kill(self.child, signal.SIGKILL)
+            except OSError:
+                pass
+            self.collect()
+
+    def collect(self) -> int:
+        child, self.child = self.child, None
+        self.pipe.close()
+        return os.waitpid(child, 0)[1]
 
 
 def memo_file(project) -> Path:
     return project.root / CACHE_DIR / MEMO_FILE
 
 
-def find_unchanged(project, now: datetime, started: tuple[str, bool]) -> Unchanged | None:
-    """The last build's summary if this build would write exactly what output/ holds, else None.
-    `started` is begin_build's state of the inputs (read once: a build that goes on records the same)."""
+def read_memo(project, now: datetime) -> dict | None:
+    """The last build's memo if it is of this format and this build's clock lies in its window, else None."""
     try:
         memo = json.loads(memo_file(project).read_text(encoding="utf-8"))
         if memo.get("format") != FORMAT:
             return None
         built, until = datetime.fromisoformat(memo["now"]), datetime.fromisoformat(memo["valid_until"])
-        if not built <= now < until:
+        if not built <= now < until or not isinstance(memo["files"], list):
             return None
-        if memo["inputs"] != started[0] or memo["outputs"] != outputs_state(project.output, memo["files"], memo["folders"]):
-            return None
-        return Unchanged(memo["summary"], tuple(memo["notes"]))
+        return memo
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no memo, or a damaged one: build as usual
 
 
-def unchanged_report(project, now: datetime, started: tuple[str, bool], clock_started: float):
-    """The report of a build with nothing to do (output/ already holds what it would write), or None."""
+def check_unchanged(project, options, now: datetime) -> tuple[tuple[str, bool], Unchanged | None]:
+    """The inputs' state as the build starts (begin_build), and the last build's summary if this build would
+    write exactly what output/ holds (else None). The last two thirds of output/'s files are checked by
+    another process while this one reads the inputs (see outputs_state)."""
+    memo = read_memo(project, now)
+    if memo is None:
+        return begin_build(project, options), None
+    files = memo["files"]
+    cut = first_part(files)
+    base = os.fspath(project.output) + os.sep
+    aside = Aside(functools.partial(stat_digest, base), files[cut:])
+    try:
+        started = begin_build(project, options)
+        if memo.get("inputs") != started[0]:
+            return started, None
+        if memo.get("outputs") != joined_digest(stat_digest(base, files[:cut]), aside.result()):
+            return started, None
+        return started, Unchanged(memo["summary"], tuple(memo["notes"]))
+    except (KeyError, TypeError):
+        return started, None  # a damaged memo: build as usual
+    finally:
+        aside.cancel()
+
+
+def unchanged_report(project, options, now: datetime, clock_started: float):
+    """The inputs' state (begin_build), and the report of a build with nothing to do (output/ already
+    holds what it would write) or None."""
     from ..project import BuildReport, BuildSummary
 
-    kept = find_unchanged(project, now, started)
+    started, kept = check_unchanged(project, options, now)
     if kept is None:
-        return None
+        return started, None
     milliseconds = round((systime.perf_counter() - clock_started) * 1000)
-    return BuildReport(BuildSummary.from_dict(kept.summary["site"]), kept.summary["pages"], kept.summary["files"], milliseconds,
-                       kept.notes, unchanged=True)
+    return started, BuildReport(BuildSummary.from_dict(kept.summary["site"]), kept.summary["pages"], kept.summary["files"], milliseconds,
+                                kept.notes, unchanged=True)
 
 
 def begin_build(project, options) -> tuple[str, bool]:
@@ -209,9 +263,8 @@ def record_build(project, started: tuple[str, bool], now: datetime, valid_until:
             file.unlink(missing_ok=True)
             return
         files = sorted(files)
-        folders = output_folders(files)
-        memo = {"format": FORMAT, "inputs": inputs, "outputs": outputs_state(project.output, files, folders), "now": now.isoformat(),
-                "valid_until": valid_until.isoformat(), "summary": summary, "notes": list(notes), "files": files, "folders": folders}
+        memo = {"format": FORMAT, "inputs": inputs, "outputs": outputs_state(project.output, files), "now": now.isoformat(),
+                "valid_until": valid_until.isoformat(), "summary": summary, "notes": list(notes), "files": files}
         temporary = file.with_suffix(".tmp")
         temporary.write_text(json.dumps(memo), encoding="utf-8")
         os.replace(temporary, file)
