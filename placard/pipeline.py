@@ -161,22 +161,33 @@ def build(project: Project, now: datetime, preview: bool = False, options: Rende
     return BuildReport(summary, pages, len(output), round((time.perf_counter() - started) * 1000), notes)
 
 
-def preview_builder(project: Project, priority: Priority | None = None) -> Callable[[datetime], Output]:
+def preview_builder(project: Project, priority: Priority | None = None) -> "PreviewBuild":
     """The preview's build: drafts shown (marked), in memory; what a rebuild can reuse (items, bodies,
     pages, compiled templates) stays in memory between rebuilds, and a failed or superseded build is
     forgotten. `priority`: the server's pages to render first (placard.incremental.priority)."""
-    session = IncrementalSession(MemoryStore(), bytecode_cache=TemplateCache(), priority=priority)
+    return PreviewBuild(project, IncrementalSession(MemoryStore(), bytecode_cache=TemplateCache(), priority=priority), priority)
 
-    def build_preview(now: datetime) -> Output:
+
+class PreviewBuild:
+    """preview_builder's: called with the build's time, it builds; `early()` gives the browsers' pages as the
+    files saved since the last good build make them over it (placard.incremental.early), {} if it cannot."""
+
+    def __init__(self, project: Project, session: IncrementalSession, priority: Priority | None) -> None:
+        self.project, self.session, self.priority = project, session, priority
+
+    def __call__(self, now: datetime) -> Output:
         try:
             with not_collecting():
-                session.render_early(project)  # (the browsers' pages first, from the last good build, when only items' files changed)
-                return build_site(project, now, preview=True, session=session)[1]
+                pages = self.early()  # (the browsers' pages first, from the last good build, when only items' files changed)
+                if pages:
+                    self.priority.show(pages)
+                return build_site(self.project, now, preview=True, session=self.session)[1]
         except BaseException:
-            session.rollback()  # the next rebuild starts from the last good one
+            self.session.rollback()  # the next rebuild starts from the last good one
             raise
 
-    return build_preview
+    def early(self) -> dict[str, bytes]:
+        return self.session.render_early(self.project)
 
 
 def placeholder_notes(project: Project, config) -> tuple[str, ...]:

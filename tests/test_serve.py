@@ -655,3 +655,42 @@ def test_in_the_preview_injected_inline_script_does_not_run_but_the_preview_scri
     finally:
         loops[0].add_callback(loops[0].stop)
         thread.join(10)
+
+
+def test_a_save_during_a_rebuild_is_shown_early_at_once_and_a_stale_early_showing_is_dropped(tmp_path):
+    """placard.incremental.early from the server's side: not after the running rebuild stops, but at the save."""
+    from placard.pipeline import Project
+    from placard.serve import PreviewServer
+
+    class SlowBuild:
+        def __init__(self) -> None:
+            self.started: list[float] = []
+
+        def __call__(self):
+            self.started.append(time.monotonic())
+            time.sleep(0.4)
+            return build_site_stub()
+
+        def early(self) -> dict:
+            return {"index.html": b"<html><head></head><body>early</body></html>"}
+
+    build = SlowBuild()
+
+    async def scenario():
+        server = PreviewServer(Project(tmp_path), build, lambda line: None)
+        server.loop = asyncio.get_running_loop()
+        server.start_rebuild()
+        await wait_until(lambda: build.started)
+        saved_at = time.monotonic()
+        server.start_rebuild()  # a save during the rebuild
+        await wait_until(lambda: server.state.preview.early)
+        shown_after = time.monotonic() - saved_at
+        shown = server.state.preview.files["index.html"]
+        await wait_until(lambda: len(build.started) == 2 and not server.building)
+        final = server.state.preview
+        server.publish_early_since(server.published - 1, build.early())  # begun before the last rebuild was shown: stale
+        return shown_after, shown, final, server.state.preview
+
+    shown_after, shown, final, after = asyncio.run(scenario())
+    assert b"early" in shown and shown_after < 0.3  # before the running rebuild (0.4 s) ended
+    assert not final.early and b"early" not in final.files["index.html"] and after is final

@@ -211,13 +211,13 @@ class IncrementalSession:
             bundles[task[1].folder] = found
         return join_shards(shards, bundles)
 
-    def render_early(self, project) -> None:
-        """The preview, before a rebuild: the browsers' pages as the files saved since the last good build
-        make them over it, shown at once (early.py)."""
-        if self.priority is not None and self.last_good is not None:
-            pages = render_early(self.last_good, project.root, self.priority.changed(), self.priority.wanted())
-            if pages:
-                self.priority.show(pages)
+    def render_early(self, project) -> dict[str, bytes]:
+        """The preview: the browsers' pages as the files saved since the last good build make them over it (early.py;
+        called before a rebuild, and by the server from another thread when a save comes during one)."""
+        last = self.last_good
+        if self.priority is None or last is None:
+            return {}
+        return render_early(last, project.root, self.priority.changed(), self.priority.wanted())
 
     def render(self, inputs: RenderInputs, specs: list[PageSpec]) -> Output:
         if self.priority is not None:
