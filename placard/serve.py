@@ -24,6 +24,7 @@ import mimetypes
 import re
 import signal
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -49,6 +50,8 @@ from .pipeline import PreviewBuild, Project, preview_builder
 DEBOUNCE_SECONDS = 0.025  # a save ends after this long without a change; editors save in several steps within a few ms
 DEBOUNCE_LIMIT_SECONDS = 0.5  # rebuild at least this often while changes keep coming
 POLL_MILLISECONDS = 250  # only where the OS cannot report changes
+EARLY_GRACE_SECONDS = 0.5  # how long a rebuild waits for a browser to load a page it showed early (show_early)
+SWITCH_SECONDS = 0.0005  # how often a thread holding the interpreter lets another run, while serving (see serve)
 PORT_ATTEMPTS = 20
 BUILD_ID_URL = "/__placard__/build"
 
@@ -247,22 +250,35 @@ class PreviewState:
         self.sockets: set[ReloadSocket] = set()
         self.early: dict[str, bytes] = {}  # pages a running rebuild showed ahead of its end (publish_early)
         self.early_failure: Failure | None = None  # the overlay they were shown with (the last build's)
+        self.loading: dict[str, list[threading.Event]] = {}  # pages reloading after an early showing -> who waits for them
 
     def viewed(self) -> frozenset[str]:
         """The output paths the connected browsers show (read from the build's thread: a copy)."""
         return frozenset(page for page in [sock.page for sock in list(self.sockets)] if page)
 
-    def publish_early(self, pages: Mapping[str, bytes]) -> None:
+    def publish_early(self, pages: Mapping[str, bytes], loaded: threading.Event | None = None) -> None:
         """Show the pages a running rebuild rendered first, over the last site, and reload the browsers on them
         (not again on a page already shown early by this rebuild with the same bytes: placard.incremental.early's,
-        then the same page as the rebuild renders it)."""
-        pages = {path: data for path, data in pages.items() if self.early.get(path) != data}
-        if not pages:
-            return
-        last = self.preview
-        self.preview = Preview({**last.files, **pages}, last.failure, last.generation + 1, last.origins, early=True)
-        self.early, self.early_failure = {**self.early, **pages}, last.failure
-        self.reload(lambda sock: sock.page in pages)
+        then the same page as the rebuild renders it). `loaded` is set once a browser told to reload one of
+        these pages has loaded it again (its livereload.js says so), or at once if none was."""
+        fresh = {path: data for path, data in pages.items() if self.early.get(path) != data}
+        if fresh:
+            last = self.preview
+            self.preview = Preview({**last.files, **fresh}, last.failure, last.generation + 1, last.origins, early=True)
+            self.early, self.early_failure = {**self.early, **fresh}, last.failure
+            for page in self.reload(lambda sock: sock.page in fresh):
+                self.loading.setdefault(page, [])
+        if loaded is not None:
+            waiting = [path for path in pages if path in self.loading]
+            for path in waiting:
+                self.loading[path].append(loaded)
+            if not waiting:
+                loaded.set()
+
+    def page_loaded(self, page: str | None) -> None:
+        """A browser's livereload.js connected from this page: whoever waits for it to load again may go on."""
+        for waiting in self.loading.pop(page, []):
+            waiting.set()
 
     def publish(self, preview: Preview) -> None:
         """Show a new preview and tell every browser to reload (also after a failure), except one on a
@@ -274,17 +290,23 @@ class PreviewState:
         self.preview = preview
         fresh = {path for path, data in early.items() if preview.failure is None and preview.files.get(path) == data}
         self.reload(lambda sock: sock.page not in fresh)
+        for waiting in [event for events in self.loading.values() for event in events]:
+            waiting.set()  # (nobody waits past a whole site)
+        self.loading = {}
 
-    def reload(self, chosen: Callable[["ReloadSocket"], bool]) -> None:
-        """Tell the chosen browsers to reload; a browser that went away is forgotten."""
+    def reload(self, chosen: Callable[["ReloadSocket"], bool]) -> set[str]:
+        """Tell the chosen browsers to reload; a browser that went away is forgotten. Returns their pages."""
         message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
+        told = set()
         for sock in list(self.sockets):
             if not chosen(sock):
                 continue
             try:
                 sock.write_message(message)
+                told.add(sock.page)
             except Exception:  # a browser that went away is simply forgotten
                 self.sockets.discard(sock)
+        return told
 
 
 class PageHandler(web.RequestHandler):
@@ -367,6 +389,7 @@ class ReloadSocket(WebSocketHandler):
             return  # not livereload.js: nothing to answer
         if command == "info" and isinstance(data.get("url"), str):
             self.page = resolve_request(urlsplit(data["url"]).path, self.state.preview.files)[0]
+            self.state.page_loaded(self.page)
         if command == "hello":
             self.write_message({"command": "hello", "protocols": [LIVERELOAD_PROTOCOL], "serverName": "placard"})
             self.state.sockets.add(self)  # from the hello, before the page checks the build id
@@ -599,9 +622,13 @@ class PreviewServer:
             self.state.publish_early(pages)
 
     def show_early(self, pages: Mapping[str, bytes]) -> None:
-        """From the build's thread: the browsers' pages, rendered ahead of the rest, shown on the loop's."""
+        """From the build's thread: the browsers' pages, rendered ahead of the rest, shown on the loop's; then the
+        rebuild waits until they have loaded again (at most EARLY_GRACE_SECONDS): on two cores, a rebuild going
+        on meanwhile took the processor from the browser, which showed a saved post 60-100 ms later."""
         if self.loop is not None:
-            self.loop.call_soon_threadsafe(self.state.publish_early, dict(pages))
+            loaded = threading.Event()
+            self.loop.call_soon_threadsafe(self.state.publish_early, dict(pages), loaded)
+            loaded.wait(EARLY_GRACE_SECONDS)
 
     async def rebuild_and_reload(self) -> None:
         """Rebuild, swap the preview in and reload the browsers; repeat if files changed meanwhile
@@ -680,6 +707,10 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, open_brow
     server.build = make_builder(project, clock, server.priority)  # (the server's pages first: its priority)
     try:
         server.build_first()
+        # Rebuilds run in a thread beside the server's loop: a browser reloading a page shown early makes
+        # several requests, each waiting for the interpreter's lock at every step while the rebuild runs
+        # (up to 5 ms a wait, Python's default); at 0.5 ms the page and its files come back sooner.
+        sys.setswitchinterval(SWITCH_SECONDS)
         asyncio.run(run_until_stopped(server, host, port, open_browser))
     except KeyboardInterrupt:
         pass

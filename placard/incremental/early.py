@@ -16,6 +16,7 @@ site.yml, a photo, a new or deleted file, a translation) is left to the rebuild 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,15 @@ class LastGood:
     inputs: RenderInputs
     specs: Mapping[str, PageSpec]
 
+    @functools.cached_property
+    def positions(self) -> dict[str, tuple[str, int]]:
+        """Each item's file -> (the Site list it is in, its place there): found once, not at every save."""
+        site = self.inputs.site
+        return {item.origin.path: (name, number) for name in SITE_LISTS for number, item in enumerate(getattr(site, name))}
+
+
+SITE_LISTS = ("posts", "events", "pages", "entities", "translations")
+
 
 def render_early(last: LastGood, root: Path, changed: Collection[str], wanted: Collection[str]) -> dict[str, bytes]:
     """The wanted pages (output paths) as the saved files (`changed`, absolute paths) make them over the last
@@ -46,19 +56,19 @@ def render_early(last: LastGood, root: Path, changed: Collection[str], wanted: C
     specs = [last.specs.get(path) for path in wanted]
     if not changed or not specs or None in specs:
         return {}
-    site = last.inputs.site
-    by_file = {item.origin.path: item for item in site.items()}
+    site, positions = last.inputs.site, last.positions
     fresh = {}
     for file in changed:
         display = display_path(Path(file), root)
-        item = reread_item(root, display, by_file.get(display), site)
+        where = positions.get(display)
+        item = reread_item(root, display, getattr(site, where[0])[where[1]] if where else None, site)
         if item is None:
             return {}
         fresh[display] = item
     bodies = converted_bodies(fresh.values())
     if bodies is None:
         return {}
-    inputs = dataclasses.replace(last.inputs, site=with_items(site, fresh), bodies=OverBodies(bodies, last.inputs.bodies))
+    inputs = dataclasses.replace(last.inputs, site=with_items(site, fresh, positions), bodies=OverBodies(bodies, last.inputs.bodies))
     pages = {}
     for spec in specs:
         if isinstance(spec.context, PageContext):
@@ -101,11 +111,14 @@ def converted_bodies(items) -> dict[str, str] | None:
     return html
 
 
-def with_items(site: Site, fresh: Mapping[str, Any]) -> Site:
-    """The site with the saved items in place of the ones read from the same files."""
-    def swap(items: tuple) -> tuple:
-        return tuple(fresh.get(item.origin.path, item) for item in items)
-    return dataclasses.replace(site, posts=swap(site.posts), events=swap(site.events), pages=swap(site.pages), entities=swap(site.entities))
+def with_items(site: Site, fresh: Mapping[str, Any], positions: Mapping[str, tuple[str, int]]) -> Site:
+    """The site with the saved items in the places of the ones read from the same files."""
+    lists = {}
+    for path, item in fresh.items():
+        name, number = positions[path]
+        items = lists.get(name, getattr(site, name))
+        lists[name] = items[:number] + (item,) + items[number + 1:]
+    return dataclasses.replace(site, **lists)
 
 
 class OverItems(Mapping):
