@@ -57,9 +57,8 @@ def build_site(project: Project, now: datetime, preview: bool = False, options: 
     index = index_site(site)
     bodies = session.bodies(site, index)
     report = check_translations(project, config, session.messages(project))
-    specs = session.plan(site, report.catalogues, index)
     inputs = RenderInputs(session.environment(project), site, index, bodies, report.catalogues, options, session.images(project, site))  # derivatives.py
-    output = guarded(session.render, inputs, specs)
+    output = guarded(session.render, inputs, session.plan(site, report.catalogues, index))  # (the plan, unnamed, is freed here)
     guarded(add_data_files, output, project, site, report.catalogues, index, options, session, inputs.images)
     output.notes = placeholder_notes(project, config) + pending_link_notes(site, index.targets) + report.unused
     session.keep(site, output)
