@@ -233,9 +233,15 @@ def body_sources(site) -> dict[str, BodySource]:
     """Every Markdown text of the site (bodies and replies) by its key in the bodies map."""
     sources: dict[str, BodySource] = {}
     for item in site.items():
-        sources[item_key(item)] = BodySource(item.origin.path, item.body, item.body_line)
-        for number, reply in enumerate(getattr(item, "replies", ())):
-            sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
+        sources.update(item_sources(item))
+    return sources
+
+
+def item_sources(item) -> dict[str, BodySource]:
+    """One item's Markdown texts (its body, then its replies) by their keys in the bodies map."""
+    sources = {item_key(item): BodySource(item.origin.path, item.body, item.body_line)}
+    for number, reply in enumerate(getattr(item, "replies", ())):
+        sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
     return sources
 
 

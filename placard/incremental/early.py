@@ -24,7 +24,7 @@ from typing import Any
 
 from ..content import SECTIONS, TranslationStub, display_path, load_item
 from ..errors import Problems
-from ..markup import BodySource, convert_checked, item_key, reply_key
+from ..markup import convert_checked, item_sources
 from ..models import Site
 from ..pages import PageSpec
 from ..render import RenderInputs, TemplateProblem, finish_page, render_page
@@ -101,10 +101,7 @@ def converted_bodies(items) -> dict[str, str] | None:
     """The saved items' bodies and replies as checked HTML, or None if one has a problem."""
     html = {}
     for item in items:
-        sources = {item_key(item): BodySource(item.origin.path, item.body, item.body_line)}
-        for number, reply in enumerate(getattr(item, "replies", ())):
-            sources[reply_key(item, number)] = BodySource(item.origin.path, reply.body, reply.line)
-        for key, source in sources.items():
+        for key, source in item_sources(item).items():
             html[key], problems = convert_checked(source)
             if problems:
                 return None
